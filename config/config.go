@@ -1,0 +1,59 @@
+// Package config reads scimsync.yaml: the target to reconcile, the sources of desired state,
+// the plan policy and apply settings. The file is validated against
+// schemas/config.schema.json; problems are reported as diagnostics with file:line:column.
+//
+// Package config imports model, diag, schemas and plan (for the Policy type).
+package config
+
+import (
+	"time"
+
+	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/plan"
+)
+
+// DefaultFile is the config file read when none is named and it exists.
+const DefaultFile = "scimsync.yaml"
+
+// Config is a parsed scimsync.yaml.
+type Config struct {
+	// File is the path the config was read from; relative source paths are resolved
+	// against its directory. Empty for a config built from command-line paths only.
+	File    string      `yaml:"-"`
+	Target  Target      `yaml:"target"`
+	Sources []Source    `yaml:"sources"`
+	Policy  plan.Policy `yaml:"policy"`
+	Apply   Apply       `yaml:"apply"`
+}
+
+// Target says which Databricks account or workspace is reconciled. Fields left empty come
+// from the Databricks environment variables or ~/.databrickscfg profile.
+type Target struct {
+	Level       model.Level `yaml:"level"` // account (default) or workspace
+	Host        string      `yaml:"host"`
+	AccountID   string      `yaml:"accountId"`
+	WorkspaceID string      `yaml:"workspaceId"`
+	Profile     string      `yaml:"profile"`
+}
+
+// Apply holds apply settings.
+type Apply struct {
+	// BatchSize is the most members added to one group in one PATCH request.
+	BatchSize int `yaml:"batchSize"`
+	// Concurrency caps the requests in flight.
+	Concurrency int `yaml:"concurrency"`
+	// RateLimit is the overall request budget per second (default 25).
+	RateLimit float64 `yaml:"rateLimit"`
+	// WriteRateLimit is the budget per second for POST, PUT, PATCH and DELETE; 0 means the
+	// overall budget only.
+	WriteRateLimit float64 `yaml:"writeRateLimit"`
+	// Timeout bounds one HTTP request.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Defaults for Apply.
+const (
+	DefaultBatchSize   = 100
+	DefaultConcurrency = 8
+	DefaultRateLimit   = 25
+)

@@ -1,0 +1,70 @@
+package plan
+
+// Removal says what happens to a managed live identity that is no longer declared.
+type Removal string
+
+// The removal modes.
+const (
+	RemovalDeactivate Removal = "deactivate" // set active=false; reversible (users and SPs only)
+	RemovalDelete     Removal = "delete"
+	RemovalIgnore     Removal = "ignore"
+)
+
+// Policy holds the rules a plan is made under. Every plan records the policy it was made
+// with and the renderers show it.
+type Policy struct {
+	Scope     Scope     `json:"scope" yaml:"scope"`
+	Removal   Removals  `json:"removal" yaml:"removal"`
+	Guards    Guards    `json:"guards" yaml:"guards"`
+	Protected Protected `json:"protected" yaml:"protected"`
+	// AllowUserReplace lets a plan delete and recreate a user whose declared userName
+	// differs from the live one (found through externalId). Databricks cannot rename users.
+	AllowUserReplace bool `json:"allowUserReplace" yaml:"allowUserReplace"`
+}
+
+// Scope says which live identities are managed.
+type Scope struct {
+	// Ignore lists glob patterns (path.Match syntax) of identities that are not managed.
+	// A pattern may start with a kind, "user:", "group:" or "servicePrincipal:", to apply to
+	// that kind only; without one it applies to every kind. Users match on their lower-cased
+	// userName, groups on displayName, service principals on applicationId or displayName.
+	Ignore []string `json:"ignore,omitempty" yaml:"ignore"`
+}
+
+// Removals sets the removal mode per kind.
+type Removals struct {
+	Users             Removal `json:"users" yaml:"users"`
+	ServicePrincipals Removal `json:"servicePrincipals" yaml:"servicePrincipals"`
+	Groups            Removal `json:"groups" yaml:"groups"` // delete or ignore
+}
+
+// Guards refuse plans that remove too much at once.
+type Guards struct {
+	// MaxRemovals is the most identities a plan may deactivate or delete. 0 means no limit.
+	MaxRemovals int `json:"maxRemovals" yaml:"maxRemovals"`
+	// MaxRemovalPercent is the largest share of the managed identities a plan may deactivate
+	// or delete, in percent. 0 means no limit.
+	MaxRemovalPercent float64 `json:"maxRemovalPercent" yaml:"maxRemovalPercent"`
+}
+
+// Protected lists identities that are never changed, in addition to the built-in groups
+// and the identity that owns the credentials.
+type Protected struct {
+	Users             []string `json:"users,omitempty" yaml:"users"`
+	ServicePrincipals []string `json:"servicePrincipals,omitempty" yaml:"servicePrincipals"`
+	Groups            []string `json:"groups,omitempty" yaml:"groups"`
+}
+
+// DefaultPolicy returns the policy used where the config says nothing: everything managed,
+// users and service principals deactivated, groups deleted, and guards that stop a plan from
+// removing more than 25 identities or 10% of the managed ones.
+func DefaultPolicy() Policy {
+	return Policy{
+		Removal: Removals{
+			Users:             RemovalDeactivate,
+			ServicePrincipals: RemovalDeactivate,
+			Groups:            RemovalDelete,
+		},
+		Guards: Guards{MaxRemovals: 25, MaxRemovalPercent: 10},
+	}
+}
