@@ -72,7 +72,7 @@ workspaces:
 		"unknown field at its key": {
 			schema: Manifest,
 			in:     "users:\n  - userName: a@example.com\n    emial: x\n",
-			want: []string{"f.yaml:3:5: error: users[0].emial: unknown field (known fields: active, displayName, entitlements, externalId, familyName, givenName, groups, roles, userName) [schema]"},
+			want:   []string{"f.yaml:3:5: error: users[0].emial: unknown field (known fields: active, displayName, entitlements, externalId, familyName, givenName, groups, roles, userName) [schema]"},
 		},
 		"unknown top-level key": {
 			schema: Manifest,
