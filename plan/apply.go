@@ -1,0 +1,489 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/scimsync/scimsync/audit"
+	"github.com/scimsync/scimsync/model"
+)
+
+// ApplyOptions tune Apply.
+type ApplyOptions struct {
+	// Target is the target the plan is applied to; a plan made for another is refused.
+	Target TargetID
+	// BatchSize is the most members added or removed in one PATCH (default 100).
+	BatchSize int
+	// Concurrency is the most changes in flight at once (default 8). The target's own rate
+	// limiter decides the request rate.
+	Concurrency int
+	// Stop, when closed, lets in-flight changes finish and starts no new ones: the first
+	// Ctrl-C. Cancelling ctx aborts in-flight requests too: the second.
+	Stop <-chan struct{}
+	// Audit receives one record per change. Nil discards.
+	Audit *audit.Log
+	// Progress is called after each change with the number done and the total.
+	Progress func(done, total int)
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Status is the outcome of one change.
+type Status string
+
+// The outcomes of a change.
+const (
+	StatusOK      Status = "ok"
+	StatusFailed  Status = "failed"
+	StatusSkipped Status = "skipped" // not attempted because something it needs failed
+	StatusNotRun  Status = "not-run" // not attempted because apply was stopped
+)
+
+// ChangeResult is the outcome of one change of the plan.
+type ChangeResult struct {
+	Index    int
+	Change   *Change
+	Status   Status
+	Err      error
+	Attempts int
+	Duration time.Duration
+}
+
+// Result is the outcome of Apply, with one entry per change in plan order.
+type Result struct {
+	Changes []ChangeResult
+	OK      int
+	Failed  int
+	Skipped int
+	NotRun  int
+	Stopped bool
+}
+
+// Err returns an error when any change did not succeed.
+func (r *Result) Err() error {
+	if r.Failed+r.Skipped+r.NotRun == 0 {
+		return nil
+	}
+	return &ApplyError{Result: r}
+}
+
+// ApplyError reports an apply in which some changes failed, were skipped or did not run.
+type ApplyError struct{ Result *Result }
+
+func (e *ApplyError) Error() string {
+	r := e.Result
+	msg := fmt.Sprintf("apply incomplete: %d of %d changes done, %d failed, %d skipped, %d not run", r.OK, len(r.Changes), r.Failed, r.Skipped, r.NotRun)
+	for _, c := range r.Changes {
+		if c.Status == StatusFailed {
+			return msg + "; first failure: " + describe(c.Change) + ": " + c.Err.Error()
+		}
+	}
+	return msg
+}
+
+// Hint tells the user what to do next.
+func (e *ApplyError) Hint() string {
+	return "run plan again: it shows exactly what is left, and nothing done is repeated"
+}
+
+// TargetMismatchError reports a plan made for another target.
+type TargetMismatchError struct{ Plan, Target TargetID }
+
+func (e *TargetMismatchError) Error() string {
+	return fmt.Sprintf("the plan was made for %s, not for %s", e.Plan, e.Target)
+}
+
+// Apply carries out a plan against a target. It refuses a plan made for another target and
+// a stale plan (the live state changed since the plan was made), then runs the changes in
+// phases (see Phase), concurrently within a phase, and reports the results in plan order.
+// A failed change does not stop the changes that do not depend on it.
+func Apply(ctx context.Context, p *Plan, t Target, opts ApplyOptions) (*Result, error) {
+	if p.FormatVersion != FormatVersion {
+		return nil, &FormatError{Reason: fmt.Sprintf("format version %d, this scimsync applies version %d", p.FormatVersion, FormatVersion), Err: ErrVersion}
+	}
+	if p.Target != opts.Target {
+		return nil, &TargetMismatchError{Plan: p.Target, Target: opts.Target}
+	}
+	live, err := t.Snapshot(ctx, p.Workspaces)
+	if err != nil {
+		return nil, fmt.Errorf("read live state: %w", err)
+	}
+	if err := p.CheckStale(live); err != nil {
+		return nil, err
+	}
+	return Execute(ctx, p, t, opts), nil
+}
+
+// Execute runs the changes of a plan without the checks of Apply. It is for callers that
+// have just made the plan from a fresh live state (apply --auto-approve).
+func Execute(ctx context.Context, p *Plan, t Target, opts ApplyOptions) *Result {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 100
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 8
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	x := &executor{p: p, t: t, opts: opts, ids: map[model.Ref]string{}, failed: map[model.Ref]error{},
+		results: make([]ChangeResult, len(p.Changes))}
+	for i := range p.Changes {
+		x.results[i] = ChangeResult{Index: i, Change: &p.Changes[i], Status: StatusNotRun}
+	}
+	for phase := range Phases {
+		if x.stopped(ctx) {
+			break
+		}
+		x.runPhase(ctx, phase)
+	}
+	res := &Result{Changes: x.results, Stopped: x.stopped(ctx)}
+	for _, r := range x.results {
+		switch r.Status {
+		case StatusOK:
+			res.OK++
+		case StatusFailed:
+			res.Failed++
+		case StatusSkipped:
+			res.Skipped++
+		case StatusNotRun:
+			res.NotRun++
+		}
+	}
+	return res
+}
+
+type executor struct {
+	p    *Plan
+	t    Target
+	opts ApplyOptions
+
+	mu      sync.Mutex
+	ids     map[model.Ref]string // SCIM ids of objects created by this apply
+	failed  map[model.Ref]error  // objects whose create failed
+	results []ChangeResult
+	done    int
+}
+
+// task is one unit of work: a single change, or the membership changes of one group.
+type task struct {
+	idx []int
+}
+
+func (x *executor) stopped(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	select {
+	case <-x.opts.Stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (x *executor) runPhase(ctx context.Context, phase int) {
+	var tasks []task
+	byGroup := map[string]int{}
+	for i := range x.p.Changes {
+		c := &x.p.Changes[i]
+		if Phase(c) != phase {
+			continue
+		}
+		if c.Action == AddMembers || c.Action == RemoveMembers {
+			if j, ok := byGroup[c.Key]; ok {
+				tasks[j].idx = append(tasks[j].idx, i)
+				continue
+			}
+			byGroup[c.Key] = len(tasks)
+		}
+		tasks = append(tasks, task{idx: []int{i}})
+	}
+	if len(tasks) == 0 {
+		return
+	}
+	x.opts.Logger.Debug("apply phase", "phase", Phases[phase], "tasks", len(tasks))
+	work := make(chan task)
+	var wg sync.WaitGroup
+	for range min(x.opts.Concurrency, len(tasks)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for tk := range work {
+				x.run(ctx, tk)
+			}
+		}()
+	}
+feed:
+	for _, tk := range tasks {
+		if x.stopped(ctx) {
+			break
+		}
+		select {
+		case work <- tk:
+		case <-ctx.Done():
+			break feed
+		case <-x.opts.Stop:
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+}
+
+func (x *executor) run(ctx context.Context, tk task) {
+	start := x.opts.Now()
+	trace := &audit.Trace{}
+	tctx := audit.WithTrace(ctx, trace)
+	var errs []error
+	var status Status
+	if len(tk.idx) == 1 && !isMembership(&x.p.Changes[tk.idx[0]]) {
+		status, errs = x.one(tctx, &x.p.Changes[tk.idx[0]])
+	} else {
+		status, errs = x.members(tctx, tk.idx)
+	}
+	reqs, attempts := trace.Requests()
+	dur := x.opts.Now().Sub(start)
+	x.mu.Lock()
+	for n, i := range tk.idx {
+		r := &x.results[i]
+		r.Status, r.Attempts, r.Duration = status, attempts, dur
+		if n < len(errs) {
+			r.Err = errs[n]
+		}
+		if r.Err == nil && status != StatusOK {
+			r.Err = errors.New("failed")
+		}
+		if r.Status == StatusOK && r.Err != nil {
+			r.Status = StatusFailed
+		}
+		x.done++
+	}
+	done := x.done
+	x.mu.Unlock()
+	for n, i := range tk.idx {
+		c := &x.p.Changes[i]
+		rec := audit.Record{Time: start.UTC(), Change: i, Action: string(c.Action), Kind: string(c.Kind), Key: c.Key,
+			Workspace: c.Workspace, Requests: reqs, Status: string(x.results[i].Status), Attempts: attempts, DurationMS: dur.Milliseconds()}
+		if n > 0 {
+			rec.Requests = nil // the requests of a membership task are recorded once
+		}
+		if err := x.results[i].Err; err != nil {
+			rec.Error = err.Error()
+		}
+		x.opts.Audit.Write(rec)
+		if x.results[i].Err != nil {
+			x.opts.Logger.Warn("change failed", "change", describe(c), "error", x.results[i].Err)
+		}
+	}
+	if x.opts.Progress != nil {
+		x.opts.Progress(done, len(x.p.Changes))
+	}
+}
+
+func isMembership(c *Change) bool { return c.Action == AddMembers || c.Action == RemoveMembers }
+
+// id returns the SCIM id of the object a change or member refers to: the one recorded in
+// the plan, or the one a create of this apply returned.
+func (x *executor) id(r model.Ref, planned string) (string, error) {
+	if planned != "" {
+		return planned, nil
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if id, ok := x.ids[r]; ok {
+		return id, nil
+	}
+	if err, ok := x.failed[r]; ok {
+		return "", fmt.Errorf("%s was not created: %w", r, err)
+	}
+	return "", fmt.Errorf("%s has no id: it is neither live nor created by this plan", r)
+}
+
+func (x *executor) one(ctx context.Context, c *Change) (Status, []error) {
+	ref := c.Ref()
+	if c.Action == Create {
+		id, err := x.create(ctx, c)
+		x.mu.Lock()
+		if err != nil {
+			x.failed[ref] = err
+		} else {
+			x.ids[ref] = id
+		}
+		x.mu.Unlock()
+		if err != nil {
+			return StatusFailed, []error{err}
+		}
+		return StatusOK, nil
+	}
+	id, err := x.id(ref, c.ID)
+	if err != nil {
+		return StatusSkipped, []error{err}
+	}
+	if err := x.change(ctx, c, id); err != nil {
+		return StatusFailed, []error{err}
+	}
+	return StatusOK, nil
+}
+
+func (x *executor) create(ctx context.Context, c *Change) (string, error) {
+	switch {
+	case c.After == nil:
+		return "", errors.New("create without an object")
+	case c.After.User != nil:
+		return x.t.CreateUser(ctx, c.After.User)
+	case c.After.ServicePrincipal != nil:
+		id, _, err := x.t.CreateServicePrincipal(ctx, c.After.ServicePrincipal)
+		return id, err
+	case c.After.Group != nil:
+		return x.t.CreateGroup(ctx, c.After.Group)
+	}
+	return "", errors.New("create without an object")
+}
+
+func (x *executor) change(ctx context.Context, c *Change, id string) error {
+	switch c.Action {
+	case Delete:
+		return x.t.Delete(ctx, c.Kind, id)
+	case Assign:
+		return x.t.SetWorkspacePermission(ctx, c.Workspace, id, c.Permission)
+	case Unassign:
+		return x.t.SetWorkspacePermission(ctx, c.Workspace, id, "")
+	}
+	if c.Workspace != "" {
+		// A per-workspace entitlement change (account level).
+		for _, a := range c.Attributes {
+			if a.Name == "entitlements" {
+				add, remove := setDiff(toStrings(a.Before), toStrings(a.After))
+				return x.t.PatchWorkspaceEntitlements(ctx, x.workspace(c.Workspace), c.Kind, id, add, remove)
+			}
+		}
+		return fmt.Errorf("workspace change without entitlements")
+	}
+	if c.Before == nil || c.After == nil {
+		return fmt.Errorf("%s without before and after", c.Action)
+	}
+	switch c.Kind {
+	case model.KindUser:
+		return x.t.UpdateUser(ctx, id, c.Before.User, c.After.User)
+	case model.KindServicePrincipal:
+		return x.t.UpdateServicePrincipal(ctx, id, c.Before.ServicePrincipal, c.After.ServicePrincipal)
+	case model.KindGroup:
+		return x.t.UpdateGroup(ctx, id, c.Before.Group, c.After.Group)
+	}
+	return fmt.Errorf("unknown kind %q", c.Kind)
+}
+
+func (x *executor) workspace(id string) model.Workspace {
+	for _, w := range x.p.Workspaces {
+		if w.ID == id {
+			return w
+		}
+	}
+	return model.Workspace{ID: id}
+}
+
+// members runs the membership changes of one group: the additions and removals are cut in
+// batches of BatchSize, and each batch is one PATCH carrying both.
+func (x *executor) members(ctx context.Context, idx []int) (Status, []error) {
+	first := &x.p.Changes[idx[0]]
+	errs := make([]error, len(idx))
+	gid, err := x.id(model.Ref{Kind: model.KindGroup, Key: first.Key}, first.ID)
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return StatusSkipped, errs
+	}
+	var add, remove []string
+	for n, i := range idx {
+		c := &x.p.Changes[i]
+		var missing []string
+		for _, m := range c.Members {
+			id, err := x.id(model.Ref{Kind: m.Kind, Key: m.Key}, m.ID)
+			if err != nil {
+				missing = append(missing, err.Error())
+				continue
+			}
+			if c.Action == AddMembers {
+				add = append(add, id)
+			} else {
+				remove = append(remove, id)
+			}
+		}
+		if len(missing) > 0 {
+			errs[n] = fmt.Errorf("%d members left out: %s", len(missing), strings.Join(missing, "; "))
+		}
+	}
+	b := x.opts.BatchSize
+	for len(add) > 0 || len(remove) > 0 {
+		na, nr := min(b, len(add)), min(b, len(remove))
+		if err := x.t.PatchMembers(ctx, gid, add[:na], remove[:nr]); err != nil {
+			for i := range errs {
+				errs[i] = errors.Join(errs[i], err)
+			}
+			return StatusFailed, errs
+		}
+		add, remove = add[na:], remove[nr:]
+	}
+	return StatusOK, errs
+}
+
+func toStrings(v any) []string {
+	switch l := v.(type) {
+	case []string:
+		return l
+	case []any:
+		out := make([]string, 0, len(l))
+		for _, e := range l {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// setDiff returns what is in after but not before (add) and in before but not after (remove).
+func setDiff(before, after []string) (add, remove []string) {
+	in := func(list []string, s string) bool {
+		for _, e := range list {
+			if e == s {
+				return true
+			}
+		}
+		return false
+	}
+	for _, s := range after {
+		if !in(before, s) {
+			add = append(add, s)
+		}
+	}
+	for _, s := range before {
+		if !in(after, s) {
+			remove = append(remove, s)
+		}
+	}
+	return add, remove
+}
+
+// describe formats a change for messages: "create user:ada@example.com".
+func describe(c *Change) string {
+	s := fmt.Sprintf("%s %s:%s", c.Action, c.Kind, c.Key)
+	if c.Workspace != "" {
+		s += " in workspace " + c.Workspace
+	}
+	return s
+}
+
+// Describe formats a change for messages.
+func Describe(c *Change) string { return describe(c) }

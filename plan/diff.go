@@ -1,0 +1,931 @@
+package plan
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/scimsync/scimsync/model"
+)
+
+// Options are the inputs of Diff besides the two states and the policy.
+type Options struct {
+	Target      TargetID
+	ToolVersion string
+	Now         time.Time
+	// Identity is the identity that owns the credentials, when known. It is protected.
+	Identity *model.Ref
+	// OverrideGuards lets a plan through that trips the removal guards.
+	OverrideGuards bool
+}
+
+// GuardError reports a plan refused by the removal guards. The plan is still returned
+// alongside it so that it can be shown.
+type GuardError struct {
+	Removals int
+	Managed  int
+	Reason   string
+}
+
+func (e *GuardError) Error() string {
+	return fmt.Sprintf("plan refused by the removal guard: %s", e.Reason)
+}
+
+// Hint tells the user how to proceed.
+func (e *GuardError) Hint() string {
+	return "check that every source was read completely; if the removals are intended, raise policy.guards in the config or pass --allow-mass-removal"
+}
+
+// Diff compares a desired state with a live one under a policy and returns the plan that
+// makes live equal to desired. Both states must be normalised. Live objects must carry their
+// SCIM ids.
+//
+// When the plan trips a removal guard, Diff returns the plan together with a *GuardError;
+// such a plan must not be applied.
+func Diff(desired, live *model.State, pol Policy, opts Options) (*Plan, error) {
+	d := newDiffer(desired, live, pol, opts)
+	d.matchAll()
+	d.groups()
+	d.principals()
+	d.memberships()
+	d.workspaces()
+	d.removals()
+	return d.finish()
+}
+
+// memberKey identifies a member independently of how it is named: "id:<scim id>" for an
+// existing object, "new:<kind>:<key>" for one this plan creates.
+type memberKey string
+
+type differ struct {
+	desired, live *model.State
+	lix           *model.Index
+	pol           Policy
+	opts          Options
+
+	// userMatch, spMatch and groupMatch map desired keys to the live object they adopt.
+	userMatch  map[string]*model.User
+	spMatch    map[string]*model.ServicePrincipal
+	groupMatch map[string]*model.Group
+	// claimed holds live objects that something desired adopts, renames or replaces, or
+	// that must be left alone: they are not removal candidates.
+	claimed map[model.Ref]bool
+	// skipped holds desired objects that the plan does not create or change.
+	skipped map[model.Ref]bool
+	// created holds desired objects the plan creates.
+	created map[model.Ref]bool
+	// deleted holds live objects the plan deletes.
+	deleted   map[model.Ref]bool
+	unmanaged map[model.Ref]string // live ref → why it is not managed
+	protected []model.Ref
+	ignore    []ignorePattern
+	changes   []Change
+	warnings  []string
+	fps       []Fingerprint
+}
+
+type ignorePattern struct {
+	kind    model.Kind // empty: every kind
+	pattern string
+}
+
+func newDiffer(desired, live *model.State, pol Policy, opts Options) *differ {
+	d := &differ{
+		desired:    desired,
+		live:       live,
+		lix:        model.NewIndex(live),
+		pol:        pol,
+		opts:       opts,
+		userMatch:  map[string]*model.User{},
+		spMatch:    map[string]*model.ServicePrincipal{},
+		groupMatch: map[string]*model.Group{},
+		claimed:    map[model.Ref]bool{},
+		skipped:    map[model.Ref]bool{},
+		created:    map[model.Ref]bool{},
+		deleted:    map[model.Ref]bool{},
+		unmanaged:  map[model.Ref]string{},
+	}
+	for _, p := range pol.Scope.Ignore {
+		ip := ignorePattern{pattern: p}
+		for _, k := range []model.Kind{model.KindUser, model.KindGroup, model.KindServicePrincipal} {
+			if rest, ok := strings.CutPrefix(p, string(k)+":"); ok {
+				ip = ignorePattern{kind: k, pattern: rest}
+			}
+		}
+		d.ignore = append(d.ignore, ip)
+	}
+	d.classifyLive()
+	return d
+}
+
+// classifyLive finds the live objects the policy keeps out of reach: built-in groups,
+// protected identities and ignored ones.
+func (d *differ) classifyLive() {
+	prot := map[model.Ref]bool{}
+	for _, u := range d.pol.Protected.Users {
+		prot[model.Ref{Kind: model.KindUser, Key: model.UserKey(u)}] = true
+	}
+	for _, g := range d.pol.Protected.Groups {
+		prot[model.Ref{Kind: model.KindGroup, Key: model.GroupKey(g)}] = true
+	}
+	for _, s := range d.pol.Protected.ServicePrincipals {
+		if p, ok := d.lix.ServicePrincipal(s); ok {
+			prot[model.Ref{Kind: model.KindServicePrincipal, Key: p.Key()}] = true
+		}
+	}
+	if id := d.opts.Identity; id != nil {
+		r := *id
+		if r.Kind == model.KindServicePrincipal {
+			if p, ok := d.lix.ServicePrincipal(r.Key); ok {
+				r.Key = p.Key()
+			}
+		}
+		prot[r] = true
+	}
+	for i := range d.live.Users {
+		u := &d.live.Users[i]
+		d.classify(model.Ref{Kind: model.KindUser, Key: u.Key()}, prot, u.UserName)
+	}
+	for i := range d.live.ServicePrincipals {
+		p := &d.live.ServicePrincipals[i]
+		d.classify(model.Ref{Kind: model.KindServicePrincipal, Key: p.Key()}, prot, p.ApplicationID, p.DisplayName)
+	}
+	for i := range d.live.Groups {
+		g := &d.live.Groups[i]
+		r := model.Ref{Kind: model.KindGroup, Key: g.Key()}
+		if model.IsReservedGroup(g.DisplayName) {
+			d.unmanaged[r] = "built-in group"
+			continue
+		}
+		d.classify(r, prot, g.DisplayName)
+	}
+}
+
+func (d *differ) classify(r model.Ref, prot map[model.Ref]bool, names ...string) {
+	if prot[r] {
+		d.unmanaged[r] = "protected"
+		d.protected = append(d.protected, r)
+		return
+	}
+	if d.ignored(r.Kind, names...) {
+		d.unmanaged[r] = "ignored by policy.scope.ignore"
+	}
+}
+
+func (d *differ) ignored(kind model.Kind, names ...string) bool {
+	for _, ip := range d.ignore {
+		if ip.kind != "" && ip.kind != kind {
+			continue
+		}
+		for _, n := range names {
+			if kind == model.KindUser {
+				n = model.UserKey(n)
+			}
+			if ok, _ := path.Match(ip.pattern, n); ok && n != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// matchAll pairs every desired object with the live object it adopts, renames or replaces.
+func (d *differ) matchAll() {
+	byExternal := map[string]*model.User{}
+	for i := range d.live.Users {
+		if u := &d.live.Users[i]; u.ExternalID != "" {
+			byExternal[u.ExternalID] = u
+		}
+	}
+	declaredUsers := map[string]bool{}
+	for i := range d.desired.Users {
+		declaredUsers[d.desired.Users[i].Key()] = true
+	}
+	for i := range d.desired.Users {
+		u := &d.desired.Users[i]
+		r := model.Ref{Kind: model.KindUser, Key: u.Key()}
+		if lu := d.lix.Users[u.Key()]; lu != nil {
+			d.userMatch[u.Key()] = lu
+			d.claimed[r] = true
+			d.skipUnmanaged(r, r)
+			continue
+		}
+		if lu := byExternal[u.ExternalID]; u.ExternalID != "" && lu != nil && !declaredUsers[lu.Key()] {
+			old := model.Ref{Kind: model.KindUser, Key: lu.Key()}
+			if why, ok := d.unmanaged[old]; ok {
+				d.warnf("user %s has externalId %s like live user %s, which is %s: neither is changed", u.UserName, u.ExternalID, lu.UserName, why)
+				d.skipped[r] = true
+				d.claimed[old] = true
+				continue
+			}
+			if !d.pol.AllowUserReplace {
+				d.warnf("user %s has externalId %s like live user %s: Databricks cannot change a userName; set policy.allowUserReplace to delete %s and create %s", u.UserName, u.ExternalID, lu.UserName, lu.UserName, u.UserName)
+				d.skipped[r] = true
+				d.claimed[old] = true
+				d.unmanaged[old] = "waiting for a userName change"
+				continue
+			}
+			d.claimed[old] = true
+			d.deleted[old] = true
+			d.add(Change{Action: Delete, Kind: model.KindUser, Key: lu.Key(), ID: lu.ID, Before: &Object{User: lu},
+				Reason: fmt.Sprintf("userName changes to %s (same externalId %s); Databricks cannot rename users and policy.allowUserReplace is set", u.UserName, u.ExternalID)})
+		}
+		if d.ignored(model.KindUser, u.UserName) {
+			d.warnf("user %s is declared but ignored by policy.scope.ignore: not created", u.UserName)
+			d.skipped[r] = true
+		}
+	}
+	for i := range d.desired.ServicePrincipals {
+		p := &d.desired.ServicePrincipals[i]
+		r := model.Ref{Kind: model.KindServicePrincipal, Key: p.Key()}
+		var lp *model.ServicePrincipal
+		if p.ApplicationID != "" {
+			lp = d.lix.ServicePrincipals[p.Key()]
+		} else {
+			var n int
+			for j := range d.live.ServicePrincipals {
+				if c := &d.live.ServicePrincipals[j]; strings.TrimSpace(c.DisplayName) == p.Key() {
+					lp, n = c, n+1
+				}
+			}
+			if n > 1 {
+				d.warnf("service principal %q matches %d live service principals by displayName: declare its applicationId; not changed", p.DisplayName, n)
+				d.skipped[r] = true
+				continue
+			}
+		}
+		if lp != nil {
+			d.spMatch[p.Key()] = lp
+			lr := model.Ref{Kind: model.KindServicePrincipal, Key: lp.Key()}
+			d.claimed[lr] = true
+			d.skipUnmanaged(r, lr)
+			continue
+		}
+		if d.ignored(model.KindServicePrincipal, p.ApplicationID, p.DisplayName) {
+			d.warnf("service principal %s is declared but ignored by policy.scope.ignore: not created", p.DisplayName)
+			d.skipped[r] = true
+		}
+	}
+	declaredGroups := map[string]bool{}
+	for i := range d.desired.Groups {
+		declaredGroups[d.desired.Groups[i].Key()] = true
+	}
+	for i := range d.desired.Groups {
+		g := &d.desired.Groups[i]
+		r := model.Ref{Kind: model.KindGroup, Key: g.Key()}
+		lg := d.lix.Groups[g.Key()]
+		if lg == nil {
+			for _, prev := range g.Previously {
+				if c := d.lix.Groups[model.GroupKey(prev)]; c != nil && !declaredGroups[c.Key()] {
+					lg = c
+					break
+				}
+			}
+		}
+		if lg != nil {
+			d.groupMatch[g.Key()] = lg
+			lr := model.Ref{Kind: model.KindGroup, Key: lg.Key()}
+			d.claimed[lr] = true
+			d.skipUnmanaged(r, lr)
+			continue
+		}
+		if d.ignored(model.KindGroup, g.DisplayName) {
+			d.warnf("group %s is declared but ignored by policy.scope.ignore: not created", g.DisplayName)
+			d.skipped[r] = true
+		}
+	}
+}
+
+// skipUnmanaged marks a desired object as skipped when the live object it matches is not
+// managed, and says so.
+func (d *differ) skipUnmanaged(desired, live model.Ref) {
+	if why, ok := d.unmanaged[live]; ok {
+		d.skipped[desired] = true
+		if why != "built-in group" {
+			d.warnf("%s is declared but %s: not changed", live, why)
+		}
+	}
+}
+
+func (d *differ) warnf(format string, args ...any) {
+	d.warnings = append(d.warnings, fmt.Sprintf(format, args...))
+}
+
+func (d *differ) add(c Change) { d.changes = append(d.changes, c) }
+
+// groups plans creates, renames and attribute updates of groups.
+func (d *differ) groups() {
+	ws := d.opts.Target.Level == model.LevelWorkspace
+	for i := range d.desired.Groups {
+		g := &d.desired.Groups[i]
+		r := model.Ref{Kind: model.KindGroup, Key: g.Key()}
+		if d.skipped[r] {
+			continue
+		}
+		lg := d.groupMatch[g.Key()]
+		if lg == nil {
+			after := *g
+			after.Previously = nil
+			after.Members = model.Members{}
+			if !ws {
+				after.Entitlements = nil
+			}
+			d.created[r] = true
+			d.add(Change{Action: Create, Kind: model.KindGroup, Key: g.Key(), After: &Object{Group: &after},
+				Reason: "declared" + originSuffix(g.Origin)})
+			continue
+		}
+		after := *lg
+		var attrs []Attribute
+		action := Update
+		if lg.DisplayName != g.DisplayName {
+			attrs = append(attrs, Attribute{Name: "displayName", Before: lg.DisplayName, After: g.DisplayName})
+			after.DisplayName = g.DisplayName
+			action = Rename
+		}
+		attrs = scalar(attrs, "externalId", &after.ExternalID, g.ExternalID)
+		attrs = list(attrs, "roles", &after.Roles, g.Roles)
+		if ws {
+			attrs = list(attrs, "entitlements", &after.Entitlements, g.Entitlements)
+		}
+		if len(attrs) == 0 {
+			continue
+		}
+		reason := "declared attributes differ"
+		if action == Rename {
+			reason = fmt.Sprintf("renamed from %s (previously)", lg.DisplayName)
+		}
+		d.add(Change{Action: action, Kind: model.KindGroup, Key: g.Key(), ID: lg.ID, Attributes: attrs,
+			Before: &Object{Group: lg}, After: &Object{Group: &after}, Reason: reason})
+	}
+}
+
+// principals plans creates and attribute updates of users and service principals.
+func (d *differ) principals() {
+	ws := d.opts.Target.Level == model.LevelWorkspace
+	for i := range d.desired.Users {
+		u := &d.desired.Users[i]
+		r := model.Ref{Kind: model.KindUser, Key: u.Key()}
+		if d.skipped[r] {
+			continue
+		}
+		lu := d.userMatch[u.Key()]
+		if lu == nil {
+			after := *u
+			after.UserName = u.Key()
+			if !ws {
+				after.Entitlements = nil
+			}
+			d.created[r] = true
+			d.add(Change{Action: Create, Kind: model.KindUser, Key: u.Key(), After: &Object{User: &after},
+				Reason: "declared" + originSuffix(u.Origin)})
+			continue
+		}
+		after := *lu
+		var attrs []Attribute
+		attrs = scalar(attrs, "displayName", &after.DisplayName, u.DisplayName)
+		attrs = scalar(attrs, "givenName", &after.GivenName, u.GivenName)
+		attrs = scalar(attrs, "familyName", &after.FamilyName, u.FamilyName)
+		attrs = scalar(attrs, "externalId", &after.ExternalID, u.ExternalID)
+		attrs = active(attrs, &after.Active, u.Active)
+		attrs = list(attrs, "roles", &after.Roles, u.Roles)
+		if ws {
+			attrs = list(attrs, "entitlements", &after.Entitlements, u.Entitlements)
+		}
+		if len(attrs) == 0 {
+			continue
+		}
+		d.add(Change{Action: activeAction(lu.Active, after.Active), Kind: model.KindUser, Key: u.Key(), ID: lu.ID,
+			Attributes: attrs, Before: &Object{User: lu}, After: &Object{User: &after}, Reason: updateReason(lu.Active, after.Active)})
+	}
+	for i := range d.desired.ServicePrincipals {
+		p := &d.desired.ServicePrincipals[i]
+		r := model.Ref{Kind: model.KindServicePrincipal, Key: p.Key()}
+		if d.skipped[r] {
+			continue
+		}
+		lp := d.spMatch[p.Key()]
+		if lp == nil {
+			after := *p
+			if !ws {
+				after.Entitlements = nil
+			}
+			d.created[r] = true
+			d.add(Change{Action: Create, Kind: model.KindServicePrincipal, Key: p.Key(), After: &Object{ServicePrincipal: &after},
+				Reason: "declared" + originSuffix(p.Origin)})
+			continue
+		}
+		after := *lp
+		var attrs []Attribute
+		attrs = scalar(attrs, "displayName", &after.DisplayName, p.DisplayName)
+		attrs = scalar(attrs, "externalId", &after.ExternalID, p.ExternalID)
+		attrs = active(attrs, &after.Active, p.Active)
+		attrs = list(attrs, "roles", &after.Roles, p.Roles)
+		if ws {
+			attrs = list(attrs, "entitlements", &after.Entitlements, p.Entitlements)
+		}
+		if len(attrs) == 0 {
+			continue
+		}
+		d.add(Change{Action: activeAction(lp.Active, after.Active), Kind: model.KindServicePrincipal, Key: p.Key(), ID: lp.ID,
+			Attributes: attrs, Before: &Object{ServicePrincipal: lp}, After: &Object{ServicePrincipal: &after}, Reason: updateReason(lp.Active, after.Active)})
+	}
+}
+
+func activeAction(before, after bool) Action {
+	switch {
+	case before && !after:
+		return Deactivate
+	case !before && after:
+		return Reactivate
+	}
+	return Update
+}
+
+func updateReason(before, after bool) string {
+	switch {
+	case before && !after:
+		return "declared inactive"
+	case !before && after:
+		return "declared active"
+	}
+	return "declared attributes differ"
+}
+
+func originSuffix(o model.Origin) string {
+	if o.IsZero() {
+		return ""
+	}
+	return " in " + o.String()
+}
+
+// scalar compares a declared string attribute with the live one. An attribute the source
+// leaves empty is not managed: the live value stays.
+func scalar(attrs []Attribute, name string, live *string, want string) []Attribute {
+	if want == "" || *live == want {
+		return attrs
+	}
+	attrs = append(attrs, Attribute{Name: name, Before: *live, After: want})
+	*live = want
+	return attrs
+}
+
+func active(attrs []Attribute, live *bool, want bool) []Attribute {
+	if *live == want {
+		return attrs
+	}
+	attrs = append(attrs, Attribute{Name: "active", Before: *live, After: want})
+	*live = want
+	return attrs
+}
+
+// list compares a declared list attribute (roles, entitlements) with the live one. Lists are
+// authoritative: what is not declared is removed.
+func list(attrs []Attribute, name string, live *[]string, want []string) []Attribute {
+	if slices.Equal(*live, want) {
+		return attrs
+	}
+	attrs = append(attrs, Attribute{Name: name, Before: nonNil(*live), After: nonNil(want)})
+	*live = want
+	return attrs
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// resolve turns a desired reference into the member key it has in the live state, or in
+// the plan when the plan creates it. ok is false when the object is neither live nor created.
+func (d *differ) resolve(r model.Ref) (memberKey, Member, bool) {
+	m := Member{Kind: r.Kind, Key: r.Key}
+	switch r.Kind {
+	case model.KindUser:
+		if lu := d.userMatch[r.Key]; lu != nil {
+			m.ID = lu.ID
+		}
+	case model.KindServicePrincipal:
+		if lp := d.spMatch[r.Key]; lp != nil {
+			m.ID = lp.ID
+		}
+	case model.KindGroup:
+		if lg := d.groupMatch[r.Key]; lg != nil {
+			m.ID = lg.ID
+		}
+	}
+	if m.ID != "" {
+		return memberKey("id:" + m.ID), m, true
+	}
+	if d.created[r] {
+		return memberKey("new:" + r.String()), m, true
+	}
+	return "", m, false
+}
+
+// liveMember turns a live reference into its member key.
+func (d *differ) liveMember(r model.Ref) (memberKey, Member, bool) {
+	m := Member{Kind: r.Kind, Key: r.Key}
+	switch r.Kind {
+	case model.KindUser:
+		if u := d.lix.Users[r.Key]; u != nil {
+			m.ID = u.ID
+		}
+	case model.KindServicePrincipal:
+		if p := d.lix.ServicePrincipals[r.Key]; p != nil {
+			m.ID = p.ID
+		}
+	case model.KindGroup:
+		if g := d.lix.Groups[r.Key]; g != nil {
+			m.ID = g.ID
+		}
+	}
+	if m.ID == "" {
+		return "", m, false
+	}
+	return memberKey("id:" + m.ID), m, true
+}
+
+// memberships plans member additions and removals, one change of each per group.
+func (d *differ) memberships() {
+	for i := range d.desired.Groups {
+		g := &d.desired.Groups[i]
+		r := model.Ref{Kind: model.KindGroup, Key: g.Key()}
+		if d.skipped[r] {
+			continue
+		}
+		want := map[memberKey]Member{}
+		for _, mr := range g.Members.Refs() {
+			k, m, ok := d.resolve(mr)
+			if !ok {
+				d.warnf("group %s: member %s is not created (skipped by policy), so it is not added", g.DisplayName, mr)
+				continue
+			}
+			want[k] = m
+		}
+		have := map[memberKey]Member{}
+		id := ""
+		if lg := d.groupMatch[g.Key()]; lg != nil {
+			id = lg.ID
+			for _, mr := range lg.Members.Refs() {
+				if k, m, ok := d.liveMember(mr); ok {
+					have[k] = m
+				}
+			}
+		}
+		var add, remove []Member
+		for k, m := range want {
+			if _, ok := have[k]; !ok {
+				add = append(add, m)
+			}
+		}
+		for k, m := range have {
+			if _, ok := want[k]; ok {
+				continue
+			}
+			if why, ok := d.unmanaged[model.Ref{Kind: m.Kind, Key: m.Key}]; ok && why != "built-in group" {
+				continue
+			}
+			remove = append(remove, m)
+		}
+		if len(add) > 0 {
+			sortMembers(add)
+			d.add(Change{Action: AddMembers, Kind: model.KindGroup, Key: g.Key(), ID: id, Members: add,
+				Reason: fmt.Sprintf("%d declared members are missing", len(add))})
+		}
+		if len(remove) > 0 {
+			sortMembers(remove)
+			d.add(Change{Action: RemoveMembers, Kind: model.KindGroup, Key: g.Key(), ID: id, Members: remove,
+				Reason: fmt.Sprintf("%d members are not declared", len(remove))})
+		}
+	}
+}
+
+func sortMembers(ms []Member) {
+	sort.Slice(ms, func(i, j int) bool {
+		if ms[i].Kind != ms[j].Kind {
+			return kindOrder(ms[i].Kind) < kindOrder(ms[j].Kind)
+		}
+		return ms[i].Key < ms[j].Key
+	})
+}
+
+func kindOrder(k model.Kind) int {
+	switch k {
+	case model.KindGroup:
+		return 0
+	case model.KindServicePrincipal:
+		return 1
+	}
+	return 2
+}
+
+// workspaces plans workspace assignments and, at account level, per-workspace entitlements
+// for every workspace the desired state declares.
+func (d *differ) workspaces() {
+	liveWS := map[string]*model.Workspace{}
+	for i := range d.live.Workspaces {
+		liveWS[d.live.Workspaces[i].ID] = &d.live.Workspaces[i]
+	}
+	account := d.opts.Target.Level == model.LevelAccount
+	for _, w := range d.desired.Workspaces {
+		lw := liveWS[w.ID]
+		if lw == nil {
+			lw = &model.Workspace{ID: w.ID}
+		}
+		d.assignments(w, lw)
+		if account {
+			d.entitlements(w, lw)
+		}
+	}
+}
+
+type grant struct {
+	m   Member
+	val string
+}
+
+func (d *differ) assignments(w model.Workspace, lw *model.Workspace) {
+	want := map[memberKey]grant{}
+	for _, a := range w.Assignments {
+		if d.skipped[a.Principal] {
+			continue
+		}
+		k, m, ok := d.resolve(a.Principal)
+		if !ok {
+			continue
+		}
+		want[k] = grant{m, a.Permission}
+	}
+	have := map[memberKey]grant{}
+	for _, a := range lw.Assignments {
+		if k, m, ok := d.liveMember(a.Principal); ok {
+			have[k] = grant{m, a.Permission}
+		}
+	}
+	for _, k := range sortedKeys(want) {
+		g := want[k]
+		before := have[k].val
+		if before == g.val {
+			continue
+		}
+		reason := "declared in workspace " + w.ID
+		var attrs []Attribute
+		if before != "" {
+			attrs = []Attribute{{Name: "permission", Before: before, After: g.val}}
+			reason = "declared permission differs"
+		}
+		d.add(Change{Action: Assign, Kind: g.m.Kind, Key: g.m.Key, ID: g.m.ID, Workspace: w.ID,
+			Permission: g.val, Attributes: attrs, Reason: reason})
+	}
+	for _, k := range sortedKeys(have) {
+		g := have[k]
+		if _, ok := want[k]; ok {
+			continue
+		}
+		ref := model.Ref{Kind: g.m.Kind, Key: g.m.Key}
+		if _, ok := d.unmanaged[ref]; ok || d.deleted[ref] {
+			continue
+		}
+		d.add(Change{Action: Unassign, Kind: g.m.Kind, Key: g.m.Key, ID: g.m.ID, Workspace: w.ID,
+			Attributes: []Attribute{{Name: "permission", Before: g.val, After: ""}},
+			Reason:     "not declared in workspace " + w.ID})
+	}
+}
+
+func (d *differ) entitlements(w model.Workspace, lw *model.Workspace) {
+	type ents struct {
+		m    Member
+		list []string
+	}
+	want := map[memberKey]ents{}
+	for _, pe := range w.Entitlements {
+		if d.skipped[pe.Principal] {
+			continue
+		}
+		if k, m, ok := d.resolve(pe.Principal); ok {
+			want[k] = ents{m, pe.Entitlements}
+		}
+	}
+	have := map[memberKey]ents{}
+	for _, pe := range lw.Entitlements {
+		if k, m, ok := d.liveMember(pe.Principal); ok {
+			have[k] = ents{m, pe.Entitlements}
+		}
+	}
+	seen := map[memberKey]bool{}
+	for _, k := range append(sortedKeys(want), sortedKeys(have)...) {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		w2, h := want[k], have[k]
+		m := w2.m
+		if m.Key == "" {
+			m = h.m
+			ref := model.Ref{Kind: m.Kind, Key: m.Key}
+			if _, ok := d.unmanaged[ref]; ok || d.deleted[ref] {
+				continue
+			}
+		}
+		if slices.Equal(w2.list, h.list) {
+			continue
+		}
+		d.add(Change{Action: Update, Kind: m.Kind, Key: m.Key, ID: m.ID, Workspace: w.ID,
+			Attributes: []Attribute{{Name: "entitlements", Before: nonNil(h.list), After: nonNil(w2.list)}},
+			Reason:     "declared entitlements in workspace " + w.ID + " differ"})
+	}
+}
+
+func sortedKeys[V any](m map[memberKey]V) []memberKey {
+	keys := make([]memberKey, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// removals applies the removal policy to managed live objects that nothing declares.
+func (d *differ) removals() {
+	for i := range d.live.Users {
+		u := &d.live.Users[i]
+		r := model.Ref{Kind: model.KindUser, Key: u.Key()}
+		if d.claimed[r] || d.isUnmanaged(r) {
+			continue
+		}
+		switch d.pol.Removal.Users {
+		case RemovalDelete:
+			d.deleted[r] = true
+			d.add(Change{Action: Delete, Kind: model.KindUser, Key: r.Key, ID: u.ID, Before: &Object{User: u},
+				Reason: "not declared; policy.removal.users is delete"})
+		case RemovalDeactivate:
+			if u.Active {
+				after := *u
+				after.Active = false
+				d.add(Change{Action: Deactivate, Kind: model.KindUser, Key: r.Key, ID: u.ID,
+					Attributes: []Attribute{{Name: "active", Before: true, After: false}},
+					Before:     &Object{User: u}, After: &Object{User: &after},
+					Reason: "not declared; policy.removal.users is deactivate"})
+			}
+		}
+	}
+	for i := range d.live.ServicePrincipals {
+		p := &d.live.ServicePrincipals[i]
+		r := model.Ref{Kind: model.KindServicePrincipal, Key: p.Key()}
+		if d.claimed[r] || d.isUnmanaged(r) {
+			continue
+		}
+		switch d.pol.Removal.ServicePrincipals {
+		case RemovalDelete:
+			d.deleted[r] = true
+			d.add(Change{Action: Delete, Kind: model.KindServicePrincipal, Key: r.Key, ID: p.ID, Before: &Object{ServicePrincipal: p},
+				Reason: "not declared; policy.removal.servicePrincipals is delete"})
+		case RemovalDeactivate:
+			if p.Active {
+				after := *p
+				after.Active = false
+				d.add(Change{Action: Deactivate, Kind: model.KindServicePrincipal, Key: r.Key, ID: p.ID,
+					Attributes: []Attribute{{Name: "active", Before: true, After: false}},
+					Before:     &Object{ServicePrincipal: p}, After: &Object{ServicePrincipal: &after},
+					Reason: "not declared; policy.removal.servicePrincipals is deactivate"})
+			}
+		}
+	}
+	for i := range d.live.Groups {
+		g := &d.live.Groups[i]
+		r := model.Ref{Kind: model.KindGroup, Key: g.Key()}
+		if d.claimed[r] || d.isUnmanaged(r) || d.pol.Removal.Groups != RemovalDelete {
+			continue
+		}
+		d.deleted[r] = true
+		d.add(Change{Action: Delete, Kind: model.KindGroup, Key: r.Key, ID: g.ID, Before: &Object{Group: g},
+			Reason: "not declared; policy.removal.groups is delete"})
+	}
+	// A member that is deleted leaves its groups by itself; dropping those removals keeps
+	// the plan free of requests that would fail on a missing member.
+	for i := range d.changes {
+		c := &d.changes[i]
+		if c.Action != RemoveMembers {
+			continue
+		}
+		kept := c.Members[:0]
+		for _, m := range c.Members {
+			if !d.deleted[model.Ref{Kind: m.Kind, Key: m.Key}] {
+				kept = append(kept, m)
+			}
+		}
+		c.Members = kept
+	}
+	d.changes = slices.DeleteFunc(d.changes, func(c Change) bool {
+		return c.Action == RemoveMembers && len(c.Members) == 0
+	})
+}
+
+func (d *differ) isUnmanaged(r model.Ref) bool {
+	_, ok := d.unmanaged[r]
+	return ok
+}
+
+// Phase returns the apply phase of a change: groups are created first, then users and
+// service principals, then attributes change, then memberships, then workspace
+// assignments, and deactivations and deletions come last.
+func Phase(c *Change) int {
+	switch {
+	case c.Action == Create && c.Kind == model.KindGroup:
+		return 0
+	case c.Action == Create:
+		return 1
+	case c.Action == Update || c.Action == Rename || c.Action == Reactivate:
+		return 2
+	case c.Action == AddMembers || c.Action == RemoveMembers:
+		return 3
+	case c.Action == Assign || c.Action == Unassign:
+		return 4
+	}
+	return 5
+}
+
+// Phases names the apply phases, by Phase number.
+var Phases = []string{"create groups", "create users and service principals", "update attributes", "memberships", "workspace assignments", "deactivations and deletions"}
+
+func (d *differ) finish() (*Plan, error) {
+	sort.SliceStable(d.changes, func(i, j int) bool {
+		a, b := &d.changes[i], &d.changes[j]
+		if pa, pb := Phase(a), Phase(b); pa != pb {
+			return pa < pb
+		}
+		if a.Kind != b.Kind {
+			return kindOrder(a.Kind) < kindOrder(b.Kind)
+		}
+		if a.Key != b.Key {
+			return a.Key < b.Key
+		}
+		return a.Workspace < b.Workspace
+	})
+	managed := 0
+	for _, n := range []int{len(d.live.Users), len(d.live.ServicePrincipals), len(d.live.Groups)} {
+		managed += n
+	}
+	managed -= len(d.unmanaged)
+	fps := Fingerprints(d.live)
+	for r := range d.created {
+		fps = append(fps, Fingerprint{Kind: string(r.Kind), Key: r.Key, Digest: Absent})
+	}
+	sortFingerprints(fps)
+	sort.Slice(d.protected, func(i, j int) bool { return d.protected[i].String() < d.protected[j].String() })
+	var wss []model.Workspace
+	for _, w := range d.desired.Workspaces {
+		wss = append(wss, model.Workspace{ID: w.ID, Host: w.Host})
+	}
+	p := &Plan{
+		FormatVersion: FormatVersion,
+		ToolVersion:   d.opts.ToolVersion,
+		CreatedAt:     d.opts.Now.UTC(),
+		Target:        d.opts.Target,
+		DesiredDigest: DesiredDigest(d.desired),
+		Policy:        d.pol,
+		GuardOverride: d.opts.OverrideGuards,
+		Protected:     d.protected,
+		Workspaces:    wss,
+		Fingerprints:  fps,
+		Changes:       d.changes,
+		Warnings:      d.warnings,
+		Summary:       Summary{Managed: managed},
+	}
+	if p.Changes == nil {
+		p.Changes = []Change{}
+	}
+	p.summarize()
+	if err := d.guard(p); err != nil && !d.opts.OverrideGuards {
+		return p, err
+	}
+	return p, nil
+}
+
+// guard refuses plans that remove more than the policy allows, and any removal at all when
+// the desired state is empty.
+func (d *differ) guard(p *Plan) error {
+	n, managed := p.Summary.Removals, p.Summary.Managed
+	if n == 0 {
+		return nil
+	}
+	g := d.pol.Guards
+	switch {
+	case d.desired.Empty():
+		return &GuardError{Removals: n, Managed: managed,
+			Reason: fmt.Sprintf("the desired state is empty, and the plan would remove %d identities", n)}
+	case g.MaxRemovals > 0 && n > g.MaxRemovals:
+		return &GuardError{Removals: n, Managed: managed,
+			Reason: fmt.Sprintf("the plan deactivates or deletes %d identities, more than policy.guards.maxRemovals (%d)", n, g.MaxRemovals)}
+	case g.MaxRemovalPercent > 0 && managed > 0 && float64(n)*100/float64(managed) > g.MaxRemovalPercent:
+		return &GuardError{Removals: n, Managed: managed,
+			Reason: fmt.Sprintf("the plan deactivates or deletes %d of %d managed identities (%.1f%%), more than policy.guards.maxRemovalPercent (%g%%)",
+				n, managed, float64(n)*100/float64(managed), g.MaxRemovalPercent)}
+	}
+	return nil
+}

@@ -1,0 +1,136 @@
+package plan
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/scimsync/scimsync/model"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// scenarioConfig is a scenario's config.json.
+type scenarioConfig struct {
+	Level    model.Level `json:"level"`
+	Policy   *Policy     `json:"policy"`
+	Identity *model.Ref  `json:"identity"`
+	Override bool        `json:"override"`
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// golden compares got with the file, or rewrites the file with -update.
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./plan -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+// loadScenario reads a scenario directory and seeds a fake target with its live state.
+func loadScenario(t *testing.T, dir string) (*model.State, *fakeTarget, Policy, Options) {
+	t.Helper()
+	var desired, live model.State
+	var cfg scenarioConfig
+	readJSON(t, filepath.Join(dir, "desired.json"), &desired)
+	readJSON(t, filepath.Join(dir, "live.json"), &live)
+	readJSON(t, filepath.Join(dir, "config.json"), &cfg)
+	desired.Normalize()
+	live.Normalize()
+	if cfg.Level == "" {
+		cfg.Level = model.LevelAccount
+	}
+	pol := DefaultPolicy()
+	if cfg.Policy != nil {
+		pol = *cfg.Policy
+	}
+	fake := newFake(cfg.Level)
+	fake.seed(&live)
+	opts := Options{
+		Target:         TargetID{Level: cfg.Level, Host: "https://accounts.example.test", AccountID: "acct-1"},
+		ToolVersion:    "test",
+		Now:            time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC),
+		Identity:       cfg.Identity,
+		OverrideGuards: cfg.Override,
+	}
+	return &desired, fake, pol, opts
+}
+
+// TestScenarios runs every directory under testdata/scenarios: desired + live + config in,
+// plan JSON (and the guard error, if any) out. Each plan that is not refused is then applied
+// to the fake target, and a second plan must be empty.
+func TestScenarios(t *testing.T) {
+	dirs, err := filepath.Glob("testdata/scenarios/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			ctx := context.Background()
+			desired, fake, pol, opts := loadScenario(t, dir)
+			live, _ := fake.Snapshot(ctx, desired.Workspaces)
+			p, err := Diff(desired, live, pol, opts)
+			var buf bytes.Buffer
+			if err := Encode(&buf, p); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join(dir, "plan.golden.json"), buf.Bytes())
+			errText := ""
+			if err != nil {
+				errText = err.Error() + "\n"
+			}
+			golden(t, filepath.Join(dir, "error.golden"), []byte(errText))
+			var ge *GuardError
+			if errors.As(err, &ge) {
+				return
+			} else if err != nil {
+				t.Fatal(err)
+			}
+
+			res, err := Apply(ctx, p, fake, ApplyOptions{Target: opts.Target, BatchSize: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := res.Err(); err != nil {
+				t.Fatal(err)
+			}
+			again, _ := fake.Snapshot(ctx, desired.Workspaces)
+			p2, err := Diff(desired, again, pol, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p2.Empty() {
+				t.Errorf("plan after apply is not empty: %+v", p2.Changes)
+			}
+		})
+	}
+}

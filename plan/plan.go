@@ -1,0 +1,361 @@
+package plan
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/scimsync/scimsync/model"
+)
+
+// FormatVersion is the version of the plan file format this build writes and reads.
+// It changes whenever a field's meaning changes; apply refuses any other version.
+const FormatVersion = 1
+
+// Action says what a change does.
+type Action string
+
+// The actions of a plan.
+const (
+	Create        Action = "create"
+	Update        Action = "update"
+	Rename        Action = "rename"
+	Deactivate    Action = "deactivate"
+	Reactivate    Action = "reactivate"
+	Delete        Action = "delete"
+	AddMembers    Action = "add-members"
+	RemoveMembers Action = "remove-members"
+	Assign        Action = "assign"
+	Unassign      Action = "unassign"
+)
+
+// Actions lists every action in display order.
+var Actions = []Action{Create, Update, Rename, Reactivate, AddMembers, RemoveMembers, Assign, Unassign, Deactivate, Delete}
+
+// IsRemoval reports whether the action removes access: a deactivation or deletion.
+func (a Action) IsRemoval() bool { return a == Deactivate || a == Delete }
+
+// TargetID names the account or workspace a plan was made for. Apply refuses a plan whose
+// TargetID differs from the target it is pointed at.
+type TargetID struct {
+	Level       model.Level `json:"level"`
+	Host        string      `json:"host"`
+	AccountID   string      `json:"accountId,omitempty"`
+	WorkspaceID string      `json:"workspaceId,omitempty"`
+}
+
+// String formats the target for messages.
+func (t TargetID) String() string {
+	if t.Level == model.LevelAccount {
+		return fmt.Sprintf("account %s at %s", t.AccountID, t.Host)
+	}
+	if t.WorkspaceID != "" {
+		return fmt.Sprintf("workspace %s at %s", t.WorkspaceID, t.Host)
+	}
+	return "workspace at " + t.Host
+}
+
+// Plan is the result of Diff: an ordered list of changes and everything apply needs to check
+// that they still fit the live state. A Plan is a plain value; Encode and Decode turn it into
+// the versioned plan file.
+type Plan struct {
+	FormatVersion int       `json:"formatVersion"`
+	ToolVersion   string    `json:"toolVersion"`
+	CreatedAt     time.Time `json:"createdAt"`
+	Target        TargetID  `json:"target"`
+	// DesiredDigest identifies the desired state the plan was made from.
+	DesiredDigest string `json:"desiredDigest"`
+	Policy        Policy `json:"policy"`
+	// GuardOverride records that the plan was made with the removal guards overridden.
+	GuardOverride bool `json:"guardOverride"`
+	// Protected lists the identities the policy kept out of the plan, for display.
+	Protected []model.Ref `json:"protected,omitempty"`
+	// Workspaces are the workspaces whose assignments the plan manages (id and host only).
+	Workspaces []model.Workspace `json:"workspaces,omitempty"`
+	// Fingerprints describe every live object the plan was computed from.
+	Fingerprints []Fingerprint `json:"fingerprints"`
+	Changes      []Change      `json:"changes"`
+	Warnings     []string      `json:"warnings,omitempty"`
+	Summary      Summary       `json:"summary"`
+	// Checksum is a SHA-256 over the rest of the file; it catches truncated or hand-edited
+	// plans. It is an integrity check, not a signature.
+	Checksum string `json:"checksum"`
+}
+
+// Change is one step of a plan.
+type Change struct {
+	Action Action     `json:"action"`
+	Kind   model.Kind `json:"kind"`
+	Key    string     `json:"key"`
+	// ID is the SCIM id of the live object; empty when the object is created by this plan.
+	ID string `json:"id,omitempty"`
+	// Workspace is set on workspace assignments and per-workspace entitlement changes.
+	Workspace  string      `json:"workspace,omitempty"`
+	Permission string      `json:"permission,omitempty"`
+	Attributes []Attribute `json:"attributes,omitempty"`
+	Members    []Member    `json:"members,omitempty"`
+	Before     *Object     `json:"before,omitempty"`
+	After      *Object     `json:"after,omitempty"`
+	// Reason explains the change to a reader; apply never looks at it.
+	Reason string `json:"reason"`
+}
+
+// Ref returns the reference of the object the change is about.
+func (c *Change) Ref() model.Ref { return model.Ref{Kind: c.Kind, Key: c.Key} }
+
+// Attribute is an attribute-level difference. Values are strings, booleans or string lists.
+type Attribute struct {
+	Name   string `json:"name"`
+	Before any    `json:"before"`
+	After  any    `json:"after"`
+}
+
+// Member is a group member added or removed. ID is empty for a member created by the plan.
+type Member struct {
+	Kind model.Kind `json:"kind"`
+	Key  string     `json:"key"`
+	ID   string     `json:"id,omitempty"`
+}
+
+// Object holds one identity object; exactly one field is set.
+type Object struct {
+	User             *model.User             `json:"user,omitempty"`
+	ServicePrincipal *model.ServicePrincipal `json:"servicePrincipal,omitempty"`
+	Group            *model.Group            `json:"group,omitempty"`
+}
+
+// Fingerprint records the attributes that matter of one live object at plan time, as a
+// digest. An object the plan expects not to exist has Digest "absent".
+type Fingerprint struct {
+	Kind   string `json:"kind"` // user, servicePrincipal, group, assignments, entitlements
+	Key    string `json:"key"`
+	ID     string `json:"id,omitempty"`
+	Digest string `json:"digest"`
+}
+
+// Absent is the digest of an object the plan expects not to exist.
+const Absent = "absent"
+
+// Summary counts the changes of a plan by action.
+type Summary struct {
+	Total    int            `json:"total"`
+	ByAction map[Action]int `json:"byAction"`
+	Removals int            `json:"removals"`
+	Managed  int            `json:"managed"`
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+func (p *Plan) summarize() {
+	s := Summary{Total: len(p.Changes), ByAction: map[Action]int{}, Managed: p.Summary.Managed}
+	for _, c := range p.Changes {
+		s.ByAction[c.Action]++
+		if c.Action.IsRemoval() {
+			s.Removals++
+		}
+	}
+	p.Summary = s
+}
+
+// Encode writes the plan file: indented JSON with a checksum.
+func Encode(w io.Writer, p *Plan) error {
+	q := *p
+	q.Checksum = ""
+	body, err := json.Marshal(&q)
+	if err != nil {
+		return fmt.Errorf("encode plan: %w", err)
+	}
+	sum := sha256.Sum256(body)
+	q.Checksum = "sha256:" + hex.EncodeToString(sum[:])
+	out, err := json.MarshalIndent(&q, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode plan: %w", err)
+	}
+	out = append(out, '\n')
+	_, err = w.Write(out)
+	return err
+}
+
+// ErrVersion is returned for a plan file of another format version.
+var ErrVersion = errors.New("unsupported plan format version")
+
+// FormatError reports a plan file that cannot be used as it is: malformed, of another
+// format version, or altered since it was written.
+type FormatError struct {
+	Reason string
+	Err    error
+}
+
+func (e *FormatError) Error() string { return "invalid plan file: " + e.Reason }
+func (e *FormatError) Unwrap() error { return e.Err }
+
+// Decode reads a plan file. It refuses unknown fields, other format versions and files
+// whose checksum does not match their content.
+func Decode(r io.Reader) (*Plan, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 1<<30))
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	var head struct {
+		FormatVersion *int `json:"formatVersion"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, &FormatError{Reason: "not a plan file: " + jsonErrorText(data, err), Err: err}
+	}
+	if head.FormatVersion == nil {
+		return nil, &FormatError{Reason: "not a plan file: no formatVersion"}
+	}
+	if *head.FormatVersion != FormatVersion {
+		return nil, &FormatError{
+			Reason: fmt.Sprintf("format version %d, this scimsync reads version %d; make the plan again with this version", *head.FormatVersion, FormatVersion),
+			Err:    ErrVersion,
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var p Plan
+	if err := dec.Decode(&p); err != nil {
+		return nil, &FormatError{Reason: jsonErrorText(data, err), Err: err}
+	}
+	if dec.More() {
+		return nil, &FormatError{Reason: "trailing data after the plan"}
+	}
+	want := p.Checksum
+	p.Checksum = ""
+	body, err := json.Marshal(&p)
+	if err != nil {
+		return nil, fmt.Errorf("decode plan: %w", err)
+	}
+	sum := sha256.Sum256(body)
+	if got := "sha256:" + hex.EncodeToString(sum[:]); got != want {
+		return nil, &FormatError{Reason: "checksum mismatch: the file was changed after it was written; make the plan again"}
+	}
+	p.Checksum = want
+	return &p, nil
+}
+
+// jsonErrorText turns a JSON decoding error into text that names the line.
+func jsonErrorText(data []byte, err error) string {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 {
+		return err.Error()
+	}
+	line := 1 + bytes.Count(data[:min(int(off), len(data))], []byte("\n"))
+	return fmt.Sprintf("line %d: %v", line, err)
+}
+
+// digest returns a short, stable digest of v's JSON form.
+func digest(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Model values always marshal; a failure here is a programming error.
+		panic(fmt.Sprintf("plan: digest: %v", err))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
+}
+
+// DesiredDigest returns the digest that identifies a desired state.
+func DesiredDigest(s *model.State) string {
+	sum := sha256.Sum256(mustJSON(s))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("plan: marshal: %v", err))
+	}
+	return b
+}
+
+// Fingerprints computes the fingerprints of every object in a live state, sorted.
+func Fingerprints(live *model.State) []Fingerprint {
+	fps := make([]Fingerprint, 0, len(live.Users)+len(live.ServicePrincipals)+len(live.Groups)+2*len(live.Workspaces))
+	for i := range live.Users {
+		u := &live.Users[i]
+		fps = append(fps, Fingerprint{Kind: string(model.KindUser), Key: u.Key(), ID: u.ID, Digest: digest(u)})
+	}
+	for i := range live.ServicePrincipals {
+		p := &live.ServicePrincipals[i]
+		fps = append(fps, Fingerprint{Kind: string(model.KindServicePrincipal), Key: p.Key(), ID: p.ID, Digest: digest(p)})
+	}
+	for i := range live.Groups {
+		g := &live.Groups[i]
+		fps = append(fps, Fingerprint{Kind: string(model.KindGroup), Key: g.Key(), ID: g.ID, Digest: digest(g)})
+	}
+	for _, w := range live.Workspaces {
+		fps = append(fps, Fingerprint{Kind: "assignments", Key: w.ID, Digest: digest(w.Assignments)})
+		fps = append(fps, Fingerprint{Kind: "entitlements", Key: w.ID, Digest: digest(w.Entitlements)})
+	}
+	sortFingerprints(fps)
+	return fps
+}
+
+func sortFingerprints(fps []Fingerprint) {
+	sort.Slice(fps, func(i, j int) bool {
+		if fps[i].Kind != fps[j].Kind {
+			return fps[i].Kind < fps[j].Kind
+		}
+		return fps[i].Key < fps[j].Key
+	})
+}
+
+// StaleError reports that the live state changed since the plan was made.
+type StaleError struct {
+	// Changed names the objects that differ, as kind:key with what happened.
+	Changed []string
+}
+
+func (e *StaleError) Error() string {
+	const show = 10
+	list := e.Changed
+	more := ""
+	if len(list) > show {
+		more = fmt.Sprintf(" and %d more", len(list)-show)
+		list = list[:show]
+	}
+	return fmt.Sprintf("plan is stale: %d live objects changed since it was made: %v%s; make a new plan", len(e.Changed), list, more)
+}
+
+// CheckStale compares the plan's fingerprints with a fresh live state and returns a
+// *StaleError naming every object that changed, appeared where the plan creates one, or
+// disappeared.
+func (p *Plan) CheckStale(live *model.State) error {
+	now := map[string]Fingerprint{}
+	for _, f := range Fingerprints(live) {
+		now[f.Kind+"\x00"+f.Key] = f
+	}
+	var changed []string
+	for _, f := range p.Fingerprints {
+		cur, ok := now[f.Kind+"\x00"+f.Key]
+		switch {
+		case f.Digest == Absent && ok:
+			changed = append(changed, fmt.Sprintf("%s:%s (now exists)", f.Kind, f.Key))
+		case f.Digest == Absent:
+		case !ok:
+			changed = append(changed, fmt.Sprintf("%s:%s (gone)", f.Kind, f.Key))
+		case cur.Digest != f.Digest:
+			changed = append(changed, fmt.Sprintf("%s:%s (changed)", f.Kind, f.Key))
+		}
+	}
+	if len(changed) > 0 {
+		return &StaleError{Changed: changed}
+	}
+	return nil
+}
