@@ -1,0 +1,376 @@
+package scim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/scim/auth"
+)
+
+// DefaultPageSize is the count sent with list requests, as Databricks' Go SDK sends it. It
+// is a page size, not a cap on the total: lists always read every page.
+const DefaultPageSize = 10000
+
+// Content types. SCIM calls send application/scim+json, the media type RFC 7644 §3.1
+// defines, which Databricks' SCIM docs call required and which Terraform sends on every
+// SCIM call against real accounts (reference §1.4; the Go SDK's application/json works
+// too). The permission-assignment API is not SCIM and gets plain application/json.
+const (
+	contentTypeSCIM = "application/scim+json; charset=utf-8"
+	contentTypeJSON = "application/json"
+	acceptSCIM      = "application/scim+json, application/json"
+)
+
+// HeaderWorkspaceID selects the workspace of a workspace-tree call on hosts that serve
+// several workspaces (and, at account level, the workspace an entitlement call is for).
+const HeaderWorkspaceID = "X-Databricks-Workspace-Id"
+
+// Config configures a Client. Only Auth (with Env) is needed; every other field has a
+// default.
+type Config struct {
+	// Auth holds the explicit target and credential settings: host, account id, workspace
+	// id, level, profile, token or client id and secret. Empty fields come from Env.
+	Auth auth.Settings
+	// Env is where unset Auth values come from: DATABRICKS_* variables and ~/.databrickscfg.
+	// The zero Env means explicit settings only.
+	Env auth.Env
+
+	// RateLimit is the overall budget in requests per second. 0 means the rate_limit of
+	// the Databricks environment or profile, else DefaultRateLimit.
+	RateLimit float64
+	// Burst is how many requests may go out at once after an idle spell. 0 means a fifth of
+	// a second's budget (5 at 25 requests per second), which keeps a server-side bucket of
+	// the same rate from refusing the first requests.
+	Burst int
+	// WriteRateLimit is a shared budget for POST, PUT, PATCH and DELETE, on top of the
+	// overall budget. 0 means none.
+	WriteRateLimit float64
+	// VerbRateLimits are per-method budgets (keys such as "PATCH"), on top of the others.
+	VerbRateLimits map[string]float64
+	// MaxInFlight caps the requests in flight at once. 0 means DefaultMaxInFlight.
+	MaxInFlight int
+	// MaxAttempts caps the attempts per request, the first included. 0 means
+	// DefaultMaxAttempts.
+	MaxAttempts int
+	// RetryBudget caps the time one request may spend retrying. 0 means DefaultRetryBudget.
+	RetryBudget time.Duration
+	// RetryBaseDelay and RetryMaxDelay shape the exponential backoff. 0 means the defaults.
+	RetryBaseDelay time.Duration
+	RetryMaxDelay  time.Duration
+	// Timeout bounds one attempt. 0 means DefaultTimeout.
+	Timeout time.Duration
+	// PageSize is the count sent with list requests. 0 means DefaultPageSize.
+	PageSize int
+	// HTTPClient sends the requests (tests point it at handlers). nil means a client of
+	// its own. Its Timeout, if any, applies on top of Timeout.
+	HTTPClient *http.Client
+	// Logger receives a debug record per attempt (method, path, status, attempt, duration),
+	// never headers or bodies. nil means no logging.
+	Logger *slog.Logger
+}
+
+// Client is a Databricks SCIM client for one account or one workspace. It is safe for
+// concurrent use. All requests share one rate limiter, one in-flight cap and one set of
+// statistics.
+type Client struct {
+	auth     *auth.Config
+	hc       *http.Client
+	t        *transport
+	log      *slog.Logger
+	pageSize int
+	home     *Tree
+
+	mu      sync.Mutex
+	wsCreds map[string]auth.Credentials // credentials per workspace host (account level)
+}
+
+// New resolves the credentials and builds a client. It does not contact Databricks; the
+// first request does (and, for OAuth, fetches a token).
+func New(cfg Config) (*Client, error) {
+	ac, err := auth.Resolve(cfg.Auth, cfg.Env)
+	if err != nil {
+		return nil, err
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{
+			Transport: http.DefaultTransport.(*http.Transport).Clone(),
+			// Never follow a redirect with a bearer token attached.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	rps := cfg.RateLimit
+	if rps == 0 {
+		rps = ac.RateLimit
+	}
+	if rps == 0 {
+		rps = DefaultRateLimit
+	}
+	if rps < 0 || cfg.WriteRateLimit < 0 {
+		return nil, fmt.Errorf("rate limits must be positive")
+	}
+	burst := cfg.Burst
+	if burst <= 0 {
+		burst = int(math.Max(1, math.Ceil(rps/5)))
+	}
+	t := &transport{
+		hc:          hc,
+		log:         log,
+		overall:     newAdaptiveLimiter(rps, burst),
+		verbs:       map[string][]*rate.Limiter{},
+		sem:         make(chan struct{}, orDefault(cfg.MaxInFlight, DefaultMaxInFlight)),
+		maxAttempts: orDefault(cfg.MaxAttempts, DefaultMaxAttempts),
+		budget:      orDefault(cfg.RetryBudget, DefaultRetryBudget),
+		baseDelay:   orDefault(cfg.RetryBaseDelay, DefaultRetryBaseDelay),
+		maxDelay:    orDefault(cfg.RetryMaxDelay, DefaultRetryMaxDelay),
+		timeout:     orDefault(cfg.Timeout, DefaultTimeout),
+		stats:       counters{requests: map[string]*atomic.Int64{"OTHER": {}}},
+	}
+	for _, m := range methods {
+		t.stats.requests[m] = &atomic.Int64{}
+	}
+	for m, r := range cfg.VerbRateLimits {
+		if r <= 0 {
+			return nil, fmt.Errorf("rate limit for %s must be positive", m)
+		}
+		m = strings.ToUpper(m)
+		t.verbs[m] = append(t.verbs[m], rate.NewLimiter(rate.Limit(r), int(math.Max(1, math.Ceil(r/5)))))
+	}
+	if w := cfg.WriteRateLimit; w > 0 {
+		shared := rate.NewLimiter(rate.Limit(w), int(math.Max(1, math.Ceil(w/5))))
+		for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			t.verbs[m] = append(t.verbs[m], shared)
+		}
+	}
+	c := &Client{
+		auth:     ac,
+		hc:       hc,
+		t:        t,
+		log:      log,
+		pageSize: orDefault(cfg.PageSize, DefaultPageSize),
+		wsCreds:  map[string]auth.Credentials{},
+	}
+	creds := ac.Credentials(hc)
+	if ac.Level == model.LevelAccount {
+		c.home = &Tree{c: c, level: model.LevelAccount, creds: creds, base: ac.Host + "/api/2.0/accounts/" + url.PathEscape(ac.AccountID) + "/scim/v2"}
+	} else {
+		c.home = &Tree{c: c, level: model.LevelWorkspace, creds: creds, base: ac.Host + workspaceSCIMPath, header: workspaceHeader(ac.WorkspaceID)}
+	}
+	return c, nil
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// workspaceSCIMPath is the workspace SCIM tree.
+const workspaceSCIMPath = "/api/2.0/preview/scim/v2"
+
+func workspaceHeader(id string) http.Header {
+	if id == "" {
+		return nil
+	}
+	return http.Header{HeaderWorkspaceID: {id}}
+}
+
+// Auth returns the resolved target and credentials. Its String method is safe to log.
+func (c *Client) Auth() *auth.Config { return c.auth }
+
+// Level returns the target level: account or workspace.
+func (c *Client) Level() model.Level { return c.auth.Level }
+
+// Stats returns the transport's counters so far.
+func (c *Client) Stats() Stats { return c.t.snapshot() }
+
+// Users returns the target's users endpoint.
+func (c *Client) Users() *Resource[User] { return c.home.Users() }
+
+// Groups returns the target's groups endpoint.
+func (c *Client) Groups() *Resource[Group] { return c.home.Groups() }
+
+// ServicePrincipals returns the target's service principals endpoint.
+func (c *Client) ServicePrincipals() *Resource[ServicePrincipal] {
+	return c.home.ServicePrincipals()
+}
+
+// Tree returns the target's own SCIM tree: the account tree at account level, the
+// workspace tree at workspace level.
+func (c *Client) Tree() *Tree { return c.home }
+
+// WorkspaceTree returns the workspace SCIM tree of ws, where an account manages the
+// entitlements its principals have in that workspace. Requests go to ws.Host when it is
+// set, else to the account host, with X-Databricks-Workspace-Id: ws.ID, and use the same
+// credentials (for OAuth, a token from ws.Host's own token endpoint when the host differs).
+// At workspace level it returns the target's own tree.
+func (c *Client) WorkspaceTree(ws model.Workspace) (*Tree, error) {
+	if c.auth.Level == model.LevelWorkspace {
+		return c.home, nil
+	}
+	if ws.ID == "" {
+		return nil, fmt.Errorf("workspace has no id")
+	}
+	host := c.auth.Host
+	creds := c.home.creds
+	if ws.Host != "" {
+		h, err := auth.NormalizeHost(ws.Host)
+		if err != nil {
+			return nil, fmt.Errorf("workspace %s: %w", ws.ID, err)
+		}
+		host = h
+		c.mu.Lock()
+		creds = c.wsCreds[h]
+		if creds == nil {
+			creds, err = c.auth.CredentialsFor(h, c.hc)
+			if err != nil {
+				c.mu.Unlock()
+				return nil, fmt.Errorf("workspace %s: %w", ws.ID, err)
+			}
+			c.wsCreds[h] = creds
+		}
+		c.mu.Unlock()
+	}
+	return &Tree{c: c, level: model.LevelWorkspace, creds: creds, base: host + workspaceSCIMPath, header: workspaceHeader(ws.ID)}, nil
+}
+
+// Tree is one SCIM endpoint tree: the account tree (/api/2.0/accounts/{id}/scim/v2) or a
+// workspace tree (/api/2.0/preview/scim/v2) with its host, headers and credentials.
+type Tree struct {
+	c      *Client
+	level  model.Level
+	base   string // scheme://host/path of the tree
+	header http.Header
+	creds  auth.Credentials
+}
+
+// Level returns account for the account tree and workspace for a workspace tree.
+func (t *Tree) Level() model.Level { return t.level }
+
+// Users returns the tree's users endpoint.
+func (t *Tree) Users() *Resource[User] {
+	return &Resource[User]{tree: t, name: "Users",
+		id: func(u *User) string { return u.ID },
+		lookup: func(u *User) string {
+			return filterEq("userName", u.UserName)
+		},
+	}
+}
+
+// Groups returns the tree's groups endpoint.
+func (t *Tree) Groups() *Resource[Group] {
+	return &Resource[Group]{tree: t, name: "Groups",
+		id: func(g *Group) string { return g.ID },
+		lookup: func(g *Group) string {
+			return filterEq("displayName", g.DisplayName)
+		},
+	}
+}
+
+// ServicePrincipals returns the tree's service principals endpoint.
+func (t *Tree) ServicePrincipals() *Resource[ServicePrincipal] {
+	return &Resource[ServicePrincipal]{tree: t, name: "ServicePrincipals",
+		id: func(p *ServicePrincipal) string { return p.ID },
+		lookup: func(p *ServicePrincipal) string {
+			if p.ApplicationID != "" {
+				return filterEq("applicationId", p.ApplicationID)
+			}
+			return filterEq("displayName", p.DisplayName)
+		},
+	}
+}
+
+// Me returns the user (or service principal, as a user whose userName is its
+// applicationId) that owns the credentials. Only workspace trees have /Me. Entitlements
+// and groups are not requested: they are expensive to compute and can be large.
+func (t *Tree) Me(ctx context.Context) (*User, error) {
+	if t.level != model.LevelWorkspace {
+		return nil, fmt.Errorf("/Me exists only on workspace SCIM trees, not on the account tree")
+	}
+	var me User
+	q := url.Values{"excludedAttributes": {"entitlements,groups"}}
+	if err := t.json(ctx, http.MethodGet, "/Me", q, nil, &me, nil); err != nil {
+		return nil, err
+	}
+	return &me, nil
+}
+
+// json sends one SCIM request with an optional JSON body and decodes a JSON response into
+// out, if out is non-nil and the response has a body.
+func (t *Tree) json(ctx context.Context, method, path string, q url.Values, in, out any, lookup func(context.Context) (string, bool, error)) error {
+	res, err := t.send(ctx, method, path, q, in, lookup)
+	if err != nil {
+		return err
+	}
+	return decode(res, method, path, out)
+}
+
+func (t *Tree) send(ctx context.Context, method, path string, q url.Values, in any, lookup func(context.Context) (string, bool, error)) (*response, error) {
+	return t.c.send(ctx, t.creds, t.header, t.base, method, path, q, in, contentTypeSCIM, lookup)
+}
+
+// send builds and sends one request through the transport.
+func (c *Client) send(ctx context.Context, creds auth.Credentials, header http.Header, base, method, path string, q url.Values, in any, contentType string, lookup func(context.Context) (string, bool, error)) (*response, error) {
+	u, err := url.Parse(base + path)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if len(q) > 0 {
+		u.RawQuery = q.Encode()
+	}
+	r := &request{
+		method:      method,
+		url:         u.String(),
+		path:        u.Path,
+		header:      http.Header{"Accept": {acceptSCIM}},
+		contentType: contentType,
+		creds:       creds,
+		lookup:      lookup,
+	}
+	for k, v := range header {
+		r.header[k] = v
+	}
+	if in != nil {
+		if r.body, err = json.Marshal(in); err != nil {
+			return nil, fmt.Errorf("%s %s: encode body: %w", method, u.Path, err)
+		}
+	}
+	return c.t.do(ctx, r)
+}
+
+// decode unmarshals a response body into out; an empty body leaves out unchanged.
+func decode(res *response, method, path string, out any) error {
+	if out == nil || len(strings.TrimSpace(string(res.body))) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(res.body, out); err != nil {
+		return fmt.Errorf("%s %s: decode response: %w", method, path, err)
+	}
+	return nil
+}
+
+// filterEq builds a SCIM filter "attr eq "value"" with the value quoted as a JSON string.
+func filterEq(attr, value string) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(value) // encoding a string cannot fail
+	return attr + " eq " + strings.TrimSpace(b.String())
+}

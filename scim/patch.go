@@ -1,0 +1,160 @@
+package scim
+
+import (
+	"slices"
+
+	"github.com/scimsync/scimsync/model"
+)
+
+// PATCH operation names, lower-cased as Databricks' SDK sends them.
+const (
+	OpAdd     = "add"
+	OpRemove  = "remove"
+	OpReplace = "replace"
+)
+
+// AddMembers returns the operation that adds members by SCIM id:
+// {"op":"add","path":"members","value":[{"value":id},...]}.
+func AddMembers(ids []string) Operation {
+	return Operation{Op: OpAdd, Path: "members", Value: values(ids)}
+}
+
+// RemoveMember returns the operation that removes one member by SCIM id:
+// {"op":"remove","path":"members[value eq \"id\"]"}, with no value, which the account
+// backend would reject.
+func RemoveMember(id string) Operation {
+	return Operation{Op: OpRemove, Path: MemberFilterPath("members", id)}
+}
+
+// MemberOps returns one add operation for all ids in add, then one remove operation per id
+// in remove. It returns nil when both are empty.
+func MemberOps(add, remove []string) []Operation {
+	var ops []Operation
+	if len(add) > 0 {
+		ops = append(ops, AddMembers(add))
+	}
+	for _, id := range remove {
+		ops = append(ops, RemoveMember(id))
+	}
+	return ops
+}
+
+// Replace returns {"op":"replace","path":path,"value":value}.
+func Replace(path string, value any) Operation {
+	return Operation{Op: OpReplace, Path: path, Value: value}
+}
+
+// RoleOps returns the operations that turn the roles from into to: one add with every new
+// role, and one filtered remove per dropped role, roles[value eq "r"] with no value.
+func RoleOps(from, to []string) []Operation {
+	add, remove := setDiff(from, to)
+	var ops []Operation
+	if len(add) > 0 {
+		ops = append(ops, Operation{Op: OpAdd, Path: "roles", Value: values(add)})
+	}
+	for _, r := range remove {
+		ops = append(ops, Operation{Op: OpRemove, Path: MemberFilterPath("roles", r)})
+	}
+	return ops
+}
+
+// EntitlementOps returns the operations that add and remove entitlements (workspace SCIM
+// only): {"op":"add","path":"entitlements","value":[...]} and
+// {"op":"remove","path":"entitlements","value":[...]}. The remove carries its values, the
+// form Terraform sends to workspaces (reference §4.2 item 5); the workspace backend accepts
+// it, unlike the account backend's remove.
+func EntitlementOps(add, remove []string) []Operation {
+	var ops []Operation
+	if len(add) > 0 {
+		ops = append(ops, Operation{Op: OpAdd, Path: "entitlements", Value: values(add)})
+	}
+	if len(remove) > 0 {
+		ops = append(ops, Operation{Op: OpRemove, Path: "entitlements", Value: values(remove)})
+	}
+	return ops
+}
+
+// scalarOp appends a replace of path when the value changed, or a remove when it was
+// cleared.
+func scalarOp(ops []Operation, path, from, to string) []Operation {
+	switch {
+	case from == to:
+		return ops
+	case to == "":
+		return append(ops, Operation{Op: OpRemove, Path: path})
+	default:
+		return append(ops, Replace(path, to))
+	}
+}
+
+// activeOp appends a replace of active, sent as a JSON boolean, when it changed.
+func activeOp(ops []Operation, from, to bool) []Operation {
+	if from == to {
+		return ops
+	}
+	return append(ops, Replace("active", to))
+}
+
+// UserOps returns the minimal PATCH that turns user from into to: displayName,
+// name.givenName, name.familyName, externalId and active replaced when changed, roles added
+// and removed, and, with withEntitlements (workspace level), entitlements added and
+// removed. userName is immutable and ignored. Equal users give no operations.
+func UserOps(from, to *model.User, withEntitlements bool) []Operation {
+	var ops []Operation
+	ops = scalarOp(ops, "displayName", from.DisplayName, to.DisplayName)
+	ops = scalarOp(ops, "name.givenName", from.GivenName, to.GivenName)
+	ops = scalarOp(ops, "name.familyName", from.FamilyName, to.FamilyName)
+	ops = scalarOp(ops, "externalId", from.ExternalID, to.ExternalID)
+	ops = activeOp(ops, from.Active, to.Active)
+	ops = append(ops, RoleOps(from.Roles, to.Roles)...)
+	if withEntitlements {
+		ops = append(ops, EntitlementOps(setDiff(from.Entitlements, to.Entitlements))...)
+	}
+	return ops
+}
+
+// ServicePrincipalOps returns the minimal PATCH that turns service principal from into to:
+// displayName, externalId and active, roles, and (workspace level) entitlements.
+// applicationId is immutable and ignored.
+func ServicePrincipalOps(from, to *model.ServicePrincipal, withEntitlements bool) []Operation {
+	var ops []Operation
+	ops = scalarOp(ops, "displayName", from.DisplayName, to.DisplayName)
+	ops = scalarOp(ops, "externalId", from.ExternalID, to.ExternalID)
+	ops = activeOp(ops, from.Active, to.Active)
+	ops = append(ops, RoleOps(from.Roles, to.Roles)...)
+	if withEntitlements {
+		ops = append(ops, EntitlementOps(setDiff(from.Entitlements, to.Entitlements))...)
+	}
+	return ops
+}
+
+// GroupOps returns the minimal PATCH that turns group from into to: displayName (a
+// rename), externalId, roles, and (workspace level) entitlements. Members are left alone.
+func GroupOps(from, to *model.Group, withEntitlements bool) []Operation {
+	var ops []Operation
+	ops = scalarOp(ops, "displayName", from.DisplayName, to.DisplayName)
+	ops = scalarOp(ops, "externalId", from.ExternalID, to.ExternalID)
+	ops = append(ops, RoleOps(from.Roles, to.Roles)...)
+	if withEntitlements {
+		ops = append(ops, EntitlementOps(setDiff(from.Entitlements, to.Entitlements))...)
+	}
+	return ops
+}
+
+// setDiff returns the values in to but not in from (add) and in from but not in to
+// (remove), each sorted and de-duplicated. It does not modify its arguments.
+func setDiff(from, to []string) (add, remove []string) {
+	f := model.SortedSet(slices.Clone(from))
+	t := model.SortedSet(slices.Clone(to))
+	for _, v := range t {
+		if _, ok := slices.BinarySearch(f, v); !ok {
+			add = append(add, v)
+		}
+	}
+	for _, v := range f {
+		if _, ok := slices.BinarySearch(t, v); !ok {
+			remove = append(remove, v)
+		}
+	}
+	return add, remove
+}

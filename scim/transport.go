@@ -1,0 +1,433 @@
+package scim
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/scimsync/scimsync/scim/auth"
+)
+
+// Transport defaults. The rate is the Account SCIM API's budget of 25 requests per second.
+const (
+	DefaultRateLimit      = 25
+	DefaultMaxInFlight    = 8
+	DefaultMaxAttempts    = 10
+	DefaultRetryBudget    = 5 * time.Minute
+	DefaultTimeout        = 60 * time.Second
+	DefaultRetryBaseDelay = 250 * time.Millisecond
+	DefaultRetryMaxDelay  = 10 * time.Second
+)
+
+// Limiter adaptation: on throttling the rate is halved (at most once per decreaseInterval,
+// so that one burst of concurrent 429s counts once) down to minRate, then grows back by
+// recoveryPerSecond of the configured rate for every second without throttling.
+const (
+	decreaseInterval  = time.Second
+	increaseInterval  = 250 * time.Millisecond
+	recoveryPerSecond = 0.10
+	minRate           = 1.0
+)
+
+// Stats counts what a client's transport did. Requests counts attempts sent, so a retried
+// request counts once per attempt.
+type Stats struct {
+	Requests        map[string]int64 `json:"requests"`        // attempts sent, by HTTP method
+	Retries         int64            `json:"retries"`         // attempts that were retries
+	Throttled       int64            `json:"throttled"`       // 429 and REQUEST_LIMIT_EXCEEDED responses
+	TooManyRequests int64            `json:"tooManyRequests"` // 429 responses alone
+	ServerErrors    int64            `json:"serverErrors"`    // other 5xx responses
+	NetworkErrors   int64            `json:"networkErrors"`   // attempts that got no response
+	UnknownOutcomes int64            `json:"unknownOutcomes"` // writes that may or may not have happened
+	// CreatesResolved counts creates whose outcome was unknown and whose object was found
+	// by a lookup, so the create was not sent again.
+	CreatesResolved int64   `json:"createsResolved"`
+	RateLimit       float64 `json:"rateLimit"` // the overall limit now, after any slowdown
+}
+
+// Total returns the number of attempts sent.
+func (s Stats) Total() int64 {
+	var n int64
+	for _, v := range s.Requests {
+		n += v
+	}
+	return n
+}
+
+// methods are the HTTP methods counted separately; others count as "OTHER".
+var methods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// counters are the transport's live statistics.
+type counters struct {
+	requests        map[string]*atomic.Int64
+	retries         atomic.Int64
+	throttled       atomic.Int64
+	tooMany         atomic.Int64
+	serverErrors    atomic.Int64
+	networkErrors   atomic.Int64
+	unknownOutcomes atomic.Int64
+	createsResolved atomic.Int64
+}
+
+// adaptiveLimiter is the overall token bucket, slowed down on throttling and paused while
+// a Retry-After is pending.
+type adaptiveLimiter struct {
+	lim *rate.Limiter
+
+	mu           sync.Mutex
+	target       float64
+	current      float64
+	floor        float64
+	lastDecrease time.Time
+	lastIncrease time.Time
+	pauseUntil   time.Time
+}
+
+func newAdaptiveLimiter(rps float64, burst int) *adaptiveLimiter {
+	return &adaptiveLimiter{
+		lim:     rate.NewLimiter(rate.Limit(rps), burst),
+		target:  rps,
+		current: rps,
+		floor:   math.Min(minRate, rps),
+	}
+}
+
+// wait blocks until a request may be sent or ctx is done.
+func (a *adaptiveLimiter) wait(ctx context.Context) error {
+	a.mu.Lock()
+	pause := time.Until(a.pauseUntil)
+	a.mu.Unlock()
+	if pause > 0 {
+		if err := sleep(ctx, pause); err != nil {
+			return err
+		}
+	}
+	return a.lim.Wait(ctx)
+}
+
+// throttled halves the rate and pauses all requests for retryAfter, if given.
+func (a *adaptiveLimiter) throttled(now time.Time, retryAfter time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if until := now.Add(retryAfter); retryAfter > 0 && until.After(a.pauseUntil) {
+		a.pauseUntil = until
+	}
+	if now.Sub(a.lastDecrease) < decreaseInterval {
+		return
+	}
+	a.current = math.Max(a.floor, a.current/2)
+	a.lim.SetLimitAt(now, rate.Limit(a.current))
+	a.lastDecrease, a.lastIncrease = now, now
+}
+
+// succeeded restores the rate gradually after a slowdown.
+func (a *adaptiveLimiter) succeeded(now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.current >= a.target {
+		return
+	}
+	elapsed := now.Sub(a.lastIncrease)
+	if elapsed < increaseInterval {
+		return
+	}
+	a.current = math.Min(a.target, a.current+a.target*recoveryPerSecond*elapsed.Seconds())
+	a.lim.SetLimitAt(now, rate.Limit(a.current))
+	a.lastIncrease = now
+}
+
+func (a *adaptiveLimiter) limit() float64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.current
+}
+
+// transport sends requests under the rate limits and the in-flight cap, and retries what
+// is safe to retry.
+type transport struct {
+	hc          *http.Client
+	log         *slog.Logger
+	overall     *adaptiveLimiter
+	verbs       map[string][]*rate.Limiter // extra limiters per method, slowest first
+	sem         chan struct{}
+	maxAttempts int
+	budget      time.Duration
+	baseDelay   time.Duration
+	maxDelay    time.Duration
+	timeout     time.Duration
+	stats       counters
+}
+
+// request is one logical request; the transport may send it several times.
+type request struct {
+	method      string
+	url         string // full URL, with query
+	path        string // URL path, for logs and errors
+	header      http.Header
+	contentType string
+	body        []byte
+	creds       auth.Credentials
+	// lookup, set on creates, finds the object a create may have made. It reports the
+	// object's id and whether it exists. Without it, a create whose outcome is unknown is
+	// not retried.
+	lookup func(ctx context.Context) (id string, found bool, err error)
+}
+
+// response is a successful (2xx) response, or the object a create turned out to have made.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	// existingID is set when a create's outcome was unknown and a lookup found the object.
+	existingID string
+}
+
+// do sends r until it succeeds, fails for good, or the attempt cap or retry budget is
+// used up. It retries 429, 503 and REQUEST_LIMIT_EXCEEDED 500s (refusals: the request was
+// not executed) for every method; 502, 504 and network errors after the request was sent
+// (outcome unknown) only for idempotent methods. A create whose outcome is unknown is
+// resolved with r.lookup: if the object exists its id is returned, otherwise the create is
+// sent again. A DELETE that meets 404 after an attempt of unknown outcome has succeeded.
+// Every wait returns early with ctx's error when ctx is done.
+func (t *transport) do(ctx context.Context, r *request) (*response, error) {
+	start := time.Now()
+	maybeDone := false // an earlier attempt may have been executed
+	for attempt := 1; ; attempt++ {
+		res, sent, err := t.attempt(ctx, r, attempt)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s %s: %w", r.method, r.path, ctx.Err())
+		}
+		var (
+			lastErr error
+			wait    time.Duration
+			unknown bool // this attempt may have been executed
+		)
+		switch {
+		case err != nil:
+			var te *auth.TokenError
+			if errors.As(err, &te) {
+				if !te.Temporary() {
+					return nil, err
+				}
+				lastErr = err
+				break
+			}
+			t.stats.networkErrors.Add(1)
+			lastErr = fmt.Errorf("%s %s: %w", r.method, r.path, err)
+			unknown = sent
+		case res.status >= 200 && res.status < 300:
+			t.overall.succeeded(time.Now())
+			return res, nil
+		default:
+			e := parseError(r.method, r.path, res.status, res.body)
+			lastErr = e
+			switch {
+			case e.Throttled():
+				t.stats.throttled.Add(1)
+				if e.Status == http.StatusTooManyRequests {
+					t.stats.tooMany.Add(1)
+				}
+				wait = retryAfter(res.header, time.Now())
+				t.overall.throttled(time.Now(), wait)
+			case e.Status == http.StatusServiceUnavailable:
+				t.stats.serverErrors.Add(1)
+				wait = retryAfter(res.header, time.Now())
+			case e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout:
+				t.stats.serverErrors.Add(1)
+				unknown = true
+			case e.Status == http.StatusNotFound && r.method == http.MethodDelete && maybeDone:
+				return &response{status: http.StatusNoContent}, nil
+			case e.Status == http.StatusConflict && r.method == http.MethodPost && maybeDone && r.lookup != nil:
+				unknown = true
+			default:
+				if e.Status >= 500 {
+					t.stats.serverErrors.Add(1)
+				}
+				return nil, e
+			}
+		}
+		if unknown {
+			maybeDone = true
+			if r.method == http.MethodPost {
+				t.stats.unknownOutcomes.Add(1)
+				if r.lookup == nil {
+					return nil, fmt.Errorf("outcome unknown, not retried to avoid a duplicate: %w", lastErr)
+				}
+				id, found, lerr := r.lookup(ctx)
+				if lerr != nil {
+					return nil, fmt.Errorf("%s %s: outcome unknown (%v), and looking the object up failed: %w", r.method, r.path, lastErr, lerr)
+				}
+				if found {
+					t.stats.createsResolved.Add(1)
+					t.log.DebugContext(ctx, "scim create resolved by lookup", "method", r.method, "path", r.path, "id", id)
+					return &response{status: http.StatusOK, existingID: id}, nil
+				}
+			}
+		}
+		delay := t.backoff(attempt)
+		if wait > delay {
+			delay = wait
+		}
+		if attempt >= t.maxAttempts {
+			return nil, fmt.Errorf("giving up after %d attempts: %w", attempt, lastErr)
+		}
+		if elapsed := time.Since(start); elapsed+delay > t.budget {
+			return nil, fmt.Errorf("giving up after %d attempts in %s (retry budget %s): %w", attempt, elapsed.Round(time.Millisecond), t.budget, lastErr)
+		}
+		t.stats.retries.Add(1)
+		t.log.DebugContext(ctx, "scim retry", "method", r.method, "path", r.path, "attempt", attempt, "wait", delay, "reason", lastErr.Error())
+		if err := sleep(ctx, delay); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
+		}
+	}
+}
+
+// attempt sends r once. sent reports whether the request was written to the connection,
+// so that a failure may have been executed by the server.
+func (t *transport) attempt(ctx context.Context, r *request, n int) (res *response, sent bool, err error) {
+	tok, err := r.creds.Token(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	select {
+	case t.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	defer func() { <-t.sem }()
+	for _, l := range t.verbs[r.method] {
+		if err := l.Wait(ctx); err != nil {
+			return nil, false, err
+		}
+	}
+	if err := t.overall.wait(ctx); err != nil {
+		return nil, false, err
+	}
+
+	actx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	var wrote atomic.Bool
+	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	})
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(actx, r.method, r.url, body)
+	if err != nil {
+		return nil, false, err
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.Reveal())
+	if r.body != nil {
+		req.Header.Set("Content-Type", r.contentType)
+	}
+	t.count(r.method)
+	began := time.Now()
+	resp, err := t.hc.Do(req)
+	if err != nil {
+		t.log.DebugContext(ctx, "scim request", "method", r.method, "path", r.path, "attempt", n, "duration", time.Since(began), "error", err.Error())
+		return nil, wrote.Load(), err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	t.log.DebugContext(ctx, "scim request", "method", r.method, "path", r.path, "status", resp.StatusCode, "attempt", n, "duration", time.Since(began))
+	if err != nil {
+		return nil, true, fmt.Errorf("read response: %w", err)
+	}
+	return &response{status: resp.StatusCode, header: resp.Header, body: data}, true, nil
+}
+
+func (t *transport) count(method string) {
+	if c, ok := t.stats.requests[method]; ok {
+		c.Add(1)
+		return
+	}
+	t.stats.requests["OTHER"].Add(1)
+}
+
+// backoff returns the wait before attempt+1: exponential with full jitter, a uniformly
+// random duration between 0 and min(maxDelay, baseDelay·2^(attempt-1)).
+func (t *transport) backoff(attempt int) time.Duration {
+	ceiling := t.maxDelay
+	if attempt-1 < 31 {
+		if d := t.baseDelay << (attempt - 1); d > 0 && d < ceiling {
+			ceiling = d
+		}
+	}
+	if ceiling <= 0 {
+		return 0
+	}
+	return rand.N(ceiling + 1)
+}
+
+func (t *transport) snapshot() Stats {
+	s := Stats{Requests: map[string]int64{}}
+	for m, c := range t.stats.requests {
+		if v := c.Load(); v > 0 {
+			s.Requests[m] = v
+		}
+	}
+	s.Retries = t.stats.retries.Load()
+	s.Throttled = t.stats.throttled.Load()
+	s.TooManyRequests = t.stats.tooMany.Load()
+	s.ServerErrors = t.stats.serverErrors.Load()
+	s.NetworkErrors = t.stats.networkErrors.Load()
+	s.UnknownOutcomes = t.stats.unknownOutcomes.Load()
+	s.CreatesResolved = t.stats.createsResolved.Load()
+	s.RateLimit = t.overall.limit()
+	return s
+}
+
+// retryAfter reads a Retry-After header in seconds or as an HTTP date; 0 when absent.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if at, err := http.ParseTime(v); err == nil && at.After(now) {
+		return at.Sub(now)
+	}
+	return 0
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
