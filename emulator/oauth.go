@@ -1,0 +1,84 @@
+package emulator
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"strings"
+
+	"github.com/scimsync/scimsync/scim"
+)
+
+// serveOIDC answers the OAuth endpoints (§7): the account token endpoint, the workspace
+// token endpoint and the workspace (and account) discovery documents.
+func (s *Server) serveOIDC(w http.ResponseWriter, r *http.Request, _ route) {
+	p := r.URL.Path
+	base := "http://" + r.Host
+	account := s.st.accountLevel()
+	acctPrefix := "/oidc/accounts/" + s.opts.AccountID
+	switch {
+	case p == "/oidc/.well-known/oauth-authorization-server" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, scim.OAuthMetadata{
+			Issuer:                base + "/oidc",
+			AuthorizationEndpoint: base + "/oidc/v1/authorize",
+			TokenEndpoint:         base + "/oidc/v1/token",
+		})
+	case account && p == acctPrefix+"/.well-known/oauth-authorization-server" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, scim.OAuthMetadata{
+			Issuer:                base + acctPrefix,
+			AuthorizationEndpoint: base + acctPrefix + "/v1/authorize",
+			TokenEndpoint:         base + acctPrefix + "/v1/token",
+		})
+	case p == "/oidc/v1/token" || (account && p == acctPrefix+"/v1/token"):
+		s.token(w, r)
+	default:
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "No such OAuth endpoint."})
+	}
+}
+
+// token implements the client-credentials grant. The client id and secret come in an HTTP
+// Basic header, as the Go SDK sends them, or as form fields.
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	oauthErr := func(status int, code, desc string) {
+		writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+	}
+	if r.Method != http.MethodPost {
+		oauthErr(http.StatusMethodNotAllowed, "invalid_request", "The token endpoint accepts POST only.")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		oauthErr(http.StatusBadRequest, "invalid_request", "The request body is not a form.")
+		return
+	}
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	if subtle.ConstantTimeCompare([]byte(id), []byte(s.opts.ClientID)) != 1 ||
+		subtle.ConstantTimeCompare([]byte(secret), []byte(s.opts.ClientSecret)) != 1 {
+		w.Header().Set("WWW-Authenticate", `Basic realm="oidc"`)
+		oauthErr(http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
+		return
+	}
+	if gt := r.PostForm.Get("grant_type"); gt != "client_credentials" {
+		oauthErr(http.StatusBadRequest, "unsupported_grant_type", "Only the client_credentials grant is supported.")
+		return
+	}
+	scope := strings.TrimSpace(r.PostForm.Get("scope"))
+	if scope == "" {
+		scope = "all-apis"
+	}
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	tok := "emu-oauth-" + hex.EncodeToString(b[:])
+	s.tokMu.Lock()
+	s.tokens[tok] = s.opts.Now().Add(s.opts.TokenTTL)
+	s.tokMu.Unlock()
+	writeJSON(w, http.StatusOK, scim.TokenResponse{
+		AccessToken: tok,
+		TokenType:   "Bearer",
+		ExpiresIn:   int(s.opts.TokenTTL.Seconds()),
+		Scope:       scope,
+	})
+}

@@ -1,0 +1,90 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/scimsync/scimsync/model"
+)
+
+// TB is the part of testing.TB that NewTestServer needs, so that this package does not
+// import "testing".
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Fatalf(format string, args ...any)
+}
+
+// TestServer is an emulator served on a loopback port.
+type TestServer struct {
+	// URL is the base URL, http://127.0.0.1:PORT, to use as DATABRICKS_HOST.
+	URL string
+	*Server
+}
+
+// AccountSCIM returns the base URL of the account SCIM tree.
+func (ts *TestServer) AccountSCIM() string {
+	return ts.URL + "/api/2.0/accounts/" + ts.opts.AccountID + "/scim/v2"
+}
+
+// WorkspaceSCIM returns the base URL of the workspace SCIM tree.
+func (ts *TestServer) WorkspaceSCIM() string { return ts.URL + "/api/2.0/preview/scim/v2" }
+
+// NewTestServer starts an emulator on 127.0.0.1 and closes it when the test ends.
+func NewTestServer(t TB, opts Options) *TestServer {
+	t.Helper()
+	s := New(opts)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("emulator: listen: %v", err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return &TestServer{URL: "http://" + ln.Addr().String(), Server: s}
+}
+
+// Run serves an emulator on listen, which must be a loopback address ("127.0.0.1:0" picks
+// a free port), until ctx is done. It first prints to out the environment a Databricks
+// client needs to talk to it.
+func Run(ctx context.Context, listen string, opts Options, out io.Writer) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("emulator listen address %q: %w", listen, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("emulator listen address %q: only loopback addresses are allowed", listen)
+	}
+	s := New(opts)
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	o := s.opts
+	fmt.Fprintf(out, "export DATABRICKS_HOST=http://%s\n", ln.Addr())
+	if o.Level == model.LevelAccount {
+		fmt.Fprintf(out, "export DATABRICKS_ACCOUNT_ID=%s\n", o.AccountID)
+	}
+	fmt.Fprintf(out, "export DATABRICKS_TOKEN=%s\n", o.Token)
+	fmt.Fprintf(out, "export DATABRICKS_CLIENT_ID=%s\n", o.ClientID)
+	fmt.Fprintf(out, "export DATABRICKS_CLIENT_SECRET=%s\n", o.ClientSecret)
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("emulator: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("emulator shutdown: %w", err)
+	}
+	return nil
+}
