@@ -1,0 +1,135 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/scimsync/scimsync/diag"
+	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/schemas"
+)
+
+// RuleRead is the rule of a config file that cannot be read.
+const RuleRead = "read"
+
+// Defaults returns the config used where a file says nothing: account level, the default
+// plan policy and the default apply settings, and no sources.
+func Defaults() *Config {
+	return &Config{
+		Target: Target{Level: model.LevelAccount},
+		Policy: plan.DefaultPolicy(),
+		Apply: Apply{
+			BatchSize:   DefaultBatchSize,
+			Concurrency: DefaultConcurrency,
+			RateLimit:   DefaultRateLimit,
+		},
+	}
+}
+
+// Load reads and validates a config file. Every problem is reported at its file:line:column
+// and the config is nil when there is any. Settings the file leaves out keep their
+// Defaults; a setting the file gives, even 0 or an empty list, replaces the default. Each
+// Source gets the Origin of its entry, and relative paths in sources are resolved against
+// the directory of the config file.
+func Load(path string) (*Config, diag.List) {
+	var diags diag.List
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			err = pe.Err
+		}
+		diags.Errorf(model.Origin{File: path}, RuleRead, "read config: %v", err)
+		return nil, diags
+	}
+	docs, diags := schemas.ParseYAML(data, path)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	if len(docs) > 1 {
+		diags.Errorf(model.Origin{File: path, Line: docs[1].Line, Column: docs[1].Column}, schemas.RuleYAML,
+			"a config file holds one YAML document, this one has %d", len(docs))
+		return nil, diags
+	}
+	cfg := Defaults()
+	cfg.File = path
+	if len(docs) == 0 || len(docs[0].Content) == 0 {
+		return cfg, diags
+	}
+	doc := docs[0]
+	diags = append(diags, schemas.ValidateYAML(doc, path, schemas.Config)...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	sources := listPaths(doc.Content[0])
+	if err := doc.Decode(cfg); err != nil {
+		diags.Errorf(model.Origin{File: path}, schemas.RuleSchema, "%v", err)
+		return nil, diags
+	}
+	if cfg.Target.Level == "" {
+		cfg.Target.Level = model.LevelAccount
+	}
+	dir := filepath.Dir(path)
+	for i := range cfg.Sources {
+		s := &cfg.Sources[i]
+		if i < len(sources) {
+			s.Origin = model.Origin{File: path, Line: sources[i].Line, Column: sources[i].Column}
+		}
+		for j := range s.Paths {
+			s.Paths[j] = resolve(dir, s.Paths[j])
+		}
+		s.Users = resolve(dir, s.Users)
+		s.Groups = resolve(dir, s.Groups)
+		s.Memberships = resolve(dir, s.Memberships)
+		s.LDAP.CACert = resolve(dir, s.LDAP.CACert)
+	}
+	return cfg, diags
+}
+
+// resolve makes a relative path relative to dir; empty and absolute paths are kept.
+func resolve(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// listPaths rewrites every source's "path: x" into "path: [x]", so that it decodes into
+// Source.Paths, and returns the source entries in order.
+func listPaths(root *yaml.Node) []*yaml.Node {
+	sources := value(root, "sources")
+	if sources == nil || sources.Kind != yaml.SequenceNode {
+		return nil
+	}
+	for _, s := range sources.Content {
+		p := value(s, "path")
+		if p == nil || p.Kind != yaml.ScalarNode {
+			continue
+		}
+		item := *p
+		*p = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: p.Line, Column: p.Column, Content: []*yaml.Node{&item}}
+	}
+	return sources.Content
+}
+
+// value returns the value under a key of a mapping node, following aliases.
+func value(n *yaml.Node, key string) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	var v *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			v = n.Content[i+1]
+		}
+	}
+	for v != nil && v.Kind == yaml.AliasNode {
+		v = v.Alias
+	}
+	return v
+}
