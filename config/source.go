@@ -24,10 +24,14 @@ type Source struct {
 	// Paths are files or directories, relative to the config file. A single string in the
 	// file is accepted as a list of one.
 	Paths []string `yaml:"path"`
-	// Users, Groups and Memberships name the files of a CSV manifest (kind csv).
-	Users       string `yaml:"users"`
-	Groups      string `yaml:"groups"`
-	Memberships string `yaml:"memberships"`
+	// Users, Groups, Memberships and ServicePrincipals name the files of a CSV manifest
+	// (kind csv), relative to the config file. A file named here is read instead of the
+	// file of the same role (users.csv, groups.csv, memberships.csv,
+	// servicePrincipals.csv) in the directories listed in Paths.
+	Users             string `yaml:"users"`
+	Groups            string `yaml:"groups"`
+	Memberships       string `yaml:"memberships"`
+	ServicePrincipals string `yaml:"servicePrincipals"`
 	// Mapping says how directory entries and export rows become identities.
 	Mapping Mapping `yaml:"mapping"`
 	// LDAP holds the connection settings of a live LDAP source.
@@ -48,6 +52,7 @@ type Mapping struct {
 	FamilyName  string     `yaml:"familyName"`
 	ExternalID  string     `yaml:"externalId"`
 	Active      ActiveRule `yaml:"active"`
+	Users       UserScope  `yaml:"users"`
 	Groups      GroupScope `yaml:"groups"`
 	GroupName   NameRule   `yaml:"groupName"`
 	// IncludeGuests keeps Entra ID guest users (#EXT# userPrincipalNames).
@@ -66,6 +71,16 @@ type ActiveRule struct {
 	// active or inactive; when only one list is given, any other value means the opposite.
 	ActiveValues   []string `yaml:"activeValues"`
 	InactiveValues []string `yaml:"inactiveValues"`
+}
+
+// UserScope says which directory entries are users. Entries outside the scope are not
+// users, and group members that point at them are dropped with a warning.
+type UserScope struct {
+	BaseDN string `yaml:"baseDN"`
+	// ObjectClasses replaces the default user object classes (person, inetOrgPerson,
+	// organizationalPerson, posixAccount, user). Active Directory computer objects are
+	// never users.
+	ObjectClasses []string `yaml:"objectClasses"`
 }
 
 // GroupScope says which directory groups are in scope.

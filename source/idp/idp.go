@@ -1,0 +1,410 @@
+// Package idp reads the user exports of identity providers — Microsoft Entra ID, Okta,
+// JumpCloud and Google Workspace — as sources of users (and, for JumpCloud, of groups).
+//
+// Each provider has a preset that finds the columns it needs by header name, never by
+// position, since every one of these formats has changed its columns over time. Header
+// names are compared case-insensitively, with surrounding spaces and a bracketed suffix
+// such as Google's " [Required]" removed. The source's config.Mapping overrides the
+// preset's columns one by one.
+//
+// Package idp imports model, diag, config, source/csvtable and source/mapping.
+package idp
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/scimsync/scimsync/config"
+	"github.com/scimsync/scimsync/diag"
+	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/source/csvtable"
+	"github.com/scimsync/scimsync/source/mapping"
+)
+
+// Rules of the diagnostics this package reports, besides those of csvtable.
+const (
+	RuleEmptySource    = "empty-source"        // an export yields no users
+	RuleBulkTemplate   = "entra-bulk-template" // an Entra bulk-create template, not an export
+	RuleMissingColumn  = "missing-column"      // the header lacks a column the preset needs
+	RuleRequired       = "required-field"      // a row has no userName
+	RuleInvalidValue   = "invalid-value"       // a cell holds a value its column does not accept
+	RuleInvalidMapping = "invalid-mapping"     // the mapping sets a field this kind does not use
+	RuleUnknownKind    = "unknown-source-kind" // the source's kind has no preset
+)
+
+// Preset describes one provider's export: the columns each user attribute comes from,
+// by normalised header name, in order of preference (the first non-empty cell wins).
+type Preset struct {
+	Kind        string
+	UserName    []string
+	DisplayName []string
+	GivenName   []string
+	FamilyName  []string
+	ExternalID  []string
+	// Active decides the active flag; its Attribute is a column name.
+	Active config.ActiveRule
+	// GroupColumns matches the normalised names of columns that each hold one group the
+	// user is a member of.
+	GroupColumns *regexp.Regexp
+	// Placeholders are cell values that mean "no value".
+	Placeholders []string
+	// Guests reports whether a row is an Entra ID guest, which is left out unless the
+	// mapping includes guests.
+	Guests func(row func(column string) string) bool
+}
+
+// Presets holds the preset of each source kind this package reads.
+var Presets = map[string]*Preset{
+	config.SourceEntra: {
+		Kind:        config.SourceEntra,
+		UserName:    []string{"mail", "userprincipalname"},
+		DisplayName: []string{"displayname"},
+		GivenName:   []string{"givenname"},
+		FamilyName:  []string{"surname"},
+		ExternalID:  []string{"objectid", "id"},
+		Active: config.ActiveRule{Attribute: "accountenabled",
+			ActiveValues: []string{"true"}, InactiveValues: []string{"false"}},
+		Guests: func(row func(string) string) bool {
+			return strings.Contains(strings.ToUpper(row("userprincipalname")), "#EXT#") ||
+				strings.EqualFold(row("usertype"), "guest")
+		},
+	},
+	config.SourceOkta: {
+		Kind:        config.SourceOkta,
+		UserName:    []string{"login", "email"},
+		DisplayName: []string{"displayname"},
+		GivenName:   []string{"firstname"},
+		FamilyName:  []string{"lastname"},
+		ExternalID:  []string{"id"},
+		// Only suspended and deprovisioned users lose access; staged, provisioned,
+		// locked-out, password-expired and recovering users are still Okta users.
+		Active: config.ActiveRule{Attribute: "status",
+			InactiveValues: []string{"SUSPENDED", "DEPROVISIONED"}},
+	},
+	config.SourceJumpCloud: {
+		Kind: config.SourceJumpCloud,
+		// Databricks userNames are e-mail addresses; JumpCloud's Username is a short
+		// login name, used only when Email is empty.
+		UserName:     []string{"email", "username"},
+		DisplayName:  []string{"displayname"},
+		GivenName:    []string{"firstname"},
+		FamilyName:   []string{"lastname"},
+		GroupColumns: regexp.MustCompile(`^group[0-9]+$`),
+	},
+	config.SourceGoogle: {
+		Kind:         config.SourceGoogle,
+		UserName:     []string{"email address"},
+		GivenName:    []string{"first name"},
+		FamilyName:   []string{"last name"},
+		Active:       config.ActiveRule{Attribute: "status", InactiveValues: []string{"Suspended"}},
+		Placeholders: []string{"****", "--"},
+	},
+}
+
+// bracketSuffix matches the bracketed suffix of a Google header, such as " [Required]".
+var bracketSuffix = regexp.MustCompile(`\s*\[[^\]]*\]\s*$`)
+
+// NormalizeHeader returns the name a header is matched by: lower-cased, trimmed, without
+// a bracketed suffix.
+func NormalizeHeader(h string) string {
+	return strings.ToLower(strings.TrimSpace(bracketSuffix.ReplaceAllString(h, "")))
+}
+
+// Read reads the exports a source lists in Paths with the preset of the source's kind
+// (entra, okta, jumpcloud or google). Each file must yield at least one user unless the
+// source allows empty.
+func Read(ctx context.Context, src config.Source) (*model.State, diag.List) {
+	var diags diag.List
+	state := &model.State{}
+	base, ok := Presets[src.Kind]
+	if !ok {
+		diags.Errorf(src.Origin, RuleUnknownKind, "no identity-provider preset for source kind %q", src.Kind)
+		return state, diags
+	}
+	p, md := withMapping(base, src)
+	diags = append(diags, md...)
+	if md.HasErrors() {
+		return state, diags
+	}
+	if len(src.Paths) == 0 {
+		diags.Errorf(src.Origin, RuleRequired, "the %s source needs a path to the exported CSV file", src.Kind)
+		return state, diags
+	}
+	r := &reader{preset: p, src: src, state: state, groups: map[string]*model.Group{}}
+	for _, path := range src.Paths {
+		if err := ctx.Err(); err != nil {
+			diags.Errorf(src.Origin, csvtable.RuleRead, "read %s: %v", path, err)
+			break
+		}
+		diags = append(diags, r.readFile(path)...)
+	}
+	for _, k := range r.groupOrder {
+		state.Groups = append(state.Groups, *r.groups[k])
+	}
+	return state, diags
+}
+
+// preset is a Preset with the source's mapping applied and its rules compiled.
+type preset struct {
+	*Preset
+	active *mapping.Active
+	groups *mapping.Groups
+	// override names the mapping field that set each attribute's column, for messages.
+	override      map[string]string
+	includeGuests bool
+}
+
+// withMapping applies the source's mapping to a preset.
+func withMapping(base *Preset, src config.Source) (*preset, diag.List) {
+	var diags diag.List
+	m := src.Mapping
+	cp := *base
+	p := &preset{Preset: &cp, override: map[string]string{}, includeGuests: m.IncludeGuests}
+	set := func(field string, column string, dst *[]string) {
+		if column != "" {
+			*dst = []string{NormalizeHeader(column)}
+			p.override[NormalizeHeader(column)] = "mapping." + field
+		}
+	}
+	set("userName", m.UserName, &cp.UserName)
+	set("displayName", m.DisplayName, &cp.DisplayName)
+	set("givenName", m.GivenName, &cp.GivenName)
+	set("familyName", m.FamilyName, &cp.FamilyName)
+	set("externalId", m.ExternalID, &cp.ExternalID)
+	rule := base.Active
+	if a := m.Active; a.Attribute != "" || a.DisabledBit != 0 || len(a.ActiveValues) > 0 || len(a.InactiveValues) > 0 {
+		if a.Attribute == "" {
+			a.Attribute = base.Active.Attribute
+		}
+		if a.Attribute == "" {
+			diags.Errorf(src.Origin, RuleInvalidMapping, "mapping.active needs an attribute: the %s export has no status column", src.Kind)
+		}
+		a.Attribute = NormalizeHeader(a.Attribute)
+		p.override[a.Attribute] = "mapping.active.attribute"
+		rule = a
+	}
+	cp.Active = rule
+	p.active = mapping.NewActive(rule)
+
+	unused := func(field string, isSet bool) {
+		if isSet {
+			diags.Errorf(src.Origin, RuleInvalidMapping, "%s is not used by %s sources", field, src.Kind)
+		}
+	}
+	unused("mapping.users", m.Users.BaseDN != "" || len(m.Users.ObjectClasses) > 0)
+	unused("mapping.groups.baseDN", m.Groups.BaseDN != "")
+	unused("mapping.groups.objectClasses", len(m.Groups.ObjectClasses) > 0)
+	unused("mapping.groupName.attribute", m.GroupName.Attribute != "")
+	unused("mapping.includeGuests", m.IncludeGuests && base.Guests == nil)
+	if base.GroupColumns == nil {
+		unused("mapping.groups.namePattern", m.Groups.NamePattern != "")
+		unused("mapping.groupName", m.GroupName.Prefix != "" || m.GroupName.Suffix != "" ||
+			m.GroupName.Lowercase || len(m.GroupName.Replace) > 0)
+	}
+	g, err := mapping.NewGroups(m.Groups.NamePattern, m.GroupName)
+	if err != nil {
+		diags.Errorf(src.Origin, RuleInvalidMapping, "mapping.%v", err)
+	}
+	p.groups = g
+	return p, diags
+}
+
+// reader accumulates the users and groups of a source's files.
+type reader struct {
+	preset     *preset
+	src        config.Source
+	state      *model.State
+	groups     map[string]*model.Group
+	groupOrder []string
+}
+
+// columns is the header of one export: normalised name → first index.
+type columns map[string]int
+
+// readFile reads one export file.
+func (r *reader) readFile(path string) diag.List {
+	p := r.preset
+	t, diags := csvtable.ReadFile(path)
+	if t == nil {
+		return diags
+	}
+	if len(t.Header) > 0 && strings.HasPrefix(strings.ToLower(strings.TrimSpace(t.Header[0].Value)), "version:") {
+		// The template's first line makes every later row ragged; the ragged-row
+		// diagnostics would only hide the real problem.
+		var only diag.List
+		only.Errorf(model.Origin{File: path, Line: t.Header[0].Line}, RuleBulkTemplate,
+			"this is the Entra ID bulk-create template (first line %q), not a user export: download the users with \"Download users\" in the Entra admin center",
+			strings.TrimSpace(t.Header[0].Value))
+		return only
+	}
+	if t.Header == nil {
+		if !diags.HasErrors() {
+			diags.Errorf(model.Origin{File: path}, csvtable.RuleHeader, "the file is empty; a %s export starts with a header line", p.Kind)
+		}
+		return diags
+	}
+	cols := columns{}
+	for i, h := range t.Header {
+		if name := NormalizeHeader(h.Value); name != "" {
+			if _, dup := cols[name]; !dup {
+				cols[name] = i
+			}
+		}
+	}
+	// Columns the mapping names must exist; so must one of the userName columns.
+	var header diag.List
+	for _, name := range sortedKeys(p.override) {
+		if _, ok := cols[name]; !ok {
+			header.Errorf(t.HeaderAt(), RuleMissingColumn, "the header has no column %q (named by %s)", name, p.override[name])
+		}
+	}
+	if !slices.ContainsFunc(p.UserName, func(c string) bool { _, ok := cols[c]; return ok }) {
+		header.Errorf(t.HeaderAt(), RuleMissingColumn, "the header has none of the columns %s that the userName comes from",
+			quoteList(p.UserName))
+	}
+	for _, name := range append(slices.Clone(p.UserName), p.Active.Attribute) {
+		if i, ok := cols[name]; ok && duplicated(t, name, i) {
+			header.Errorf(t.HeaderAt(), csvtable.RuleHeader, "column %q appears more than once", name)
+		}
+	}
+	diags = append(diags, header...)
+	if header.HasErrors() {
+		return diags
+	}
+	var groupCols []int
+	if p.GroupColumns != nil {
+		for i, h := range t.Header {
+			if p.GroupColumns.MatchString(NormalizeHeader(h.Value)) {
+				groupCols = append(groupCols, i)
+			}
+		}
+	}
+
+	users, guests := 0, 0
+	for _, row := range t.Rows {
+		get := func(column string) string {
+			i, ok := cols[column]
+			if !ok {
+				return ""
+			}
+			v := strings.TrimSpace(row.Cells[i].Value)
+			if slices.Contains(p.Placeholders, v) {
+				return ""
+			}
+			return v
+		}
+		first := func(names []string) string {
+			for _, n := range names {
+				if v := get(n); v != "" {
+					return v
+				}
+			}
+			return ""
+		}
+		if p.Guests != nil && !p.includeGuests && p.Guests(get) {
+			guests++
+			continue
+		}
+		userName := first(p.UserName)
+		if userName == "" {
+			diags.Errorf(t.RowAt(row), RuleRequired, "no userName: %s empty", emptyList(p.UserName))
+			continue
+		}
+		if strings.ContainsAny(userName, " \t;,") {
+			diags.Errorf(t.RowAt(row), RuleInvalidValue, "userName %q contains a space, tab, comma or semicolon", userName)
+			continue
+		}
+		active, err := p.active.Eval(get(p.Active.Attribute))
+		if err != nil {
+			at := t.RowAt(row)
+			if i, ok := cols[p.Active.Attribute]; ok {
+				at = t.At(row.Cells[i])
+			}
+			diags.Errorf(at, RuleInvalidValue, "%v", err)
+			continue
+		}
+		u := model.User{
+			UserName:    userName,
+			DisplayName: first(p.DisplayName),
+			GivenName:   first(p.GivenName),
+			FamilyName:  first(p.FamilyName),
+			ExternalID:  first(p.ExternalID),
+			Active:      active,
+			Origin:      t.RowAt(row),
+		}
+		if u.DisplayName == "" {
+			u.DisplayName = strings.TrimSpace(u.GivenName + " " + u.FamilyName)
+		}
+		r.state.Users = append(r.state.Users, u)
+		users++
+		for _, i := range groupCols {
+			c := row.Cells[i]
+			name := strings.TrimSpace(c.Value)
+			if name == "" || !p.groups.Match(name) {
+				continue
+			}
+			if name = p.groups.Name(name); name != "" {
+				g := r.group(name, t.At(c))
+				g.Members.Users = append(g.Members.Users, u.Key())
+			}
+		}
+	}
+	if users == 0 && !r.src.AllowEmpty && !diags.HasErrors() {
+		why := "the export lists no users"
+		if guests > 0 {
+			why = fmt.Sprintf("the export lists only guest users (%d), which are left out unless mapping.includeGuests is true", guests)
+		}
+		diags.Errorf(model.Origin{File: path}, RuleEmptySource, "%s (set allowEmpty: true on the source if that is intended)", why)
+	}
+	return diags
+}
+
+// group returns the group with the given Databricks name, creating it at the cell that
+// first names it.
+func (r *reader) group(name string, at model.Origin) *model.Group {
+	key := model.GroupKey(name)
+	if g, ok := r.groups[key]; ok {
+		return g
+	}
+	g := &model.Group{DisplayName: name, Origin: at}
+	r.groups[key] = g
+	r.groupOrder = append(r.groupOrder, key)
+	return g
+}
+
+// duplicated reports whether a normalised column name occurs again after index i.
+func duplicated(t *csvtable.Table, name string, i int) bool {
+	for _, h := range t.Header[i+1:] {
+		if NormalizeHeader(h.Value) == name {
+			return true
+		}
+	}
+	return false
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ", ")
+}
+
+func emptyList(names []string) string {
+	if len(names) == 1 {
+		return quoteList(names) + " is"
+	}
+	return quoteList(names) + " are"
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
