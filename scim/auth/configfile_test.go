@@ -20,7 +20,7 @@ func TestParseConfigFile(t *testing.T) {
 			},
 		},
 		"comments, blank lines, CRLF and BOM": {
-			in: "\xef\xbb\xbf# leading comment\r\n; another\r\n\r\n[p]\r\n  host =  https://h  \r\n# token = nope\r\n",
+			in:   "\xef\xbb\xbf# leading comment\r\n; another\r\n\r\n[p]\r\n  host =  https://h  \r\n# token = nope\r\n",
 			want: map[string]map[string]string{"p": {"host": "https://h"}},
 		},
 		"keys before any section belong to DEFAULT": {
