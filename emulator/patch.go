@@ -258,7 +258,7 @@ func (s *Server) applyOp(c *object, op patchOp, v view) *apiError {
 		}
 		active, perr := scim.ParseActive(op.value)
 		if perr != nil {
-			return errBadRequest("invalidValue", "%s", perr.Error())
+			return errBadRequest("invalidValue", "Invalid value %s for active.", bytes.TrimSpace(op.value))
 		}
 		c.active = active
 		return nil
