@@ -4,7 +4,7 @@
 // docs/sources.md and listed in Files. Cells that hold several values separate them with
 // semicolons.
 //
-// Package csvmanifest imports model, diag, config, source/csvtable and source/mapping.
+// Package csvmanifest imports model, diag, config and source/csvtable.
 package csvmanifest
 
 import (
@@ -23,11 +23,11 @@ import (
 
 // Rules of the diagnostics this package reports, besides those of csvtable.
 const (
-	RuleFiles        = "csv-files"      // the source names no file, or a file of unknown role
-	RuleRequired     = "required-field" // a required cell is empty
-	RuleInvalidValue = "invalid-value"  // a cell holds a value its column does not accept
-	RuleUnknownGroup = "unknown-group"  // a group reference names no group of groups.csv
-	RuleEmptySource  = "empty-source"   // the manifest declares nothing
+	RuleFiles        = "csv-files"         // the source names no file, or a file of unknown role
+	RuleRequired     = "required-field"    // a required cell is empty
+	RuleInvalidValue = "invalid-value"     // a cell holds a value its column does not accept
+	RuleUnknownGroup = "unknown-reference" // a group reference names no group of groups.csv
+	RuleEmptySource  = "empty-source"      // the manifest declares nothing
 )
 
 // Role says which part of the manifest a file holds.
@@ -72,7 +72,7 @@ var Files = []struct {
 	}},
 }
 
-// Read reads the CSV manifest a source names. Paths may list directories, in which the
+// Read reads the CSV manifest a source names and returns its state, normalised. Paths may list directories, in which the
 // files with the standard names are read when present, and files with a standard name;
 // the source's Users, ServicePrincipals, Groups and Memberships fields name files of each
 // role directly and replace the directories' file of that role.
@@ -100,6 +100,7 @@ func Read(ctx context.Context, src config.Source) (*model.State, diag.List) {
 		}
 	}
 	state := r.finish()
+	state.Normalize()
 	if state.Empty() && !src.AllowEmpty && !r.diags.HasErrors() {
 		r.diags.Errorf(src.Origin, RuleEmptySource,
 			"the CSV manifest declares no users, service principals or groups (set allowEmpty: true if that is intended)")
@@ -260,6 +261,8 @@ func (r *reader) open(role Role, path string) (*table, bool) {
 		}
 		return nil, false
 	}
+	// Unknown columns are errors, but the rows are still read, so that their problems are
+	// reported too; a missing or doubled column makes the rows unreadable.
 	cols, hd := t.Columns(normalizeHeader)
 	r.diags = append(r.diags, hd...)
 	ok := !hd.HasErrors()
@@ -273,11 +276,9 @@ func (r *reader) open(role Role, path string) (*table, bool) {
 		case name == "":
 			r.diags.Errorf(t.At(h), csvtable.RuleHeader, "column %d has no name; the columns of %s are %s",
 				i+1, filepath.Base(path), columnNames(columns))
-			ok = false
 		case !known[name]:
 			r.diags.Errorf(t.At(h), csvtable.RuleHeader, "unknown column %q; the columns of %s are %s",
 				strings.TrimSpace(h.Value), filepath.Base(path), columnNames(columns))
-			ok = false
 		}
 	}
 	for _, c := range columns {
@@ -334,14 +335,7 @@ func (r *reader) readGroups(t *table) {
 			r.diags.Errorf(t.At(t.cell(row, "displayName")), RuleRequired, "displayName is empty")
 			continue
 		}
-		key := model.GroupKey(name)
-		if _, seen := r.groups[key]; seen {
-			// The semantic check reports the duplicate with both origins; the first
-			// declaration gets the memberships.
-			r.duplicates = append(r.duplicates, model.Group{DisplayName: name, Origin: t.RowAt(row)})
-			continue
-		}
-		r.groups[key] = &model.Group{
+		g := &model.Group{
 			DisplayName:  name,
 			Previously:   t.list(row, "previously"),
 			ExternalID:   t.value(row, "externalId"),
@@ -349,6 +343,14 @@ func (r *reader) readGroups(t *table) {
 			Roles:        t.list(row, "roles"),
 			Origin:       t.RowAt(row),
 		}
+		key := model.GroupKey(name)
+		if _, seen := r.groups[key]; seen {
+			// Merging the sources reports a second declaration that differs; the first
+			// declaration gets the memberships.
+			r.duplicates = append(r.duplicates, *g)
+			continue
+		}
+		r.groups[key] = g
 		r.order = append(r.order, key)
 	}
 }

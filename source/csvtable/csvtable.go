@@ -26,7 +26,7 @@ import (
 
 // Rules of the diagnostics this package reports.
 const (
-	RuleRead       = "source-read"     // the file cannot be read
+	RuleRead       = "read"            // the file cannot be read
 	RuleSyntax     = "csv-syntax"      // malformed quoting
 	RuleFieldCount = "csv-field-count" // a row has fewer or more fields than the header
 	RuleEncoding   = "csv-encoding"    // the file is not UTF-8

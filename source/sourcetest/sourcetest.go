@@ -1,0 +1,94 @@
+// Package sourcetest compares what a source reader returns with golden files, for the
+// tests of the source packages. A reader's result is kept in two files next to its input:
+// NAME.golden.json holds the model.State as indented JSON, and NAME.origins.golden lists
+// the diagnostics and the origin of every object, one per line, so that file:line
+// positions are checked as well. Run the tests with -update to rewrite the golden files
+// from the current results, then review the difference.
+//
+// Package sourcetest is for tests only; it imports model, diag and go-cmp.
+package sourcetest
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scimsync/scimsync/diag"
+	"github.com/scimsync/scimsync/model"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of the source tests")
+
+// Golden compares a state and its diagnostics with the golden files base+".golden.json"
+// and base+".origins.golden". File names in origins are written relative to dir, so that
+// the golden files do not depend on where the repository is.
+func Golden(t *testing.T, base, dir string, state *model.State, diags diag.List) {
+	t.Helper()
+	if state == nil {
+		state = &model.State{}
+	}
+	js, err := json.MarshalIndent(state, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare(t, base+".golden.json", string(js)+"\n")
+	compare(t, base+".origins.golden", Origins(dir, state, diags))
+}
+
+// Origins lists the diagnostics and the origins of the objects of a state as text, with
+// file names relative to dir.
+func Origins(dir string, state *model.State, diags diag.List) string {
+	rel := func(o model.Origin) model.Origin {
+		if r, err := filepath.Rel(dir, o.File); err == nil && !strings.HasPrefix(r, "..") {
+			o.File = filepath.ToSlash(r)
+		}
+		return o
+	}
+	var b strings.Builder
+	b.WriteString("# diagnostics\n")
+	sorted := append(diag.List(nil), diags...)
+	sorted.Sort()
+	for _, d := range sorted {
+		d.Origin = rel(d.Origin)
+		if d.Related != nil {
+			r := rel(*d.Related)
+			d.Related = &r
+		}
+		b.WriteString(d.String() + "\n")
+	}
+	b.WriteString("# origins\n")
+	for _, u := range state.Users {
+		fmt.Fprintf(&b, "user %s: %s\n", u.Key(), rel(u.Origin))
+	}
+	for _, p := range state.ServicePrincipals {
+		fmt.Fprintf(&b, "servicePrincipal %s: %s\n", p.Key(), rel(p.Origin))
+	}
+	for _, g := range state.Groups {
+		fmt.Fprintf(&b, "group %s: %s\n", g.Key(), rel(g.Origin))
+	}
+	return b.String()
+}
+
+// compare checks got against a golden file, or rewrites the file under -update.
+func compare(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run the test with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
