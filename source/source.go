@@ -1,0 +1,134 @@
+// Package source reads the desired state from every source a config names (YAML
+// manifests, and the other kinds registered in kinds.go), merges the sources into one
+// model.State and checks it: every problem is reported at once, each with the place it
+// comes from and a stable rule id.
+//
+// Merge rules. Objects are keyed by their normalised key: users by lower-cased userName,
+// groups by displayName, service principals by applicationId (or displayName when they
+// have none), workspaces by id. The same object declared in several places, in one source
+// or several, is merged: an attribute set in one declaration only is taken from it; an
+// attribute set in several must be equal everywhere, otherwise the conflict is an error
+// naming both places; a user's or service principal's active flag must always agree.
+// Group members and previous names are unioned, so a group may get its members from
+// several sources. A principal's workspace assignment and its entitlements in a workspace
+// must agree wherever they are declared. A source that yields no users is an error
+// (rule "empty-source") unless it sets allowEmpty, so that a source that read nothing
+// never turns into mass removals.
+//
+// Package source imports model, diag, schemas, config and its own subpackages.
+package source
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/scimsync/scimsync/config"
+	"github.com/scimsync/scimsync/diag"
+	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/source/manifest"
+	"github.com/scimsync/scimsync/source/merge"
+)
+
+// ReadFunc reads one source into a state. It reports every problem it finds as a
+// diagnostic and returns whatever it could read; the state may be nil when nothing could.
+// ReadFuncs of different sources run concurrently.
+type ReadFunc func(ctx context.Context, src config.Source) (*model.State, diag.List)
+
+// Kinds returns the source kinds this build can read, sorted.
+func Kinds() []string {
+	kinds := make([]string, 0, len(readers))
+	for k := range readers {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return kinds
+}
+
+// Load reads every source of cfg, and the manifest paths given in extraPaths as one more
+// YAML source, concurrently; merges them in order (see the package comment); and, when
+// reading and merging found no error, checks the result with Check at the config's target
+// level. Diagnostics are sorted by place. The state is nil only when no source could be
+// read at all.
+func Load(ctx context.Context, cfg *config.Config, extraPaths []string) (*model.State, diag.List) {
+	sources := slices.Clone(cfg.Sources)
+	if len(extraPaths) > 0 {
+		sources = append(sources, config.Source{Kind: config.SourceYAML, Paths: extraPaths})
+	}
+	var diags diag.List
+	if len(sources) == 0 {
+		diags.Errorf(model.Origin{File: cfg.File}, RuleNoSources, "no sources: give manifest paths, or a config file that lists sources")
+		return nil, diags
+	}
+	type result struct {
+		state *model.State
+		diags diag.List
+	}
+	results := make([]result, len(sources))
+	var wg sync.WaitGroup
+	for i, src := range sources {
+		read, ok := readers[src.Kind]
+		if !ok {
+			results[i].diags.Errorf(src.Origin, RuleUnknownSourceKind, "unknown source kind %q; this build reads %s",
+				src.Kind, strings.Join(Kinds(), ", "))
+			continue
+		}
+		wg.Go(func() {
+			s, d := read(ctx, src)
+			results[i] = result{s, d}
+		})
+	}
+	wg.Wait()
+	var states []*model.State
+	for i, r := range results {
+		diags = append(diags, r.diags...)
+		if r.state == nil {
+			continue
+		}
+		states = append(states, r.state)
+		src := sources[i]
+		if len(r.state.Users) == 0 && !src.AllowEmpty && !r.diags.HasErrors() {
+			if src.Origin.IsZero() {
+				diags.Errorf(src.Origin, RuleEmptySource, "the manifests given on the command line (%s) declare no users; a source without users would remove every user",
+					strings.Join(src.Paths, ", "))
+			} else {
+				diags.Errorf(src.Origin, RuleEmptySource, "this %s source yields no users; set allowEmpty: true on the source if that is intended", src.Kind)
+			}
+		}
+	}
+	if len(states) == 0 {
+		diags.Sort()
+		return nil, diags
+	}
+	s, more := merge.States(states...)
+	diags = append(diags, more...)
+	if !diags.HasErrors() {
+		level := cfg.Target.Level
+		if level == "" {
+			level = model.LevelAccount
+		}
+		diags = append(diags, Check(s, level)...)
+	}
+	diags.Sort()
+	return s, diags
+}
+
+// readYAML reads a YAML manifest source. The config file itself is skipped when it sits in
+// a manifest directory.
+func readYAML(ctx context.Context, src config.Source) (*model.State, diag.List) {
+	files, diags := manifest.Files(src.Paths)
+	if src.Origin.File != "" {
+		cfgFile, err := filepath.Abs(src.Origin.File)
+		if err == nil {
+			files = slices.DeleteFunc(files, func(f string) bool {
+				abs, err := filepath.Abs(f)
+				return err == nil && abs == cfgFile
+			})
+		}
+	}
+	s, more := manifest.ReadFiles(ctx, files)
+	return s, append(diags, more...)
+}

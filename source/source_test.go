@@ -1,0 +1,150 @@
+package source
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scimsync/scimsync/config"
+	"github.com/scimsync/scimsync/model"
+)
+
+// files writes files into a new directory and returns it.
+func files(t *testing.T, m map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range m {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestLoad(t *testing.T) {
+	tests := map[string]struct {
+		files  map[string]string
+		config string   // scimsync.yaml content; none when empty
+		paths  []string // extra paths, relative to the directory
+		want   []string // diagnostics, with the directory removed
+		users  int
+	}{
+		"config with a directory that holds it": {
+			files: map[string]string{
+				"users.yaml":  "users:\n  - userName: a@x.io\n    groups: [eng]\n",
+				"groups.yaml": "groups:\n  - displayName: eng\n",
+			},
+			config: "sources:\n  - kind: yaml\n    path: .\n",
+			users:  1,
+		},
+		"command-line paths only": {
+			files: map[string]string{"m.yaml": "users:\n  - userName: a@x.io\n"},
+			paths: []string{"m.yaml"},
+			users: 1,
+		},
+		"groups get members from two sources": {
+			files: map[string]string{
+				"a/m.yaml": "users:\n  - userName: a@x.io\ngroups:\n  - displayName: eng\n    members: {users: [a@x.io]}\n",
+				"b/m.yaml": "users:\n  - userName: b@x.io\ngroups:\n  - displayName: eng\n    members: {users: [b@x.io]}\n",
+			},
+			config: "sources:\n  - kind: yaml\n    path: a\n  - kind: yaml\n    path: b\n",
+			users:  2,
+		},
+		"conflict across sources names both": {
+			files: map[string]string{
+				"a/m.yaml": "users:\n  - userName: a@x.io\n    displayName: A\n",
+				"b/m.yaml": "users:\n  - userName: A@x.io\n    displayName: B\n",
+			},
+			config: "sources:\n  - kind: yaml\n    path: a\n  - kind: yaml\n    path: b\n",
+			want:   []string{`b/m.yaml:2:5: error: user "a@x.io" is declared twice with different attributes: displayName "A" and "B" [duplicate-username] (see a/m.yaml:2:5)`},
+		},
+		"empty source": {
+			files:  map[string]string{"sps/m.yaml": "servicePrincipals:\n  - displayName: bot\n", "users/m.yaml": "users:\n  - userName: a@x.io\n"},
+			config: "sources:\n  - kind: yaml\n    path: users\n  - kind: yaml\n    path: sps\n",
+			want:   []string{"scimsync.yaml:4:5: error: this yaml source yields no users; set allowEmpty: true on the source if that is intended [empty-source]"},
+		},
+		"empty source allowed": {
+			files:  map[string]string{"sps/m.yaml": "servicePrincipals:\n  - displayName: bot\n", "users/m.yaml": "users:\n  - userName: a@x.io\n"},
+			config: "sources:\n  - kind: yaml\n    path: users\n  - kind: yaml\n    path: sps\n    allowEmpty: true\n",
+			users:  1,
+		},
+		"empty command line source": {
+			files: map[string]string{"m.yaml": "groups: []\n"},
+			paths: []string{"m.yaml"},
+			want:  []string{"error: the manifests given on the command line (m.yaml) declare no users; a source without users would remove every user [empty-source]"},
+		},
+		"unknown kind": {
+			files:  map[string]string{"m.yaml": "users:\n  - userName: a@x.io\n"},
+			config: "sources:\n  - kind: yaml\n    path: m.yaml\n  - kind: ldif\n    path: x.ldif\n",
+			want:   []string{`scimsync.yaml:4:5: error: unknown source kind "ldif"; this build reads yaml [unknown-source-kind]`},
+		},
+		"semantic checks run after a clean read": {
+			files: map[string]string{"m.yaml": "users:\n  - userName: a@x.io\ngroups:\n  - displayName: admins\n"},
+			paths: []string{"m.yaml"},
+			want:  []string{`m.yaml:4:5: error: group "admins" is a built-in Databricks group and cannot be declared [reserved-group]`},
+		},
+		"semantic checks wait for schema errors to be fixed": {
+			files: map[string]string{"m.yaml": "users:\n  - userName: a@x.io\n    bogus: 1\ngroups:\n  - displayName: admins\n"},
+			paths: []string{"m.yaml"},
+			want:  []string{`m.yaml:3:5: error: users[0].bogus: unknown field (known fields: active, displayName, entitlements, externalId, familyName, givenName, groups, roles, userName) [schema]`},
+		},
+		"no sources": {
+			config: "target:\n  level: account\n",
+			want:   []string{"scimsync.yaml: error: no sources: give manifest paths, or a config file that lists sources [no-sources]"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if tc.files == nil {
+				tc.files = map[string]string{}
+			}
+			if tc.config != "" {
+				tc.files["scimsync.yaml"] = tc.config
+			}
+			dir := files(t, tc.files)
+			t.Chdir(dir)
+			cfg := config.Defaults()
+			if tc.config != "" {
+				loaded, problems := config.Load("scimsync.yaml")
+				if len(problems) > 0 {
+					t.Fatalf("config: %v", problems)
+				}
+				cfg = loaded
+			}
+			s, diags := Load(context.Background(), cfg, tc.paths)
+			if diff := cmp.Diff(tc.want, strs(diags)); diff != "" {
+				t.Errorf("diagnostics (-want +got):\n%s", diff)
+			}
+			if len(tc.want) == 0 && len(s.Users) != tc.users {
+				t.Errorf("got %d users, want %d", len(s.Users), tc.users)
+			}
+		})
+	}
+}
+
+func TestLoadUsesTargetLevel(t *testing.T) {
+	dir := files(t, map[string]string{"m.yaml": "users:\n  - userName: a@x.io\n    entitlements: [workspace-access]\n"})
+	p := filepath.Join(dir, "m.yaml")
+	cfg := config.Defaults()
+	if _, diags := Load(context.Background(), cfg, []string{p}); len(diags) != 1 || diags[0].Rule != RuleWrongLevel {
+		t.Errorf("account level: got %v, want a wrong-level error", strs(diags))
+	}
+	cfg.Target.Level = model.LevelWorkspace
+	if _, diags := Load(context.Background(), cfg, []string{p}); len(diags) != 0 {
+		t.Errorf("workspace level: got %v, want none", strs(diags))
+	}
+}
+
+func TestKinds(t *testing.T) {
+	if got := Kinds(); !strings.Contains(strings.Join(got, ","), config.SourceYAML) {
+		t.Errorf("Kinds() = %v, want yaml among them", got)
+	}
+}
