@@ -141,6 +141,7 @@ func New(cfg Config) (*Client, error) {
 		maxDelay:    orDefault(cfg.RetryMaxDelay, DefaultRetryMaxDelay),
 		timeout:     orDefault(cfg.Timeout, DefaultTimeout),
 		stats:       counters{requests: map[string]*atomic.Int64{"OTHER": {}}},
+		sleep:       sleep,
 	}
 	for _, m := range methods {
 		t.stats.requests[m] = &atomic.Int64{}

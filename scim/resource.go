@@ -50,7 +50,9 @@ func (r *Resource[T]) itemPath(id string) string { return "/" + r.name + "/" + u
 // List reads every page of the resource: startIndex=1 and count=page size, then the next
 // startIndex is the startIndex the server echoed plus the number of resources it sent,
 // until a page comes back empty. Objects seen on an earlier page (overlapping pages) are
-// dropped by id.
+// dropped by id. A page that would not move startIndex forward ends the list when every
+// object the server counts (totalResults) was read, and is an error otherwise, so that a
+// server ignoring startIndex cannot loop the client.
 func (r *Resource[T]) List(ctx context.Context, opts ListOptions) ([]T, error) {
 	var out []T
 	err := listPages(ctx, r, opts, func(page []T, _ []byte) error {
@@ -104,10 +106,25 @@ func listPages[T any](ctx context.Context, r *Resource[T], opts ListOptions, fn 
 		}
 		next := echoed + len(page.Resources)
 		if next <= start {
+			if len(seen) >= page.TotalResults {
+				// An overlapping last page: everything the server has was read.
+				return nil
+			}
 			return fmt.Errorf("list %s: the server answered startIndex=%d with startIndex=%d and %d resources; paging cannot advance", r.name, start, page.StartIndex, len(page.Resources))
 		}
 		start = next
 	}
+}
+
+// find returns the objects that match a filter on a unique attribute, from a single
+// request: such a filter matches at most one object, so there is no second page to read.
+func (r *Resource[T]) find(ctx context.Context, filter string) ([]T, error) {
+	q := url.Values{"filter": {filter}, "startIndex": {"1"}, "count": {strconv.Itoa(r.tree.c.pageSize)}}
+	var page ListResponse[T]
+	if err := r.tree.json(ctx, http.MethodGet, r.Path(), q, nil, &page, nil); err != nil {
+		return nil, fmt.Errorf("look up %s with %s: %w", r.name, filter, err)
+	}
+	return page.Resources, nil
 }
 
 // Get reads one object. attributes, if given, limit what the server returns.
@@ -132,7 +149,7 @@ func (r *Resource[T]) Create(ctx context.Context, v *T) (*T, error) {
 	var lookup func(context.Context) (string, bool, error)
 	if filter := r.lookup(v); filter != "" {
 		lookup = func(ctx context.Context) (string, bool, error) {
-			list, err := r.List(ctx, ListOptions{Filter: filter})
+			list, err := r.find(ctx, filter)
 			if err != nil {
 				return "", false, err
 			}

@@ -105,13 +105,14 @@ func newAdaptiveLimiter(rps float64, burst int) *adaptiveLimiter {
 	}
 }
 
-// wait blocks until a request may be sent or ctx is done.
-func (a *adaptiveLimiter) wait(ctx context.Context) error {
+// wait blocks until a request may be sent or ctx is done, sleeping with sleepFn while a
+// Retry-After pause is pending.
+func (a *adaptiveLimiter) wait(ctx context.Context, sleepFn func(context.Context, time.Duration) error) error {
 	a.mu.Lock()
 	pause := time.Until(a.pauseUntil)
 	a.mu.Unlock()
 	if pause > 0 {
-		if err := sleep(ctx, pause); err != nil {
+		if err := sleepFn(ctx, pause); err != nil {
 			return err
 		}
 	}
@@ -169,6 +170,8 @@ type transport struct {
 	maxDelay    time.Duration
 	timeout     time.Duration
 	stats       counters
+	// sleep waits between attempts; tests replace it to observe the waits.
+	sleep func(context.Context, time.Duration) error
 }
 
 // request is one logical request; the transport may send it several times.
@@ -277,19 +280,18 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 				}
 			}
 		}
-		delay := t.backoff(attempt)
-		if wait > delay {
-			delay = wait
-		}
 		if attempt >= t.maxAttempts {
 			return nil, fmt.Errorf("giving up after %d attempts: %w", attempt, lastErr)
 		}
-		if elapsed := time.Since(start); elapsed+delay > t.budget {
+		elapsed := time.Since(start)
+		remaining := t.budget - elapsed
+		if remaining <= 0 || wait > remaining {
 			return nil, fmt.Errorf("giving up after %d attempts in %s (retry budget %s): %w", attempt, elapsed.Round(time.Millisecond), t.budget, lastErr)
 		}
+		delay := min(max(t.backoff(attempt), wait), remaining)
 		t.stats.retries.Add(1)
 		t.log.DebugContext(ctx, "scim retry", "method", r.method, "path", r.path, "attempt", attempt, "wait", delay, "reason", lastErr.Error())
-		if err := sleep(ctx, delay); err != nil {
+		if err := t.sleep(ctx, delay); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
 		}
 	}
@@ -313,7 +315,7 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 			return nil, false, err
 		}
 	}
-	if err := t.overall.wait(ctx); err != nil {
+	if err := t.overall.wait(ctx, t.sleep); err != nil {
 		return nil, false, err
 	}
 
