@@ -366,7 +366,7 @@ func TestNetworkErrors(t *testing.T) {
 		lookups   int
 		wantID    string
 	}{
-		"POST refused before sending is retried without a lookup": {method: "POST", posts: 2, wantID: "7"},
+		"POST refused before sending is retried without a lookup":   {method: "POST", posts: 2, wantID: "7"},
 		"POST dropped after sending, object exists: no second POST": {method: "POST", afterSend: true, lookup: userList, posts: 1, lookups: 1, wantID: "42"},
 		"POST dropped after sending, object absent: POST again":     {method: "POST", afterSend: true, lookup: emptyList, posts: 2, lookups: 1, wantID: "7"},
 		"GET dropped after sending is retried":                      {method: "GET", afterSend: true},
