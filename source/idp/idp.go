@@ -35,8 +35,9 @@ const (
 	RuleUnknownKind    = "unknown-source-kind" // the source's kind has no preset
 )
 
-// Preset describes one provider's export: the columns each user attribute comes from,
-// by normalised header name, in order of preference (the first non-empty cell wins).
+// Preset describes one provider's export: the columns each user attribute comes from, in
+// order of preference (the first non-empty cell wins). Column names are matched as
+// NormalizeHeader says; presets spell them as the provider documents them.
 type Preset struct {
 	Kind        string
 	UserName    []string
@@ -60,24 +61,24 @@ type Preset struct {
 var Presets = map[string]*Preset{
 	config.SourceEntra: {
 		Kind:        config.SourceEntra,
-		UserName:    []string{"mail", "userprincipalname"},
-		DisplayName: []string{"displayname"},
-		GivenName:   []string{"givenname"},
+		UserName:    []string{"mail", "userPrincipalName"},
+		DisplayName: []string{"displayName"},
+		GivenName:   []string{"givenName"},
 		FamilyName:  []string{"surname"},
-		ExternalID:  []string{"objectid", "id"},
-		Active: config.ActiveRule{Attribute: "accountenabled",
-			ActiveValues: []string{"true"}, InactiveValues: []string{"false"}},
+		ExternalID:  []string{"objectId", "id"},
+		Active: config.ActiveRule{Attribute: "accountEnabled",
+			ActiveValues: []string{"True"}, InactiveValues: []string{"False"}},
 		Guests: func(row func(string) string) bool {
-			return strings.Contains(strings.ToUpper(row("userprincipalname")), "#EXT#") ||
-				strings.EqualFold(row("usertype"), "guest")
+			return strings.Contains(strings.ToUpper(row("userPrincipalName")), "#EXT#") ||
+				strings.EqualFold(row("userType"), "Guest")
 		},
 	},
 	config.SourceOkta: {
 		Kind:        config.SourceOkta,
 		UserName:    []string{"login", "email"},
-		DisplayName: []string{"displayname"},
-		GivenName:   []string{"firstname"},
-		FamilyName:  []string{"lastname"},
+		DisplayName: []string{"displayName"},
+		GivenName:   []string{"firstName"},
+		FamilyName:  []string{"lastName"},
 		ExternalID:  []string{"id"},
 		// Only suspended and deprovisioned users lose access; staged, provisioned,
 		// locked-out, password-expired and recovering users are still Okta users.
@@ -87,19 +88,19 @@ var Presets = map[string]*Preset{
 	config.SourceJumpCloud: {
 		Kind: config.SourceJumpCloud,
 		// Databricks userNames are e-mail addresses; JumpCloud's Username is a short
-		// login name, used only when Email is empty.
-		UserName:     []string{"email", "username"},
-		DisplayName:  []string{"displayname"},
-		GivenName:    []string{"firstname"},
-		FamilyName:   []string{"lastname"},
+		// login name, used only when Email is empty (and then it must be an address).
+		UserName:     []string{"Email", "Username"},
+		DisplayName:  []string{"displayName"},
+		GivenName:    []string{"FirstName"},
+		FamilyName:   []string{"LastName"},
 		GroupColumns: regexp.MustCompile(`^group[0-9]+$`),
 	},
 	config.SourceGoogle: {
 		Kind:         config.SourceGoogle,
-		UserName:     []string{"email address"},
-		GivenName:    []string{"first name"},
-		FamilyName:   []string{"last name"},
-		Active:       config.ActiveRule{Attribute: "status", InactiveValues: []string{"Suspended"}},
+		UserName:     []string{"Email Address"},
+		GivenName:    []string{"First Name"},
+		FamilyName:   []string{"Last Name"},
+		Active:       config.ActiveRule{Attribute: "Status", InactiveValues: []string{"Suspended"}},
 		Placeholders: []string{"****", "--"},
 	},
 }
@@ -114,8 +115,8 @@ func NormalizeHeader(h string) string {
 }
 
 // Read reads the exports a source lists in Paths with the preset of the source's kind
-// (entra, okta, jumpcloud or google). Each file must yield at least one user unless the
-// source allows empty.
+// (entra, okta, jumpcloud or google) and returns their users and groups, normalised.
+// Each file must yield at least one user unless the source allows empty.
 func Read(ctx context.Context, src config.Source) (*model.State, diag.List) {
 	var diags diag.List
 	state := &model.State{}
@@ -144,6 +145,7 @@ func Read(ctx context.Context, src config.Source) (*model.State, diag.List) {
 	for _, k := range r.groupOrder {
 		state.Groups = append(state.Groups, *r.groups[k])
 	}
+	state.Normalize()
 	return state, diags
 }
 
@@ -165,8 +167,8 @@ func withMapping(base *Preset, src config.Source) (*preset, diag.List) {
 	p := &preset{Preset: &cp, override: map[string]string{}, includeGuests: m.IncludeGuests}
 	set := func(field string, column string, dst *[]string) {
 		if column != "" {
-			*dst = []string{NormalizeHeader(column)}
-			p.override[NormalizeHeader(column)] = "mapping." + field
+			*dst = []string{column}
+			p.override[column] = "mapping." + field
 		}
 	}
 	set("userName", m.UserName, &cp.UserName)
@@ -182,7 +184,6 @@ func withMapping(base *Preset, src config.Source) (*preset, diag.List) {
 		if a.Attribute == "" {
 			diags.Errorf(src.Origin, RuleInvalidMapping, "mapping.active needs an attribute: the %s export has no status column", src.Kind)
 		}
-		a.Attribute = NormalizeHeader(a.Attribute)
 		p.override[a.Attribute] = "mapping.active.attribute"
 		rule = a
 	}
@@ -257,16 +258,16 @@ func (r *reader) readFile(path string) diag.List {
 	// Columns the mapping names must exist; so must one of the userName columns.
 	var header diag.List
 	for _, name := range sortedKeys(p.override) {
-		if _, ok := cols[name]; !ok {
+		if _, ok := cols[NormalizeHeader(name)]; !ok {
 			header.Errorf(t.HeaderAt(), RuleMissingColumn, "the header has no column %q (named by %s)", name, p.override[name])
 		}
 	}
-	if !slices.ContainsFunc(p.UserName, func(c string) bool { _, ok := cols[c]; return ok }) {
+	if !slices.ContainsFunc(p.UserName, func(c string) bool { _, ok := cols[NormalizeHeader(c)]; return ok }) {
 		header.Errorf(t.HeaderAt(), RuleMissingColumn, "the header has none of the columns %s that the userName comes from",
 			quoteList(p.UserName))
 	}
 	for _, name := range append(slices.Clone(p.UserName), p.Active.Attribute) {
-		if i, ok := cols[name]; ok && duplicated(t, name, i) {
+		if i, ok := cols[NormalizeHeader(name)]; ok && duplicated(t, NormalizeHeader(name), i) {
 			header.Errorf(t.HeaderAt(), csvtable.RuleHeader, "column %q appears more than once", name)
 		}
 	}
@@ -286,7 +287,7 @@ func (r *reader) readFile(path string) diag.List {
 	users, guests := 0, 0
 	for _, row := range t.Rows {
 		get := func(column string) string {
-			i, ok := cols[column]
+			i, ok := cols[NormalizeHeader(column)]
 			if !ok {
 				return ""
 			}
@@ -313,14 +314,15 @@ func (r *reader) readFile(path string) diag.List {
 			diags.Errorf(t.RowAt(row), RuleRequired, "no userName: %s empty", emptyList(p.UserName))
 			continue
 		}
-		if strings.ContainsAny(userName, " \t;,") {
-			diags.Errorf(t.RowAt(row), RuleInvalidValue, "userName %q contains a space, tab, comma or semicolon", userName)
+		if strings.ContainsAny(userName, " \t;,") || !strings.Contains(userName, "@") {
+			diags.Errorf(t.RowAt(row), RuleInvalidValue,
+				"userName %q is not an e-mail address, which Databricks userNames are", userName)
 			continue
 		}
 		active, err := p.active.Eval(get(p.Active.Attribute))
 		if err != nil {
 			at := t.RowAt(row)
-			if i, ok := cols[p.Active.Attribute]; ok {
+			if i, ok := cols[NormalizeHeader(p.Active.Attribute)]; ok {
 				at = t.At(row.Cells[i])
 			}
 			diags.Errorf(at, RuleInvalidValue, "%v", err)
@@ -394,10 +396,14 @@ func quoteList(names []string) string {
 }
 
 func emptyList(names []string) string {
-	if len(names) == 1 {
-		return quoteList(names) + " is"
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
 	}
-	return quoteList(names) + " are"
+	if len(q) == 1 {
+		return q[0] + " is"
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1] + " are"
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -1,0 +1,141 @@
+package idp
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scimsync/scimsync/config"
+	"github.com/scimsync/scimsync/diag"
+	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/source/sourcetest"
+)
+
+var cfgOrigin = model.Origin{File: "scimsync.yaml", Line: 9, Column: 5}
+
+func TestReadGolden(t *testing.T) {
+	td := "testdata"
+	tests := []struct {
+		name       string
+		kind       string
+		files      []string
+		mapping    config.Mapping
+		allowEmpty bool
+	}{
+		{name: "entra", kind: config.SourceEntra, files: []string{"entra/download-users.csv"}},
+		{name: "entra-graph-style", kind: config.SourceEntra, files: []string{"entra/graph-style.csv"}},
+		{name: "entra-with-guests", kind: config.SourceEntra, files: []string{"entra/download-users.csv", "entra/graph-style.csv"},
+			mapping: config.Mapping{IncludeGuests: true}},
+		{name: "entra-upn-as-username", kind: config.SourceEntra, files: []string{"entra/graph-style.csv"},
+			mapping: config.Mapping{UserName: "userPrincipalName", ExternalID: "id", DisplayName: "companyName"}},
+		{name: "entra-bulk-template", kind: config.SourceEntra, files: []string{"entra/bulk-template.csv"}},
+		{name: "entra-guests-only", kind: config.SourceEntra, files: []string{"entra/guests-only.csv"}},
+		{name: "entra-guests-only-allowed", kind: config.SourceEntra, files: []string{"entra/guests-only.csv"}, allowEmpty: true},
+		{name: "entra-bad-values", kind: config.SourceEntra, files: []string{"entra/bad-values.csv"}},
+		{name: "okta", kind: config.SourceOkta, files: []string{"okta/export.csv"}},
+		{name: "okta-minimal", kind: config.SourceOkta, files: []string{"okta/minimal.csv"}},
+		{name: "okta-active-override", kind: config.SourceOkta, files: []string{"okta/export.csv"},
+			mapping: config.Mapping{UserName: "email", ExternalID: "costCenter",
+				Active: config.ActiveRule{ActiveValues: []string{"ACTIVE", "STAGED"}}}},
+		{name: "jumpcloud", kind: config.SourceJumpCloud, files: []string{"jumpcloud/users.csv"}},
+		{name: "jumpcloud-group-names", kind: config.SourceJumpCloud, files: []string{"jumpcloud/users.csv"},
+			mapping: config.Mapping{
+				Groups:    config.GroupScope{NamePattern: `^(Data|Finance)`},
+				GroupName: config.NameRule{Prefix: "jc-", Lowercase: true, Replace: []config.Replacement{{Pattern: `\s+`, With: "-"}}},
+			}},
+		{name: "google", kind: config.SourceGoogle, files: []string{"google/users.csv"}},
+		{name: "google-missing-columns", kind: config.SourceGoogle, files: []string{"okta/minimal.csv"},
+			mapping: config.Mapping{GivenName: "Given"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := config.Source{Kind: tt.kind, Mapping: tt.mapping, AllowEmpty: tt.allowEmpty, Origin: cfgOrigin}
+			for _, f := range tt.files {
+				src.Paths = append(src.Paths, filepath.Join(td, filepath.FromSlash(f)))
+			}
+			state, diags := Read(context.Background(), src)
+			sourcetest.Golden(t, filepath.Join(td, tt.name), td, state, diags)
+		})
+	}
+}
+
+func TestNormalizeHeader(t *testing.T) {
+	tests := map[string]string{
+		"Email Address [Required]":             "email address",
+		" Status [READ ONLY] ":                 "status",
+		"userPrincipalName":                    "userprincipalname",
+		"Name [displayName] Required":          "name [displayname] required",
+		"Password Hash Function [UPLOAD ONLY]": "password hash function",
+	}
+	for in, want := range tests {
+		if got := NormalizeHeader(in); got != want {
+			t.Errorf("NormalizeHeader(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestReadProblems(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.csv")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	headerOnly := filepath.Join(dir, "header.csv")
+	if err := os.WriteFile(headerOnly, []byte("login,email\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		src   config.Source
+		diags []string
+	}{
+		{"unknown kind", config.Source{Kind: "ping"}, []string{
+			`scimsync.yaml:9:5: error: no identity-provider preset for source kind "ping" [unknown-source-kind]`}},
+		{"no path", config.Source{Kind: config.SourceOkta}, []string{
+			`scimsync.yaml:9:5: error: the okta source needs a path to the exported CSV file [required-field]`}},
+		{"empty file", config.Source{Kind: config.SourceOkta, Paths: []string{empty}}, []string{
+			empty + `: error: the file is empty; a okta export starts with a header line [csv-header]`}},
+		{"header only", config.Source{Kind: config.SourceOkta, Paths: []string{headerOnly}}, []string{
+			headerOnly + `: error: the export lists no users (set allowEmpty: true on the source if that is intended) [empty-source]`}},
+		{"header only allowed", config.Source{Kind: config.SourceOkta, Paths: []string{headerOnly}, AllowEmpty: true}, nil},
+		{"directory fields on an export", config.Source{Kind: config.SourceGoogle, Paths: []string{headerOnly},
+			Mapping: config.Mapping{Users: config.UserScope{BaseDN: "dc=x"}, IncludeGuests: true,
+				Groups: config.GroupScope{NamePattern: "x"}}}, []string{
+			`scimsync.yaml:9:5: error: mapping.users is not used by google sources [invalid-mapping]`,
+			`scimsync.yaml:9:5: error: mapping.includeGuests is not used by google sources [invalid-mapping]`,
+			`scimsync.yaml:9:5: error: mapping.groups.namePattern is not used by google sources [invalid-mapping]`}},
+		{"bad pattern", config.Source{Kind: config.SourceJumpCloud, Paths: []string{headerOnly},
+			Mapping: config.Mapping{Groups: config.GroupScope{NamePattern: "("}}}, []string{
+			"scimsync.yaml:9:5: error: mapping.groups.namePattern: error parsing regexp: missing closing ): `(` [invalid-mapping]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.src.Origin = cfgOrigin
+			_, diags := Read(context.Background(), tt.src)
+			if diff := cmp.Diff(tt.diags, strs(diags)); diff != "" {
+				t.Errorf("diagnostics (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func strs(diags diag.List) []string {
+	var out []string
+	for _, d := range diags {
+		out = append(out, d.String())
+	}
+	return out
+}
+
+func TestReadCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, diags := Read(ctx, config.Source{Kind: config.SourceOkta, Paths: []string{"testdata/okta/export.csv"}, Origin: cfgOrigin})
+	if len(diags) != 1 || !strings.Contains(diags[0].Message, "context canceled") {
+		t.Errorf("got %v, want one cancellation error", diags)
+	}
+}
