@@ -218,3 +218,5 @@ func pad(i int) string {
 
 // q escapes a query parameter value.
 func q(s string) string { return url.QueryEscape(s) }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
