@@ -44,8 +44,10 @@ func TestPathsAndHeaders(t *testing.T) {
 		},
 		"workspace tree without a workspace id": {
 			level: model.LevelWorkspace,
-			call:  func(c *Client) error { return c.UpdateGroup(ctx, "5", &model.Group{DisplayName: "a"}, &model.Group{DisplayName: "b"}) },
-			want:  want{method: "PATCH", path: "/api/2.0/preview/scim/v2/Groups/5", contentType: contentTypeSCIM},
+			call: func(c *Client) error {
+				return c.UpdateGroup(ctx, "5", &model.Group{DisplayName: "a"}, &model.Group{DisplayName: "b"})
+			},
+			want: want{method: "PATCH", path: "/api/2.0/preview/scim/v2/Groups/5", contentType: contentTypeSCIM},
 		},
 		"account entitlements go to the workspace tree with its id": {
 			level: model.LevelAccount, workspaceID: "77",
