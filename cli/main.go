@@ -1,0 +1,165 @@
+// Package cli is scimsync's command line: the kong grammar, the wiring of sources, plans
+// and renderers into commands, and the one place that maps errors to exit codes and hint
+// lines. Main is testable: it takes its arguments, input, output and environment as
+// values and returns the exit code; cmd/scimsync only calls os.Exit with it.
+//
+// Each command is a struct in its own file (validate.go holds ValidateCmd) with a
+// Run(*Runtime) error method; adding a command is adding a field to grammar and a file.
+//
+// Package cli may import every package of the project; only cmd/scimsync imports it.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/alecthomas/kong"
+)
+
+// IO is the input, output and environment of one run of the command line.
+type IO struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+	// OutIsTerminal and ErrIsTerminal say whether Out and Err are terminals. Colour is
+	// used only on a terminal, and never when NO_COLOR is set.
+	OutIsTerminal bool
+	ErrIsTerminal bool
+	// Getenv reads an environment variable. Every flag that carries a setting reads its
+	// variable through it, and so does every command; nil means an empty environment.
+	Getenv func(key string) string
+}
+
+// Runtime is what a command's Run method receives: the context of the run, its I/O and a
+// logger writing to IO.Err.
+type Runtime struct {
+	Ctx context.Context
+	IO  IO
+	Log *slog.Logger
+}
+
+// Color reports whether output to Out may be coloured.
+func (rt *Runtime) Color() bool {
+	return rt.IO.OutIsTerminal && rt.IO.Getenv("NO_COLOR") == ""
+}
+
+// grammar is the command line. Global flags come first, then one field per command.
+type grammar struct {
+	LogLevel  string `name:"log-level" enum:"debug,info,warn,error" default:"warn" env:"SCIMSYNC_LOG_LEVEL" help:"Log level: debug, info, warn or error. Logs go to stderr."`
+	LogFormat string `name:"log-format" enum:"text,json" default:"text" env:"SCIMSYNC_LOG_FORMAT" help:"Log format: text or json."`
+
+	Validate ValidateCmd `cmd:"" help:"Parse and validate all sources and report every problem with file:line:column."`
+	Version  VersionCmd  `cmd:"" help:"Print the version of scimsync."`
+}
+
+const description = "GitOps for Databricks identities: keep users, groups, service principals, " +
+	"entitlements, roles and workspace assignments equal to what a Git repository declares."
+
+// Main runs the command line with args (without the program name) and returns the exit
+// code: 0 on success, 1 on any error, 2 when a command reports changes or drift.
+func Main(ctx context.Context, args []string, stdio IO) int {
+	if stdio.Getenv == nil {
+		stdio.Getenv = func(string) string { return "" }
+	}
+	if stdio.In == nil {
+		stdio.In = strings.NewReader("")
+	}
+	kctx, g, exit, err := parse(args, stdio)
+	if exit >= 0 {
+		return exit
+	}
+	if err != nil {
+		return report(stdio.Err, err)
+	}
+	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err)}
+	if err := kctx.Run(rt); err != nil {
+		return report(stdio.Err, err)
+	}
+	return ExitOK
+}
+
+// exitRequest is how kong's request to exit (after --help) unwinds out of parsing.
+type exitRequest int
+
+// parse parses args into the grammar. It reads environment variables only through
+// stdio.Getenv. exit is not negative when parsing already finished the run (--help).
+func parse(args []string, stdio IO) (kctx *kong.Context, g *grammar, exit int, err error) {
+	g = &grammar{}
+	envs := make(map[*kong.Flag][]string)
+	parser, err := kong.New(g,
+		kong.Name("scimsync"),
+		kong.Description(description),
+		kong.Writers(stdio.Out, stdio.Err),
+		kong.Exit(func(code int) { panic(exitRequest(code)) }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Resolvers(kong.ResolverFunc(func(_ *kong.Context, _ *kong.Path, flag *kong.Flag) (any, error) {
+			for _, name := range envs[flag] {
+				if v := stdio.Getenv(name); v != "" {
+					return v, nil
+				}
+			}
+			return nil, nil
+		})),
+	)
+	if err != nil {
+		return nil, nil, -1, fmt.Errorf("build command line: %w", err)
+	}
+	injectEnv(parser.Model.Node, envs)
+	defer func() {
+		if r := recover(); r != nil {
+			code, ok := r.(exitRequest)
+			if !ok {
+				panic(r)
+			}
+			kctx, g, exit, err = nil, nil, int(code), nil
+		}
+	}()
+	kctx, err = parser.Parse(args)
+	return kctx, g, -1, err
+}
+
+// injectEnv moves the env tags of every flag into envs, for the resolver that reads them
+// through IO.Getenv, so that kong never reads the process environment itself. The
+// variables stay named in the help text.
+func injectEnv(n *kong.Node, envs map[*kong.Flag][]string) {
+	for _, f := range n.Flags {
+		if len(f.Tag.Envs) == 0 {
+			continue
+		}
+		envs[f] = f.Tag.Envs
+		f.Help += " ($" + strings.Join(f.Tag.Envs, ", $") + ")"
+		f.Tag.Envs = nil
+	}
+	for _, c := range n.Children {
+		injectEnv(c, envs)
+	}
+}
+
+// newLogger returns a logger writing to w at the level and in the format given; both have
+// been checked by the grammar's enums.
+func newLogger(level, format string, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		lvl = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// usageHint returns the help command for the command a parse error is about.
+func usageHint(err error) string {
+	var pe *kong.ParseError
+	if errors.As(err, &pe) && pe.Context != nil {
+		if cmd := pe.Context.Command(); cmd != "" {
+			return fmt.Sprintf("run 'scimsync %s --help' for usage", strings.Fields(cmd)[0])
+		}
+	}
+	return "run 'scimsync --help' for usage"
+}

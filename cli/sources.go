@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/scimsync/scimsync/config"
+	"github.com/scimsync/scimsync/diag"
+	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/source"
+)
+
+// Sources are the options every command that reads the desired state shares: a config
+// file and manifest paths.
+type Sources struct {
+	Paths  []string `arg:"" optional:"" name:"paths" help:"Manifest files or directories, read as one more YAML source."`
+	Config string   `short:"c" name:"config" env:"SCIMSYNC_CONFIG" placeholder:"FILE" help:"Config file. Default: ./scimsync.yaml when it exists."`
+}
+
+// errNothingToRead is returned when there is neither a config file nor a manifest path.
+var errNothingToRead = &Error{
+	Err:  errors.New("nothing to read: no config file and no manifest paths"),
+	Hint: "pass manifest files or directories, or a config file with -c (./" + config.DefaultFile + " is read when it exists)",
+}
+
+// configFile returns the config file to read: the one named, or ./scimsync.yaml when it
+// exists, or "" for none.
+func (s *Sources) configFile() string {
+	if s.Config != "" {
+		return s.Config
+	}
+	if _, err := os.Stat(config.DefaultFile); err == nil {
+		return config.DefaultFile
+	}
+	return ""
+}
+
+// Load reads the config and every source and checks the result. The config is nil, and
+// the state too, when the diagnostics hold errors that stopped reading early; the error
+// is for problems that are not about the input, such as having nothing to read.
+func (s *Sources) Load(rt *Runtime) (*config.Config, *model.State, diag.List, error) {
+	file := s.configFile()
+	if file == "" && len(s.Paths) == 0 {
+		return nil, nil, nil, errNothingToRead
+	}
+	cfg := config.Defaults()
+	if file != "" {
+		rt.Log.Debug("read config", "file", file)
+		var diags diag.List
+		cfg, diags = config.Load(file)
+		if diags.HasErrors() {
+			return nil, nil, diags, nil
+		}
+	}
+	rt.Log.Debug("read sources", "sources", len(cfg.Sources), "paths", len(s.Paths))
+	state, diags := source.Load(rt.Ctx, cfg, s.Paths)
+	if err := rt.Ctx.Err(); err != nil {
+		return nil, nil, nil, fmt.Errorf("read sources: %w", err)
+	}
+	return cfg, state, diags, nil
+}

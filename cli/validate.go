@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/scimsync/scimsync/diag"
+	"github.com/scimsync/scimsync/model"
+)
+
+// ValidateCmd parses and validates every source and reports every problem at once.
+type ValidateCmd struct {
+	Sources
+	Format string `enum:"text,json" default:"text" env:"SCIMSYNC_FORMAT" help:"Output format: text or json."`
+}
+
+// Run validates and writes the report to Out; it returns exit status 1 when the sources
+// are invalid.
+func (c *ValidateCmd) Run(rt *Runtime) error {
+	_, state, diags, err := c.Sources.Load(rt)
+	if err != nil {
+		return err
+	}
+	r := newValidation(state, diags)
+	if c.Format == "json" {
+		err = r.writeJSON(rt.IO.Out)
+	} else {
+		err = r.writeText(rt.IO.Out, rt.Color())
+	}
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if !r.Valid {
+		return exitStatus(ExitError)
+	}
+	return nil
+}
+
+// validation is the result of validate, and its JSON form.
+type validation struct {
+	Valid       bool      `json:"valid"`
+	Counts      counts    `json:"counts"`
+	Diagnostics diag.List `json:"diagnostics"`
+}
+
+// counts are the numbers of declared objects.
+type counts struct {
+	Users             int `json:"users"`
+	ServicePrincipals int `json:"servicePrincipals"`
+	Groups            int `json:"groups"`
+	Workspaces        int `json:"workspaces"`
+}
+
+func newValidation(s *model.State, diags diag.List) *validation {
+	diags.Sort()
+	r := &validation{Valid: !diags.HasErrors(), Diagnostics: diags}
+	if r.Diagnostics == nil {
+		r.Diagnostics = diag.List{}
+	}
+	if s != nil {
+		r.Counts = counts{len(s.Users), len(s.ServicePrincipals), len(s.Groups), len(s.Workspaces)}
+	}
+	return r
+}
+
+func (r *validation) writeJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// ANSI colours for severities on a terminal.
+const (
+	red    = "\x1b[31m"
+	yellow = "\x1b[33m"
+	reset  = "\x1b[0m"
+)
+
+func (r *validation) writeText(w io.Writer, color bool) error {
+	var b strings.Builder
+	for _, d := range r.Diagnostics {
+		line := d.String()
+		if color {
+			sev := string(d.Severity) + ":"
+			c := red
+			if d.Severity == diag.SevWarning {
+				c = yellow
+			}
+			line = strings.Replace(line, sev, c+sev+reset, 1)
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	if r.Valid {
+		c := r.Counts
+		fmt.Fprintf(&b, "valid: %s, %s, %s, %s", plural(c.Users, "user"), plural(c.ServicePrincipals, "service principal"),
+			plural(c.Groups, "group"), plural(c.Workspaces, "workspace"))
+		if n := count(r.Diagnostics, diag.SevWarning); n > 0 {
+			fmt.Fprintf(&b, " (%s)", plural(n, "warning"))
+		}
+		b.WriteByte('\n')
+	} else {
+		b.WriteString(summary(r.Diagnostics))
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// summary counts the errors and warnings of a list and the files they are in:
+// "3 errors in 2 files".
+func summary(diags diag.List) string {
+	files := make(map[string]bool)
+	for _, d := range diags {
+		if d.Origin.File != "" {
+			files[d.Origin.File] = true
+		}
+	}
+	s := plural(count(diags, diag.SevError), "error")
+	if n := count(diags, diag.SevWarning); n > 0 {
+		s += " and " + plural(n, "warning")
+	}
+	if len(files) > 0 {
+		s += " in " + plural(len(files), "file")
+	}
+	return s
+}
+
+func count(diags diag.List, sev diag.Severity) int {
+	n := 0
+	for _, d := range diags {
+		if d.Severity == sev {
+			n++
+		}
+	}
+	return n
+}
+
+// plural formats a count with its noun: "1 user", "2 users".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
