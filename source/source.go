@@ -49,10 +49,10 @@ func Kinds() []string {
 }
 
 // Load reads every source of cfg, and the manifest paths given in extraPaths as one more
-// YAML source, concurrently; merges them in order (see the package comment); and, when
-// reading and merging found no error, checks the result with Check at the config's target
-// level. Diagnostics are sorted by place. The state is nil only when no source could be
-// read at all.
+// YAML source, concurrently; merges them in order (see the package comment); and checks
+// the result with Check at the config's target level. Check is skipped when a source could
+// not be read or parsed, since it would only report the consequences. Diagnostics are
+// sorted by place. The state is nil only when no source could be read at all.
 func Load(ctx context.Context, cfg *config.Config, extraPaths []string) (*model.State, diag.List) {
 	sources := slices.Clone(cfg.Sources)
 	if len(extraPaths) > 0 {
@@ -105,7 +105,7 @@ func Load(ctx context.Context, cfg *config.Config, extraPaths []string) (*model.
 	}
 	s, more := merge.States(states...)
 	diags = append(diags, more...)
-	if !diags.HasErrors() {
+	if complete(diags) {
 		level := cfg.Target.Level
 		if level == "" {
 			level = model.LevelAccount
@@ -114,6 +114,33 @@ func Load(ctx context.Context, cfg *config.Config, extraPaths []string) (*model.
 	}
 	diags.Sort()
 	return s, diags
+}
+
+// completeRules are the rules whose errors still leave a complete state: conflicting
+// declarations (the first one is kept), unknown groups in membership lists (the
+// membership is dropped) and empty sources.
+var completeRules = map[string]bool{
+	merge.RuleDuplicateUserName:         true,
+	merge.RuleDuplicateGroup:            true,
+	merge.RuleDuplicateApplicationID:    true,
+	merge.RuleDuplicateServicePrincipal: true,
+	merge.RuleDuplicateWorkspace:        true,
+	merge.RuleDuplicateAssignment:       true,
+	merge.RuleDuplicateEntitlements:     true,
+	manifest.RuleUnknownReference:       true,
+	RuleEmptySource:                     true,
+}
+
+// complete reports whether the state read with these diagnostics is complete enough to be
+// checked. When a file could not be read or parsed, checking would only report the
+// consequences, such as references to the identities it declares.
+func complete(diags diag.List) bool {
+	for _, d := range diags {
+		if d.Severity == diag.SevError && !completeRules[d.Rule] {
+			return false
+		}
+	}
+	return true
 }
 
 // readYAML reads a YAML manifest source. The config file itself is skipped when it sits in

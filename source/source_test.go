@@ -91,6 +91,15 @@ func TestLoad(t *testing.T) {
 			paths: []string{"m.yaml"},
 			want:  []string{`m.yaml:4:5: error: group "admins" is a built-in Databricks group and cannot be declared [reserved-group]`},
 		},
+		"semantic checks run after conflicts and unknown groups": {
+			files: map[string]string{"m.yaml": "users:\n  - userName: a@x.io\n    groups: [nope]\n  - userName: A@x.io\n    active: false\ngroups:\n  - displayName: admins\n"},
+			paths: []string{"m.yaml"},
+			want: []string{
+				`m.yaml:3:14: error: user "a@x.io" lists group "nope", which is not declared in this source [unknown-reference]`,
+				`m.yaml:4:5: error: user "a@x.io" is declared twice with different attributes: active true and false [duplicate-username] (see m.yaml:2:5)`,
+				`m.yaml:7:5: error: group "admins" is a built-in Databricks group and cannot be declared [reserved-group]`,
+			},
+		},
 		"semantic checks wait for schema errors to be fixed": {
 			files: map[string]string{"m.yaml": "users:\n  - userName: a@x.io\n    bogus: 1\ngroups:\n  - displayName: admins\n"},
 			paths: []string{"m.yaml"},

@@ -1,0 +1,212 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scimsync/scimsync/diag"
+	"github.com/scimsync/scimsync/model"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// TestParse checks the first half of every command: arguments and environment become
+// options, without any I/O.
+func TestParse(t *testing.T) {
+	defaults := func(edit func(g *grammar)) grammar {
+		g := grammar{LogLevel: "warn", LogFormat: "text", Validate: ValidateCmd{Format: "text"}}
+		edit(&g)
+		return g
+	}
+	tests := map[string]struct {
+		args    []string
+		env     map[string]string
+		command string
+		want    grammar
+		wantErr string
+	}{
+		"validate with paths": {
+			args:    []string{"validate", "a.yaml", "dir"},
+			command: "validate <paths>",
+			want:    defaults(func(g *grammar) { g.Validate.Paths = []string{"a.yaml", "dir"} }),
+		},
+		"validate with config and json": {
+			args:    []string{"validate", "-c", "x/scimsync.yaml", "--format", "json"},
+			command: "validate",
+			want: defaults(func(g *grammar) {
+				g.Validate.Config = "x/scimsync.yaml"
+				g.Validate.Format = "json"
+			}),
+		},
+		"settings from the environment": {
+			args:    []string{"validate"},
+			env:     map[string]string{"SCIMSYNC_LOG_LEVEL": "debug", "SCIMSYNC_LOG_FORMAT": "json", "SCIMSYNC_CONFIG": "c.yaml", "SCIMSYNC_FORMAT": "json"},
+			command: "validate",
+			want: defaults(func(g *grammar) {
+				g.LogLevel, g.LogFormat = "debug", "json"
+				g.Validate.Config, g.Validate.Format = "c.yaml", "json"
+			}),
+		},
+		"flags win over the environment": {
+			args:    []string{"--log-level", "error", "validate", "--config=flag.yaml"},
+			env:     map[string]string{"SCIMSYNC_LOG_LEVEL": "debug", "SCIMSYNC_CONFIG": "env.yaml"},
+			command: "validate",
+			want: defaults(func(g *grammar) {
+				g.LogLevel = "error"
+				g.Validate.Config = "flag.yaml"
+			}),
+		},
+		"version": {
+			args:    []string{"version"},
+			command: "version",
+			want:    defaults(func(*grammar) {}),
+		},
+		"bad enum":         {args: []string{"validate", "--format", "xml"}, wantErr: `--format must be one of "text","json" but got "xml"`},
+		"bad enum in env":  {args: []string{"validate"}, env: map[string]string{"SCIMSYNC_LOG_LEVEL": "loud"}, wantErr: `--log-level must be one of "debug","info","warn","error" but got "loud"`},
+		"unknown command":  {args: []string{"frobnicate"}, wantErr: "unexpected argument frobnicate"},
+		"no command":       {args: nil, wantErr: "expected one of"},
+		"unknown flag":     {args: []string{"validate", "--nope"}, wantErr: "unknown flag --nope"},
+		"missing flag arg": {args: []string{"validate", "-c"}, wantErr: "--config: expected string value"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			kctx, g, exit, err := parse(tc.args, IO{Out: &out, Err: &out, Getenv: env(tc.env)})
+			if exit >= 0 {
+				t.Fatalf("parse asked to exit %d: %s", exit, out.String())
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := kctx.Command(); got != tc.command {
+				t.Errorf("command = %q, want %q", got, tc.command)
+			}
+			if diff := cmp.Diff(tc.want, *g); diff != "" {
+				t.Errorf("options (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"validate", "--help"}, {"-h"}} {
+		var out, errOut bytes.Buffer
+		code := Main(context.Background(), args, IO{Out: &out, Err: &errOut})
+		if code != 0 || !strings.Contains(out.String(), "Usage: scimsync") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out.String(), errOut.String())
+		}
+	}
+}
+
+func TestHelpNamesEnvironmentVariables(t *testing.T) {
+	var out bytes.Buffer
+	Main(context.Background(), []string{"validate", "--help"}, IO{Out: &out, Err: &out})
+	for _, v := range []string{"$SCIMSYNC_LOG_LEVEL", "$SCIMSYNC_LOG_FORMAT", "$SCIMSYNC_CONFIG", "$SCIMSYNC_FORMAT"} {
+		if !strings.Contains(out.String(), v) {
+			t.Errorf("help does not name %s:\n%s", v, out.String())
+		}
+	}
+}
+
+type hinted struct{}
+
+func (hinted) Error() string { return "the plan is stale" }
+func (hinted) Hint() string  { return "run scimsync plan again" }
+
+// TestReport checks the one place where errors become exit codes and hint lines.
+func TestReport(t *testing.T) {
+	_, _, _, parseErr := parse([]string{"validate", "--bogus"}, IO{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}, Getenv: env(nil)})
+	tests := map[string]struct {
+		err      error
+		wantCode int
+		wantOut  string
+	}{
+		"exit status": {err: exitStatus(ExitChanges), wantCode: 2, wantOut: ""},
+		"wrapped exit status": {
+			err: fmt.Errorf("plan: %w", exitStatus(ExitError)), wantCode: 1, wantOut: "",
+		},
+		"diagnostics": {
+			err: (diag.List{
+				{Severity: diag.SevError, Origin: model.Origin{File: "a.yaml", Line: 3, Column: 5}, Rule: "schema", Message: "users[0].userName: missing required property"},
+				{Severity: diag.SevError, Origin: model.Origin{File: "b.yaml", Line: 1}, Rule: "reserved-group", Message: "no"},
+			}).Err(),
+			wantCode: 1,
+			wantOut: "a.yaml:3:5: error: users[0].userName: missing required property [schema]\n" +
+				"b.yaml:1: error: no [reserved-group]\n" +
+				"2 errors in 2 files\n",
+		},
+		"typed error with hint": {
+			err:      fmt.Errorf("apply: %w", &Error{Err: errors.New("guard tripped: 40 removals"), Hint: "pass --allow-removals=40"}),
+			wantCode: 1,
+			wantOut:  "error: apply: guard tripped: 40 removals\nhint: pass --allow-removals=40\n",
+		},
+		"hint from another package": {
+			err:      fmt.Errorf("apply: %w", hinted{}),
+			wantCode: 1,
+			wantOut:  "error: apply: the plan is stale\nhint: run scimsync plan again\n",
+		},
+		"usage error": {
+			err:      parseErr,
+			wantCode: 1,
+			wantOut:  "error: unknown flag --bogus\nhint: run 'scimsync validate --help' for usage\n",
+		},
+		"interrupted": {
+			err:      fmt.Errorf("read sources: %w", context.Canceled),
+			wantCode: 1,
+			wantOut:  "error: interrupted\n",
+		},
+		"plain error": {
+			err:      errors.New("read config: permission denied"),
+			wantCode: 1,
+			wantOut:  "error: read config: permission denied\n",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			if code := report(&out, tc.err); code != tc.wantCode {
+				t.Errorf("exit code = %d, want %d", code, tc.wantCode)
+			}
+			if diff := cmp.Diff(tc.wantOut, out.String()); diff != "" {
+				t.Errorf("output (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLogging(t *testing.T) {
+	var buf bytes.Buffer
+	newLogger("info", "json", &buf).Info("hello", "n", 1)
+	if !strings.Contains(buf.String(), `"msg":"hello"`) {
+		t.Errorf("json log = %q", buf.String())
+	}
+	buf.Reset()
+	newLogger("warn", "text", &buf).Info("hidden")
+	if buf.Len() != 0 {
+		t.Errorf("info logged at warn level: %q", buf.String())
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	if code := Main(context.Background(), []string{"version"}, IO{Out: &out, Err: &out}); code != 0 {
+		t.Fatalf("exit %d: %s", code, out.String())
+	}
+	if !strings.HasPrefix(out.String(), "scimsync ") {
+		t.Errorf("version output %q", out.String())
+	}
+}
