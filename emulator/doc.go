@@ -48,4 +48,39 @@
 // Errors of the SCIM trees are SCIM error bodies (§5.1) with status as a string. Errors of
 // the permission assignment API use the Databricks REST shape {"error_code","message"}, and
 // the OAuth endpoints answer with RFC 6749 error JSON.
+//
+// # Choices where the sources are silent
+//
+// Besides the behaviours Options makes configurable, the emulator settles these UNKNOWNs,
+// each in the way that is stricter for a client:
+//
+//   - Lists are ordered by id, stably across pages; sortBy (userName, displayName,
+//     applicationId, externalId, name.givenName, name.familyName) reorders them.
+//   - A filter node is a comparison or an and/or; "not" and operators other than eq, ne, co
+//     and sw are refused. Filterable attributes are id, userName, emails(.value),
+//     name.givenName and name.familyName on users, applicationId on service principals, and
+//     displayName, externalId and active where the resource has them; others get a 400.
+//   - A bad path, a non-numeric or non-canonical id and an unsupported method get 405
+//     "Endpoint not supported."; an unknown numeric id gets 404.
+//   - A client-supplied id on create is ignored. groups on a user or service principal PUT
+//     are ignored; PATCH of groups is refused with mutability. An absent active on PUT
+//     means true.
+//   - Adding a member id that does not exist (or is not visible in the view) is a 400
+//     invalidValue "Member with id X does not exist.", unless IgnoreUnknownMembers is set.
+//   - Creating a group with the name of an existing built-in group is the usual 409; a
+//     reserved name of the other level (admins or users in an account) is a 400
+//     invalidValue. Built-in groups cannot be deleted or renamed (400), the members of
+//     "users" and "account users" follow the principals and cannot be edited, and
+//     "admins" keeps workspace-access, allow-cluster-create and allow-instance-pool-create.
+//   - Removing entitlements from a resource that has none is Databricks' 400 invalidPath;
+//     removing an absent one from a non-empty set is a no-op. Entitlement names must be
+//     ones Databricks knows; an empty value means none, as Terraform sends it.
+//   - Through an account-level workspace view, a change of displayName of an account
+//     object is refused (§2.3), other attributes change the account object, and entitlements
+//     change only in that workspace.
+//   - Limits are checked on create and membership changes: users plus service principals,
+//     account groups (built-in ones count), direct memberships per principal (the automatic
+//     "users" or "account users" membership counts) and nesting levels (a group without
+//     group members is one level).
+//   - DELETE of a permission assignment that does not exist succeeds.
 package emulator

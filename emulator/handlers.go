@@ -512,6 +512,11 @@ func (s *Server) strictRemove(v view) bool {
 // admins group keeps the entitlements Databricks does not let it lose (§6).
 func (s *Server) commit(o, c *object, v view) *apiError {
 	st := s.st
+	if c.displayName != o.displayName && st.accountLevel() && !v.account && o.wsLocal == "" {
+		// §2.3: with identity federation, names of account objects change only through
+		// the account API.
+		return errBadRequest("invalidValue", "displayName cannot be updated through the workspace API when identity federation is enabled; use the account API.")
+	}
 	if o.kind == kindGroup {
 		if c.displayName != o.displayName {
 			if o.builtin {

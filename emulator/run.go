@@ -17,7 +17,6 @@ import (
 type TB interface {
 	Helper()
 	Cleanup(func())
-	Fatalf(format string, args ...any)
 }
 
 // TestServer is an emulator served on a loopback port.
@@ -35,13 +34,14 @@ func (ts *TestServer) AccountSCIM() string {
 // WorkspaceSCIM returns the base URL of the workspace SCIM tree.
 func (ts *TestServer) WorkspaceSCIM() string { return ts.URL + "/api/2.0/preview/scim/v2" }
 
-// NewTestServer starts an emulator on 127.0.0.1 and closes it when the test ends.
+// NewTestServer starts an emulator on 127.0.0.1 and closes it when the test ends. It
+// panics if it cannot listen on a loopback port.
 func NewTestServer(t TB, opts Options) *TestServer {
 	t.Helper()
 	s := New(opts)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("emulator: listen: %v", err)
+		panic(fmt.Sprintf("emulator: listen on loopback: %v", err))
 	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
