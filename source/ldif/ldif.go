@@ -38,7 +38,7 @@ import (
 
 // Rules of the diagnostics this package reports, besides those of source/directory.
 const (
-	RuleRead   = "source-read"  // the file cannot be read
+	RuleRead   = "read"         // the file cannot be read
 	RuleSyntax = "ldif-syntax"  // the file is not well-formed LDIF
 	RuleChange = "ldif-change"  // a change record other than add
 	RuleFiles  = "ldif-files"   // the source names no LDIF file
@@ -310,6 +310,9 @@ func checkAttr(desc string) error {
 	}
 	parts := strings.Split(desc, ";")
 	name := parts[0]
+	if name == "" {
+		return fmt.Errorf("%q has options but no attribute name", desc)
+	}
 	valid := func(s string, allowDot bool) bool {
 		if s == "" {
 			return false

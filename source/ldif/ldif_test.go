@@ -1,0 +1,162 @@
+package ldif
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scimsync/scimsync/config"
+	"github.com/scimsync/scimsync/diag"
+	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/source/directory"
+	"github.com/scimsync/scimsync/source/sourcetest"
+)
+
+var cfgOrigin = model.Origin{File: "scimsync.yaml", Line: 12, Column: 5}
+
+func TestReadGolden(t *testing.T) {
+	td := "testdata"
+	tests := []struct {
+		name       string
+		files      []string
+		mapping    config.Mapping
+		allowEmpty bool
+	}{
+		{name: "openldap", files: []string{"openldap.ldif"}},
+		{name: "openldap-scoped", files: []string{"openldap.ldif"}, mapping: config.Mapping{
+			Users:     config.UserScope{BaseDN: "OU=People,DC=Example,DC=Org"},
+			Groups:    config.GroupScope{NamePattern: "^(Engineering|Platform)$", ObjectClasses: []string{"groupOfNames", "groupOfUniqueNames"}},
+			GroupName: config.NameRule{Prefix: "ldap-", Lowercase: true},
+			UserName:  "mail", DisplayName: "cn", ExternalID: "uid",
+		}},
+		{name: "ad", files: []string{"ad.ldif"}},
+		{name: "ad-custom", files: []string{"ad.ldif"}, mapping: config.Mapping{
+			UserName:  "userPrincipalName",
+			Active:    config.ActiveRule{Attribute: "userAccountControl", DisabledBit: 2},
+			Groups:    config.GroupScope{BaseDN: "OU=Groups,DC=corp,DC=example"},
+			GroupName: config.NameRule{Replace: []config.Replacement{{Pattern: "^DB-", With: "databricks-"}}},
+		}},
+		{name: "errors", files: []string{"errors.ldif"}},
+		{name: "split", files: []string{"split-users.ldif", "split-groups.ldif"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := config.Source{Kind: config.SourceLDIF, Mapping: tt.mapping, AllowEmpty: tt.allowEmpty, Origin: cfgOrigin}
+			for _, f := range tt.files {
+				src.Paths = append(src.Paths, filepath.Join(td, f))
+			}
+			state, diags := Read(context.Background(), src)
+			sourcetest.Golden(t, filepath.Join(td, tt.name), td, state, diags)
+		})
+	}
+}
+
+func TestParseEntries(t *testing.T) {
+	in := "version: 1\r\n\r\n# c\r\ndn: cn=a,dc=x\r\ncn: a\r\ndescription: one\r\n  two\r\nmember:\r\nCN;lang-en: A\r\n\r\n\r\ndn:: Y249YixkYz14\r\nobjectGUID:: AAECAwQFBgcICQoLDA0ODw==\r\n"
+	entries, diags := Parse("f.ldif", []byte(in))
+	if len(diags) != 0 {
+		t.Fatalf("diagnostics: %v", diags)
+	}
+	want := []directory.Entry{
+		{DN: "cn=a,dc=x", Origin: model.Origin{File: "f.ldif", Line: 4, Entry: "cn=a,dc=x"}, Attrs: map[string][]string{
+			"cn": {"a"}, "description": {"one two"}, "member": {""}, "cn;lang-en": {"A"},
+		}},
+		{DN: "cn=b,dc=x", Origin: model.Origin{File: "f.ldif", Line: 12, Entry: "cn=b,dc=x"}, Attrs: map[string][]string{
+			"objectguid": {"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"},
+		}},
+	}
+	if diff := cmp.Diff(want, entries); diff != "" {
+		t.Errorf("entries (-want +got):\n%s", diff)
+	}
+}
+
+func TestReadProblems(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.ldif")
+	if err := os.WriteFile(empty, []byte("version: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		src   config.Source
+		diags []string
+	}{
+		{"no path", config.Source{}, []string{
+			"scimsync.yaml:12:5: error: the ldif source needs a path to an LDIF file [ldif-files]"}},
+		{"no users", config.Source{Paths: []string{empty}}, []string{
+			"scimsync.yaml:12:5: error: the LDIF export yields no users in scope (set allowEmpty: true on the source if that is intended) [empty-source]"}},
+		{"no users allowed", config.Source{Paths: []string{empty}, AllowEmpty: true}, nil},
+		{"directory without ldif", config.Source{Paths: []string{t.TempDir()}}, nil},
+		{"bad mapping", config.Source{Paths: []string{empty}, Mapping: config.Mapping{
+			Groups: config.GroupScope{BaseDN: "not a dn"}, IncludeGuests: true}}, []string{
+			`scimsync.yaml:12:5: error: mapping.groups.baseDN "not a dn": DN ended with incomplete type, value pair [invalid-mapping]`,
+			"scimsync.yaml:12:5: error: mapping.includeGuests is for Entra ID exports, not directory sources [invalid-mapping]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.src.Kind, tt.src.Origin = config.SourceLDIF, cfgOrigin
+			_, diags := Read(context.Background(), tt.src)
+			got := strs(diags)
+			if tt.name == "directory without ldif" {
+				if len(got) == 0 || !strings.Contains(got[0], "holds no *.ldif file") {
+					t.Errorf("got %q, want an error saying the directory holds no LDIF file", got)
+				}
+				return
+			}
+			if diff := cmp.Diff(tt.diags, got); diff != "" {
+				t.Errorf("diagnostics (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReadDirectory(t *testing.T) {
+	state, diags := Read(context.Background(), config.Source{Kind: config.SourceLDIF, Paths: []string{"testdata"},
+		Mapping: config.Mapping{Groups: config.GroupScope{NamePattern: "^readers$"}}, Origin: cfgOrigin})
+	// The directory holds every fixture, errors.ldif included; what matters here is that
+	// the split files were both read and their members resolved across files.
+	var readers *model.Group
+	for i := range state.Groups {
+		if state.Groups[i].DisplayName == "readers" {
+			readers = &state.Groups[i]
+		}
+	}
+	if readers == nil || !cmp.Equal(readers.Members.Users, []string{"carol@example.org"}) {
+		t.Errorf("readers = %+v, want carol as member; diagnostics %v", readers, diags)
+	}
+}
+
+func strs(diags diag.List) []string {
+	var out []string
+	for _, d := range diags {
+		out = append(out, d.String())
+	}
+	return out
+}
+
+// FuzzParse checks that any input parses and maps without panicking or looping, and that
+// every entry's origin is a line of the input.
+func FuzzParse(f *testing.F) {
+	seeds, _ := filepath.Glob("testdata/*.ldif")
+	for _, s := range seeds {
+		if data, err := os.ReadFile(s); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte("dn: cn=a\nmember: cn=a\n\ndn: cn=b\nobjectClass: groupOfNames\nmember: cn=a\n"))
+	mapper, _ := directory.NewMapper(config.Mapping{}, model.Origin{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		entries, _ := Parse("f.ldif", data)
+		lines := strings.Count(string(data), "\n") + 1
+		for _, e := range entries {
+			if e.Origin.Line < 1 || e.Origin.Line > lines {
+				t.Fatalf("entry %q at line %d of %d", e.DN, e.Origin.Line, lines)
+			}
+		}
+		mapper.Build(entries)
+	})
+}
