@@ -306,12 +306,14 @@ func (t *Tree) Me(ctx context.Context) (*User, error) {
 		return nil, fmt.Errorf("/Me exists only on workspace SCIM trees, not on the account tree")
 	}
 	var me User
-	q := url.Values{"excludedAttributes": {"entitlements,groups"}}
-	if err := t.json(ctx, http.MethodGet, "/Me", q, nil, &me, nil); err != nil {
+	if err := t.json(ctx, http.MethodGet, "/Me", meQuery(), nil, &me, nil); err != nil {
 		return nil, err
 	}
 	return &me, nil
 }
+
+// meQuery leaves out of /Me what is expensive to compute (entitlements) or large (groups).
+func meQuery() url.Values { return url.Values{"excludedAttributes": {"entitlements,groups"}} }
 
 // json sends one SCIM request with an optional JSON body and decodes a JSON response into
 // out, if out is non-nil and the response has a body.

@@ -3,6 +3,7 @@ package scim
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 
@@ -156,26 +157,33 @@ func noSuchEntitlements(err error) bool {
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // Identity returns the identity that owns the credentials, so that plans never change it.
-// At workspace level it asks /Me: a userName that is a UUID is a service principal's
-// applicationId. At account level with OAuth it is the service principal whose
+// At workspace level it asks /Me: the owner is a service principal when the answer has an
+// applicationId, or a userName that is a UUID (an applicationId) or the OAuth client id;
+// otherwise it is a user. At account level with OAuth it is the service principal whose
 // applicationId is the client id, known without a request. At account level with a token
 // the owner cannot be found out (the account API has no /Me) and ok is false.
 func (c *Client) Identity(ctx context.Context) (ref model.Ref, ok bool, err error) {
+	oauth := c.auth.AuthType == auth.AuthOAuthM2M
 	if c.auth.Level == model.LevelAccount {
-		if c.auth.AuthType == auth.AuthOAuthM2M {
+		if oauth {
 			return model.Ref{Kind: model.KindServicePrincipal, Key: model.ServicePrincipalKey(c.auth.ClientID)}, true, nil
 		}
 		return model.Ref{}, false, nil
 	}
-	me, err := c.home.Me(ctx)
-	if err != nil {
+	var me struct {
+		UserName      string `json:"userName"`
+		ApplicationID string `json:"applicationId"`
+	}
+	if err := c.home.json(ctx, http.MethodGet, "/Me", meQuery(), nil, &me, nil); err != nil {
 		return model.Ref{}, false, fmt.Errorf("find the identity of the credentials: %w", err)
 	}
-	if uuidPattern.MatchString(me.UserName) {
+	switch {
+	case me.ApplicationID != "":
+		return model.Ref{Kind: model.KindServicePrincipal, Key: model.ServicePrincipalKey(me.ApplicationID)}, true, nil
+	case uuidPattern.MatchString(me.UserName) || (oauth && strings.EqualFold(me.UserName, c.auth.ClientID)):
 		return model.Ref{Kind: model.KindServicePrincipal, Key: model.ServicePrincipalKey(me.UserName)}, true, nil
+	case me.UserName != "":
+		return model.Ref{Kind: model.KindUser, Key: model.UserKey(me.UserName)}, true, nil
 	}
-	if me.UserName == "" {
-		return model.Ref{}, false, nil
-	}
-	return model.Ref{Kind: model.KindUser, Key: model.UserKey(me.UserName)}, true, nil
+	return model.Ref{}, false, nil
 }
