@@ -488,6 +488,21 @@ func (s *store) depthAbove(g *object, seen map[int64]bool) int {
 // exists and is visible in the view, no cycle appears, the per-principal membership limit
 // and the nesting limit hold (§6). Unknown ids are dropped when IgnoreUnknownMembers is set.
 func (s *store) setMembers(g *object, members map[int64]struct{}, v view) *apiError {
+	if g.computed != "" {
+		// The members follow the assignments; sending them back unchanged (a PUT of
+		// what GET returned) is fine, changing them is not.
+		current := s.membersOf(g)
+		same := len(current) == len(members)
+		for _, id := range current {
+			if _, ok := members[id]; !ok {
+				same = false
+			}
+		}
+		if same {
+			return nil
+		}
+		return errBadRequest("invalidValue", "Members of the built-in group %s follow the workspace assignments and cannot be changed.", g.displayName)
+	}
 	var added, removed []int64
 	for id := range members {
 		if _, ok := g.members[id]; !ok {
@@ -502,7 +517,7 @@ func (s *store) setMembers(g *object, members map[int64]struct{}, v view) *apiEr
 	if len(added) == 0 && len(removed) == 0 {
 		return nil
 	}
-	if g.computed != "" || (g.builtin && g.displayName != groupAdmins) {
+	if g.builtin && g.displayName != groupAdmins {
 		return errBadRequest("invalidValue", "Members of the built-in group %s cannot be changed.", g.displayName)
 	}
 	slices.Sort(added)

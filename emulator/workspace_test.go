@@ -147,7 +147,6 @@ func TestWorkspaceViews(t *testing.T) {
 	if got := strings.Join(names(ws1, "Groups"), ","); got != "admins,team,users" {
 		t.Errorf("workspace 1001 groups %s", got)
 	}
-	_ = other
 
 	// Entitlements are per workspace.
 	add := func(cl *client, ents ...string) reply {
@@ -195,6 +194,21 @@ func TestWorkspaceViews(t *testing.T) {
 	if !contains(members["users"], uid) || !contains(members["users"], gid) || contains(members["admins"], uid) {
 		t.Errorf("built-in group members %v", members)
 	}
+	// The built-in groups of a workspace view follow the assignments.
+	var usersID string
+	for _, g := range groups {
+		if g["displayName"] == "users" {
+			usersID = g["id"].(string)
+		}
+	}
+	ws1.do("PATCH", wsp("Groups/"+usersID), patchOps(map[string]any{"op": "add", "path": "members", "value": []map[string]string{{"value": other}}})).
+		wantSCIMError(t, 400, "invalidValue", "follow the workspace assignments")
+	var back []map[string]string
+	for _, m := range members["users"] {
+		back = append(back, map[string]string{"value": m})
+	}
+	ws1.do("PUT", wsp("Groups/"+usersID), map[string]any{"displayName": "users", "members": back,
+		"entitlements": []map[string]string{{"value": "workspace-access"}}}).must(t, 200)
 	if !contains(members["team"], member) {
 		t.Errorf("workspace view of team lacks members: %v", members["team"])
 	}
