@@ -3,17 +3,22 @@ package ldap
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/scimsync/scimsync/config"
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/source/ldap/ldaptest"
+	"github.com/scimsync/scimsync/source/ldif"
 )
 
 // directoryLDIF returns a directory with n users under ou=people, a group with all of
@@ -208,4 +213,176 @@ func onlyError(t *testing.T, diags diag.List) diag.Diagnostic {
 		t.Fatalf("got %d errors, want 1: %v", len(errs), diags)
 	}
 	return errs[0]
+}
+
+func TestReadTLS(t *testing.T) {
+	srv := ldaptest.Start(t, ldaptest.Options{LDIF: directoryLDIF(2), TLS: true})
+	tests := []struct {
+		name string
+		ldap config.LDAP
+		url  string
+		rule string // empty when the read must succeed
+	}{
+		{"StartTLS", config.LDAP{StartTLS: true, CACert: srv.CACertFile}, srv.URL, ""},
+		{"LDAPS", config.LDAP{CACert: srv.CACertFile}, srv.LDAPSURL, ""},
+		{"LDAPS by host name", config.LDAP{CACert: srv.CACertFile}, strings.Replace(srv.LDAPSURL, "127.0.0.1", "localhost", 1), ""},
+		{"StartTLS with an unknown CA", config.LDAP{StartTLS: true}, srv.URL, RuleConnect},
+		{"LDAPS with an unknown CA", config.LDAP{}, srv.LDAPSURL, RuleConnect},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			state, diags := read(context.Background(), source(tt.url, tt.ldap), rootEnv(srv))
+			if tt.rule == "" {
+				if diags.HasErrors() || len(state.Users) != 3 {
+					t.Fatalf("got %d users, diagnostics %v; want 3 users", len(state.Users), diags)
+				}
+				return
+			}
+			d := onlyError(t, diags)
+			if d.Rule != tt.rule || !strings.Contains(d.Message, "certificate") {
+				t.Errorf("got %s, want a %s error about the certificate", d, tt.rule)
+			}
+		})
+	}
+}
+
+// TestConformsToLDIF loads the LDIF source's fixture into slapd and checks that the live
+// search yields the same state as reading the file.
+func TestConformsToLDIF(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "ldif", "testdata", "openldap.ldif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := ldaptest.Start(t, ldaptest.Options{Suffix: "dc=example,dc=org", LDIF: string(data)})
+	mappings := map[string]config.Mapping{
+		"default": {},
+		"scoped": {
+			Users:     config.UserScope{BaseDN: "ou=People,dc=example,dc=org"},
+			Groups:    config.GroupScope{NamePattern: "^(Engineering|Platform)$"},
+			GroupName: config.NameRule{Prefix: "ldap-", Lowercase: true},
+		},
+	}
+	for name, m := range mappings {
+		t.Run(name, func(t *testing.T) {
+			fromFile, fd := ldif.Read(context.Background(), config.Source{Kind: config.SourceLDIF,
+				Paths: []string{filepath.Join("..", "ldif", "testdata", "openldap.ldif")}, Mapping: m})
+			src := source(srv.URL, config.LDAP{BaseDN: "dc=example,dc=org", PageSize: 2})
+			src.Mapping = m
+			live, ld := read(context.Background(), src, rootEnv(srv))
+			if fd.HasErrors() || ld.HasErrors() {
+				t.Fatalf("diagnostics: file %v, live %v", fd, ld)
+			}
+			if diff := cmp.Diff(fromFile, live, cmpopts.IgnoreFields(model.User{}, "Origin"),
+				cmpopts.IgnoreFields(model.Group{}, "Origin")); diff != "" {
+				t.Errorf("live state differs from the LDIF's (-file +live):\n%s", diff)
+			}
+			for _, u := range live.Users {
+				if u.Origin.File != srv.URL || u.Origin.Entry == "" {
+					t.Errorf("user %s has origin %v, want the URL and its DN", u.UserName, u.Origin)
+				}
+			}
+		})
+	}
+}
+
+func TestConfigure(t *testing.T) {
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	creds := env(map[string]string{"LDAP_BIND_DN": "cn=reader,dc=x", "LDAP_BIND_PASSWORD": "s3cret"})
+	tests := []struct {
+		name string
+		ldap config.LDAP
+		env  func(string) string
+		want []string // messages, without origin
+	}{
+		{"valid LDAPS", config.LDAP{URL: "ldaps://dc1.corp.example", BaseDN: "dc=corp,dc=example"}, creds, nil},
+		{"valid StartTLS", config.LDAP{URL: "ldap://dc1.corp.example:389", StartTLS: true, BaseDN: "dc=x"}, creds, nil},
+		{"plain LDAP on loopback", config.LDAP{URL: "ldap://localhost:3389", BaseDN: "dc=x"}, creds, nil},
+		{"anonymous", config.LDAP{URL: "ldaps://h", BaseDN: "dc=x"}, env(nil), nil},
+		{"plain LDAP elsewhere", config.LDAP{URL: "ldap://dc1.corp.example", BaseDN: "dc=x"}, creds, []string{
+			"ldap://dc1.corp.example is not encrypted: use ldaps:// or set ldap.startTLS: true (plain ldap:// is accepted only on loopback)"}},
+		{"StartTLS on LDAPS", config.LDAP{URL: "ldaps://h", StartTLS: true, BaseDN: "dc=x"}, creds, []string{
+			"ldap.startTLS is for ldap:// URLs; an ldaps:// connection is encrypted already"}},
+		{"missing URL and base", config.LDAP{}, creds, []string{
+			"ldap.baseDN is required",
+			"ldap.url is required (ldaps://host or ldap://host with startTLS: true)"}},
+		{"credentials in the URL", config.LDAP{URL: "ldaps://admin:hunter2@h", BaseDN: "dc=x"}, creds, []string{
+			"ldap.url must not hold credentials: put the bind DN and password in the environment variables LDAP_BIND_DN and LDAP_BIND_PASSWORD"}},
+		{"other scheme", config.LDAP{URL: "http://h", BaseDN: "dc=x"}, creds, []string{
+			`ldap.url "http://h": the scheme must be ldaps or ldap`}},
+		{"bad filter and base", config.LDAP{URL: "ldaps://h", BaseDN: "nope", UserFilter: "(uid=a"}, creds, []string{
+			`ldap.baseDN "nope": DN ended with incomplete type, value pair`,
+			`ldap.userFilter "(uid=a": LDAP Result Code 201 "Filter Compile Error": ldap: unexpected end of filter`}},
+		{"bad CA file", config.LDAP{URL: "ldaps://h", BaseDN: "dc=x", CACert: ca}, creds, []string{
+			"ldap.caCert: " + ca + " holds no PEM certificate"}},
+		{"DN without password", config.LDAP{URL: "ldaps://h", BaseDN: "dc=x", BindDNEnv: "MY_DN"},
+			env(map[string]string{"MY_DN": "cn=x"}), []string{
+				"MY_DN is set but LDAP_BIND_PASSWORD is empty; an LDAP bind with an empty password is an unauthenticated bind"}},
+		{"password without DN", config.LDAP{URL: "ldaps://h", BaseDN: "dc=x", PasswordEnv: "MY_PW"},
+			env(map[string]string{"MY_PW": "pw"}), []string{"MY_PW is set but LDAP_BIND_DN is empty"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, diags := configure(config.Source{LDAP: tt.ldap}, tt.env)
+			var got []string
+			for _, d := range diags {
+				got = append(got, d.Message)
+				if strings.Contains(d.Message, "hunter2") || strings.Contains(d.Message, "s3cret") {
+					t.Errorf("a message reveals a password: %s", d.Message)
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("diagnostics (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// rangeServer answers the base searches completeRanges makes, as Active Directory does,
+// from a list of values served at most max at a time.
+type rangeServer struct {
+	values   []string
+	max      int
+	requests []string
+}
+
+func (s *rangeServer) Search(req *goldap.SearchRequest) (*goldap.SearchResult, error) {
+	want := req.Attributes[0]
+	s.requests = append(s.requests, want)
+	m := rangeOption.FindStringSubmatch(want)
+	start, _ := strconv.Atoi(m[2])
+	end, last := start+s.max-1, ""
+	if end >= len(s.values)-1 {
+		end, last = len(s.values)-1, "*"
+	} else {
+		last = strconv.Itoa(end)
+	}
+	attr := goldap.NewEntryAttribute(fmt.Sprintf("member;range=%d-%s", start, last), s.values[start:end+1])
+	return &goldap.SearchResult{Entries: []*goldap.Entry{{DN: req.BaseDN, Attributes: []*goldap.EntryAttribute{attr}}}}, nil
+}
+
+func TestCompleteRanges(t *testing.T) {
+	var values []string
+	for i := range 3400 {
+		values = append(values, fmt.Sprintf("cn=u%d,dc=x", i))
+	}
+	srv := &rangeServer{values: values, max: 1500}
+	e := &goldap.Entry{DN: "cn=big,dc=x", Attributes: []*goldap.EntryAttribute{
+		goldap.NewEntryAttribute("cn", []string{"big"}),
+		goldap.NewEntryAttribute("member;range=0-1499", values[:1500]),
+	}}
+	if err := completeRanges(context.Background(), srv, e); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"member;range=1500-*", "member;range=3000-*"}, srv.requests); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	if got := e.GetAttributeValues("member"); !cmp.Equal(got, values) {
+		t.Errorf("got %d members, want all %d in order", len(got), len(values))
+	}
+	if got := e.GetAttributeValues("cn"); !cmp.Equal(got, []string{"big"}) {
+		t.Errorf("cn = %v, want it untouched", got)
+	}
 }

@@ -34,8 +34,8 @@ import (
 
 // Default values of the directory a Server holds.
 const (
-	DefaultSuffix   = "dc=example,dc=test"
-	RootPassword    = "root-secret"
+	DefaultSuffix    = "dc=example,dc=test"
+	RootPassword     = "root-secret"
 	DefaultSizeLimit = 500
 )
 
@@ -71,24 +71,41 @@ type Server struct {
 // slapd, slapadd or the OpenLDAP schema files are missing.
 func Binary(t testing.TB) string {
 	t.Helper()
-	missing := func(what string) {
-		msg := fmt.Sprintf("OpenLDAP is not installed (%s); install the Debian packages slapd and ldap-utils to run the LDAP tests", what)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + " — CI=true, so this is a failure, not a skip")
-		}
-		t.Skip(msg)
+	slapd, missing := find()
+	if missing == "" {
+		return slapd
 	}
-	slapd := findBinary("slapd")
-	if slapd == "" {
-		missing("no slapd in PATH or /usr/sbin")
+	msg, fail := verdict(missing, os.Getenv("CI"))
+	if fail {
+		t.Fatal(msg)
 	}
-	if findBinary("slapadd") == "" {
-		missing("no slapadd in PATH or /usr/sbin")
+	t.Skip(msg)
+	return ""
+}
+
+// find returns the path of slapd, or what is missing to run it.
+func find() (slapd, missing string) {
+	slapd = findBinary("slapd")
+	switch {
+	case slapd == "":
+		return "", "no slapd in PATH or /usr/sbin"
+	case findBinary("slapadd") == "":
+		return "", "no slapadd in PATH or /usr/sbin"
 	}
 	if _, err := os.Stat(filepath.Join(schemaDir, "core.schema")); err != nil {
-		missing("no " + filepath.Join(schemaDir, "core.schema"))
+		return "", "no " + filepath.Join(schemaDir, "core.schema")
 	}
-	return slapd
+	return slapd, ""
+}
+
+// verdict says what a test does when OpenLDAP is missing: skip, unless the CI
+// environment variable is "true".
+func verdict(missing, ci string) (msg string, fail bool) {
+	msg = fmt.Sprintf("OpenLDAP is not installed (%s); install the Debian packages slapd and ldap-utils to run the LDAP tests", missing)
+	if ci == "true" {
+		return msg + "; CI=true, so this is a failure, not a skip", true
+	}
+	return msg, false
 }
 
 const (
@@ -140,7 +157,7 @@ func Start(t testing.TB, opts Options) *Server {
 	if err := os.WriteFile(conf, []byte(s.config(opts, tlsConf)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	data := opts.LDIF
+	data := withoutVersion(opts.LDIF)
 	if !strings.Contains(strings.ToLower(data), "dn: "+strings.ToLower(opts.Suffix)+"\n") {
 		data = suffixEntry(opts.Suffix) + "\n" + data
 	}
@@ -243,6 +260,22 @@ func (s *Server) config(opts Options, tlsConf string) string {
 	b.WriteString("access to attrs=userPassword by self write by anonymous auth by * none\n")
 	b.WriteString("access to * by * read\n")
 	return b.String()
+}
+
+// withoutVersion drops the "version: 1" line LDIF files may start with, which slapadd
+// does not accept.
+func withoutVersion(ldif string) string {
+	lines := strings.SplitAfter(ldif, "\n")
+	for i, l := range lines {
+		switch t := strings.TrimSpace(l); {
+		case t == "" || strings.HasPrefix(t, "#"):
+			continue
+		case strings.HasPrefix(strings.ToLower(t), "version:"):
+			return strings.Join(append(lines[:i:i], lines[i+1:]...), "")
+		}
+		break
+	}
+	return ldif
 }
 
 // suffixEntry returns the entry of the database's suffix.
