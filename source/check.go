@@ -1,6 +1,7 @@
 package source
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -127,7 +128,7 @@ func (c *checker) servicePrincipals() {
 	first := make(map[string]*model.ServicePrincipal, len(c.s.ServicePrincipals))
 	for i := range c.s.ServicePrincipals {
 		p := &c.s.ServicePrincipals[i]
-		who := fmt.Sprintf("service principal %q", p.Key())
+		who := fmt.Sprintf("service principal %q", cmp.Or(p.DisplayName, p.ApplicationID))
 		if p.Key() == "" {
 			c.errorf(p.Origin, RuleMissingName, "a service principal needs a displayName or an applicationId")
 			continue
@@ -143,7 +144,7 @@ func (c *checker) servicePrincipals() {
 			first[p.Key()] = p
 		}
 		if p.ApplicationID != "" && !uuidPattern.MatchString(p.ApplicationID) {
-			c.errorf(p.Origin, RuleInvalidApplicationID, "applicationId %q of %s is not a UUID", p.ApplicationID, who)
+			c.errorf(p.Origin, RuleInvalidApplicationID, "%s: applicationId %q is not a UUID", who, p.ApplicationID)
 		}
 		c.externalID(p.Origin, who, p.ExternalID)
 		c.principalEntitlements(p.Origin, who, model.KindServicePrincipal, p.Entitlements)
@@ -416,14 +417,14 @@ func (c *checker) workspaces() {
 			a := &w.Assignments[j]
 			if a.Permission != model.PermissionUser && a.Permission != model.PermissionAdmin {
 				c.errorf(a.Origin, RuleInvalidPermission, "%s: permission %q of %s is neither %s nor %s",
-					where, a.Permission, a.Principal, model.PermissionUser, model.PermissionAdmin)
+					where, a.Permission, merge.Describe(a.Principal), model.PermissionUser, model.PermissionAdmin)
 			}
 			ref, ok := c.principal(a.Origin, where, a.Principal)
 			if !ok {
 				continue
 			}
 			if f, dup := assigned[ref]; dup {
-				c.duplicate(a.Origin, f.Origin, RuleDuplicateAssignment, "%s: %s is assigned twice", where, ref)
+				c.duplicate(a.Origin, f.Origin, RuleDuplicateAssignment, "%s: %s is assigned twice", where, merge.Describe(ref))
 			} else {
 				assigned[ref] = a
 			}
@@ -434,7 +435,7 @@ func (c *checker) workspaces() {
 		entitled := make(map[model.Ref]*model.PrincipalEntitlements, len(w.Entitlements))
 		for j := range w.Entitlements {
 			e := &w.Entitlements[j]
-			who := fmt.Sprintf("%s in %s", e.Principal, where)
+			who := fmt.Sprintf("%s in %s", merge.Describe(e.Principal), where)
 			c.entitlementNames(e.Origin, who, e.Entitlements)
 			c.groupOnly(e.Origin, who, e.Principal.Kind, e.Entitlements)
 			c.consume(e.Origin, who, e.Entitlements)
@@ -443,7 +444,7 @@ func (c *checker) workspaces() {
 				continue
 			}
 			if f, dup := entitled[ref]; dup {
-				c.duplicate(e.Origin, f.Origin, RuleDuplicateEntitlements, "%s: the entitlements of %s are declared twice", where, ref)
+				c.duplicate(e.Origin, f.Origin, RuleDuplicateEntitlements, "%s: the entitlements of %s are declared twice", where, merge.Describe(ref))
 			} else {
 				entitled[ref] = e
 			}

@@ -178,10 +178,10 @@ func TestCheck(t *testing.T) {
 			},
 			want: []string{
 				`m.yaml:2:5: error: workspace id "12x" is not a number [invalid-workspace-id]`,
-				`m.yaml:3:5: error: workspace 12x: permission "OWNER" of user:a@x.io is neither USER nor ADMIN [invalid-permission]`,
+				`m.yaml:3:5: error: workspace 12x: permission "OWNER" of user "a@x.io" is neither USER nor ADMIN [invalid-permission]`,
 				`m.yaml:4:5: error: workspace 12x: unknown group "nope" [unknown-reference]`,
-				`m.yaml:5:5: error: workspace 12x: user:a@x.io is assigned twice [duplicate-assignment] (see m.yaml:3:5)`,
-				`m.yaml:6:5: error: user:a@x.io in workspace 12x: allow-instance-pool-create can only be granted to groups [group-only]`,
+				`m.yaml:5:5: error: workspace 12x: user "a@x.io" is assigned twice [duplicate-assignment] (see m.yaml:3:5)`,
+				`m.yaml:6:5: error: user "a@x.io" in workspace 12x: allow-instance-pool-create can only be granted to groups [group-only]`,
 				`m.yaml:7:5: error: workspace 12x: unknown service principal "ghost" [unknown-reference]`,
 			},
 		},
@@ -204,7 +204,7 @@ func TestCheck(t *testing.T) {
 			want: []string{
 				`m.yaml:1:5: error: userName "not-an-email" is not an email address [invalid-email]`,
 				`m.yaml:2:5: error: externalId of user "b@x.io" is 65 characters long; Databricks allows at most 64 [external-id-too-long]`,
-				`m.yaml:3:5: error: applicationId "1234" of service principal "1234" is not a UUID [invalid-application-id]`,
+				`m.yaml:3:5: error: service principal "bot": applicationId "1234" is not a UUID [invalid-application-id]`,
 				`m.yaml:4:5: error: a service principal needs a displayName or an applicationId [missing-name]`,
 				`m.yaml:5:5: error: group "Account Users" is a built-in Databricks group and cannot be declared [reserved-group]`,
 				`m.yaml:6:5: error: group displayName is 256 characters long; Databricks allows at most 255 [group-name-too-long]`,

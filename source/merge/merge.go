@@ -103,6 +103,18 @@ func ResolveRefs(s *model.State) {
 	}
 }
 
+// Describe names a referenced identity for people: user "ann@example.com",
+// group "eng", service principal "etl".
+func Describe(r model.Ref) string {
+	switch r.Kind {
+	case model.KindServicePrincipal:
+		return fmt.Sprintf("service principal %q", r.Key)
+	case model.KindUser, model.KindGroup:
+		return fmt.Sprintf("%s %q", r.Kind, r.Key)
+	}
+	return r.String()
+}
+
 type merger struct {
 	out        *model.State
 	users      map[string]int // key → index in out.Users
@@ -261,7 +273,7 @@ func (m *merger) workspace(w *model.Workspace) {
 		var c conflict
 		c.str("permission", &dst.Assignments[j].Permission, a.Permission)
 		m.report(c, RuleDuplicateAssignment, a.Origin, dst.Assignments[j].Origin,
-			fmt.Sprintf("the assignment of %s to workspace %s", a.Principal, w.ID))
+			fmt.Sprintf("the assignment of %s to workspace %s", Describe(a.Principal), w.ID))
 	}
 	for _, e := range w.Entitlements {
 		key := e.Principal.String()
@@ -275,6 +287,6 @@ func (m *merger) workspace(w *model.Workspace) {
 		var c conflict
 		c.set("entitlements", &dst.Entitlements[j].Entitlements, e.Entitlements)
 		m.report(c, RuleDuplicateEntitlements, e.Origin, dst.Entitlements[j].Origin,
-			fmt.Sprintf("the entitlements of %s in workspace %s", e.Principal, w.ID))
+			fmt.Sprintf("the entitlement list of %s in workspace %s", Describe(e.Principal), w.ID))
 	}
 }

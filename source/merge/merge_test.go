@@ -97,7 +97,7 @@ func TestStates(t *testing.T) {
 				{Principal: model.Ref{Kind: model.KindUser, Key: "a@x.io"}, Permission: "USER"},
 			}}}},
 			wantDiags: []string{
-				`b.yaml:4:3: error: the assignment of group:eng to workspace 1 is declared twice with different attributes: permission "USER" and "ADMIN" [duplicate-assignment] (see a.yaml:3:3)`,
+				`b.yaml:4:3: error: the assignment of group "eng" to workspace 1 is declared twice with different attributes: permission "USER" and "ADMIN" [duplicate-assignment] (see a.yaml:3:3)`,
 			},
 		},
 	}
