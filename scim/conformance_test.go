@@ -810,6 +810,9 @@ func TestConformanceFaultsAbsorbedWithoutDuplicates(t *testing.T) {
 }
 
 func TestConformanceThrottling(t *testing.T) {
+	if useReal() {
+		t.Skip("needs the emulator's rate limiter; skipped against real Databricks")
+	}
 	if testing.Short() {
 		t.Skip("throttling runs at the real 25 requests per second")
 	}

@@ -5,4 +5,16 @@
 //
 // Package scim imports model only. It satisfies the small interfaces the plan package
 // declares for apply without importing plan.
+//
+// Beyond model it uses its own subpackage scim/auth, which resolves credentials and imports
+// only model, the standard library and golang.org/x/oauth2, and the modules
+// golang.org/x/time/rate and golang.org/x/sync/errgroup.
+//
+// # Entry points
+//
+// New builds a Client from a Config: explicit settings (auth.Settings) completed from the
+// environment and ~/.databrickscfg (auth.Env). Client.Snapshot reads the live state into a
+// model.State; the Create*, Update*, PatchMembers, Delete, SetWorkspacePermission and
+// PatchWorkspaceEntitlements methods are apply's write calls; Users, Groups and
+// ServicePrincipals give raw access to each resource; Stats reports what the transport did.
 package scim
