@@ -319,6 +319,10 @@ func (f *fakeTarget) SetWorkspacePermission(ctx context.Context, ws, id, perm st
 		return err
 	}
 	f.setPerm(ws, id, perm)
+	if perm == "" {
+		// Like Databricks, a principal that leaves a workspace leaves its entitlements there.
+		delete(f.ents[ws], id)
+	}
 	return nil
 }
 

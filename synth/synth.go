@@ -334,15 +334,17 @@ func Pair(seed uint64, level model.Level) (desired, live *model.State) {
 			id := fmt.Sprintf("%d", 1001+w)
 			dw, lw := model.Workspace{ID: id}, model.Workspace{ID: id}
 			fill := func(s *model.State, ws *model.Workspace) {
+				// Entitlements go only to assigned principals: a workspace shows no other.
 				add := func(r model.Ref) {
-					if rng.IntN(3) == 0 {
-						perm := model.PermissionUser
-						if rng.IntN(4) == 0 {
-							perm = model.PermissionAdmin
-						}
-						ws.Assignments = append(ws.Assignments, model.Assignment{Principal: r, Permission: perm})
+					if rng.IntN(3) != 0 {
+						return
 					}
-					if rng.IntN(3) == 0 {
+					perm := model.PermissionUser
+					if rng.IntN(4) == 0 {
+						perm = model.PermissionAdmin
+					}
+					ws.Assignments = append(ws.Assignments, model.Assignment{Principal: r, Permission: perm})
+					if rng.IntN(2) == 0 {
 						if e := pickEnts(); len(e) > 0 {
 							ws.Entitlements = append(ws.Entitlements, model.PrincipalEntitlements{Principal: r, Entitlements: e})
 						}
