@@ -183,22 +183,22 @@ func (mp *Mapper) Attributes() []string {
 }
 
 // Filters returns LDAP filters that select the entries the mapping's object classes make
-// users and groups.
+// users and groups. The filters only ever OR object classes: a class the server's schema
+// does not define (such as Active Directory's user on OpenLDAP) makes its term undefined,
+// which an OR tolerates and an AND or NOT would spread to the whole filter. Computer
+// objects, which Active Directory's user filter also finds, are left out by Build.
 func (mp *Mapper) Filters() (users, groups string) {
-	return classFilter(mp.userClasses, "(!(objectClass=computer))"), classFilter(mp.groupClasses, "")
+	return classFilter(mp.userClasses), classFilter(mp.groupClasses)
 }
 
-func classFilter(classes []string, extra string) string {
+func classFilter(classes []string) string {
 	var b strings.Builder
 	b.WriteString("(|")
 	for _, c := range classes {
 		b.WriteString("(objectClass=" + ldap.EscapeFilter(c) + ")")
 	}
 	b.WriteString(")")
-	if extra == "" {
-		return b.String()
-	}
-	return "(&" + b.String() + extra + ")"
+	return b.String()
 }
 
 // kind is what an entry is, once classified.

@@ -115,7 +115,7 @@ func TestAttributesAndFilters(t *testing.T) {
 		t.Errorf("attributes (-want +got):\n%s", diff)
 	}
 	users, groups := mp.Filters()
-	if users != "(&(|(objectClass=person)(objectClass=organizationalperson)(objectClass=inetorgperson)(objectClass=posixaccount)(objectClass=user))(!(objectClass=computer)))" {
+	if users != "(|(objectClass=person)(objectClass=organizationalperson)(objectClass=inetorgperson)(objectClass=posixaccount)(objectClass=user))" {
 		t.Errorf("user filter %s", users)
 	}
 	if groups != "(|(objectClass=groupofnames)(objectClass=groupofuniquenames)(objectClass=posixgroup)(objectClass=group))" {

@@ -39,15 +39,20 @@ const (
 	DefaultSizeLimit = 500
 )
 
+// DefaultSchemas are the schemas a server loads when Options.Schemas is empty.
+var DefaultSchemas = []string{"core", "cosine", "inetorgperson", "nis"}
+
 // Options describe the server to start.
 type Options struct {
 	// Suffix is the base DN of the database (default dc=example,dc=test). Its entry is
 	// created unless LDIF holds it.
 	Suffix string
-	// LDIF holds entries loaded with slapadd before the server starts. Schemas core,
-	// cosine, inetorgperson, nis and msuser (Active Directory's user and group classes
-	// and attributes) are loaded.
+	// LDIF holds entries loaded with slapadd before the server starts.
 	LDIF string
+	// Schemas names the schema files of /etc/ldap/schema to load, without ".schema"
+	// (default core, cosine, inetorgperson and nis, as a stock OpenLDAP has). Add msuser
+	// for Active Directory's user and group classes and attributes.
+	Schemas []string
 	// TLS generates a CA and a server certificate for 127.0.0.1 and localhost, enables
 	// StartTLS on the ldap:// port and opens an ldaps:// port.
 	TLS bool
@@ -239,7 +244,11 @@ func (s *Server) start(t testing.TB, slapd, conf string, withTLS bool) error {
 // config returns the slapd.conf of the server.
 func (s *Server) config(opts Options, tlsConf string) string {
 	var b strings.Builder
-	for _, schema := range []string{"core", "cosine", "inetorgperson", "nis", "msuser"} {
+	schemas := opts.Schemas
+	if len(schemas) == 0 {
+		schemas = DefaultSchemas
+	}
+	for _, schema := range schemas {
 		fmt.Fprintf(&b, "include %s\n", filepath.Join(schemaDir, schema+".schema"))
 	}
 	fmt.Fprintf(&b, "pidfile %s\n", filepath.Join(s.Dir, "slapd.pid"))
