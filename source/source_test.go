@@ -81,11 +81,6 @@ func TestLoad(t *testing.T) {
 			paths: []string{"m.yaml"},
 			want:  []string{"error: the manifests given on the command line (m.yaml) declare no users; a source without users would remove every user [empty-source]"},
 		},
-		"unknown kind": {
-			files:  map[string]string{"m.yaml": "users:\n  - userName: a@x.io\n"},
-			config: "sources:\n  - kind: yaml\n    path: m.yaml\n  - kind: ldif\n    path: x.ldif\n",
-			want:   []string{`scimsync.yaml:4:5: error: unknown source kind "ldif"; this build reads yaml [unknown-source-kind]`},
-		},
 		"semantic checks run after a clean read": {
 			files: map[string]string{"m.yaml": "users:\n  - userName: a@x.io\ngroups:\n  - displayName: admins\n"},
 			paths: []string{"m.yaml"},
@@ -149,6 +144,20 @@ func TestLoadUsesTargetLevel(t *testing.T) {
 	cfg.Target.Level = model.LevelWorkspace
 	if _, diags := Load(context.Background(), cfg, []string{p}); len(diags) != 0 {
 		t.Errorf("workspace level: got %v, want none", strs(diags))
+	}
+}
+
+func TestLoadUnknownKind(t *testing.T) {
+	dir := files(t, map[string]string{"m.yaml": "users:\n  - userName: a@x.io\n"})
+	cfg := config.Defaults()
+	cfg.Sources = []config.Source{
+		{Kind: config.SourceYAML, Paths: []string{filepath.Join(dir, "m.yaml")}},
+		{Kind: "excel", Paths: []string{"x.xlsx"}, Origin: model.Origin{File: "scimsync.yaml", Line: 4, Column: 5}},
+	}
+	_, diags := Load(context.Background(), cfg, nil)
+	want := []string{`scimsync.yaml:4:5: error: unknown source kind "excel"; this build reads ` + strings.Join(Kinds(), ", ") + ` [unknown-source-kind]`}
+	if diff := cmp.Diff(want, strs(diags)); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
 	}
 }
 
