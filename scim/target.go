@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/scimsync/scimsync/model"
@@ -121,7 +122,7 @@ func (c *Client) SetWorkspacePermission(ctx context.Context, workspaceID, princi
 // with one PATCH on that workspace's SCIM tree (see WorkspaceTree). Nothing is sent when
 // both lists are empty. Removing entitlements the principal no longer has is not an error.
 func (c *Client) PatchWorkspaceEntitlements(ctx context.Context, ws model.Workspace, kind model.Kind, principalID string, add, remove []string) error {
-	ops := EntitlementOps(model.SortedSet(add), model.SortedSet(remove))
+	ops := EntitlementOps(model.SortedSet(slices.Clone(add)), model.SortedSet(slices.Clone(remove)))
 	if len(ops) == 0 {
 		return nil
 	}

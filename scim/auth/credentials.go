@@ -64,6 +64,7 @@ func (c *Config) CredentialsFor(host string, hc *http.Client) (Credentials, erro
 // staticToken is a token sent as it is.
 type staticToken struct{ token Secret }
 
+// Token returns the token; it never fails.
 func (s staticToken) Token(context.Context) (Secret, error) { return s.token, nil }
 
 // oauthM2M fetches tokens with the client-credentials grant and caches them until shortly
