@@ -83,6 +83,7 @@ func Load(path string) (*Config, diag.List) {
 		s.Users = resolve(dir, s.Users)
 		s.Groups = resolve(dir, s.Groups)
 		s.Memberships = resolve(dir, s.Memberships)
+		s.ServicePrincipals = resolve(dir, s.ServicePrincipals)
 		s.LDAP.CACert = resolve(dir, s.LDAP.CACert)
 	}
 	return cfg, diags

@@ -37,6 +37,9 @@ sources:
   - kind: yaml
     path: [a.yaml, /abs/b.yaml]
     allowEmpty: true
+  - kind: csv
+    users: csv/users.csv
+    servicePrincipals: csv/sps.csv
 policy:
   scope:
     ignore: ["user:*@contractor.example.com"]
@@ -59,6 +62,7 @@ apply:
 	want.Sources = []Source{
 		{Kind: SourceYAML, Paths: []string{filepath.Join(dir, "identities")}, Origin: model.Origin{File: p, Line: 6, Column: 5}},
 		{Kind: SourceYAML, Paths: []string{filepath.Join(dir, "a.yaml"), "/abs/b.yaml"}, AllowEmpty: true, Origin: model.Origin{File: p, Line: 8, Column: 5}},
+		{Kind: SourceCSV, Users: filepath.Join(dir, "csv/users.csv"), ServicePrincipals: filepath.Join(dir, "csv/sps.csv"), Origin: model.Origin{File: p, Line: 11, Column: 5}},
 	}
 	want.Policy.Scope.Ignore = []string{"user:*@contractor.example.com"}
 	want.Policy.Guards.MaxRemovals = 0 // explicit 0: no limit
