@@ -27,6 +27,7 @@ type Name string
 const (
 	Manifest Name = "manifest.schema.json"
 	Config   Name = "config.schema.json"
+	Plan     Name = "plan.schema.json"
 )
 
 // BaseURL is the prefix of every schema's $id. A schema may $ref another one by its full
