@@ -102,14 +102,22 @@ func TestEveryRuleHasAnExample(t *testing.T) {
 	}
 }
 
-// TestValidExamples checks that the example organisation is valid.
+// TestValidExamples checks that the example configurations are valid.
 func TestValidExamples(t *testing.T) {
-	var out, errOut bytes.Buffer
-	code := Main(context.Background(), []string{"validate", "-c", "../examples/org/scimsync.yaml"}, IO{Out: &out, Err: &errOut})
-	if code != ExitOK {
-		t.Fatalf("exit code %d:\n%s%s", code, out.String(), errOut.String())
+	tests := map[string]string{
+		"../examples/org/scimsync.yaml":       "valid: 42 users, 3 service principals, 14 groups, 2 workspaces\n",
+		"../examples/workspace/scimsync.yaml": "valid: 3 users, 1 service principal, 3 groups, 0 workspaces\n",
 	}
-	if want := "valid: 42 users, 3 service principals, 14 groups, 2 workspaces\n"; out.String() != want {
-		t.Errorf("output = %q, want %q", out.String(), want)
+	for config, want := range tests {
+		t.Run(config, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := Main(context.Background(), []string{"validate", "-c", config}, IO{Out: &out, Err: &errOut})
+			if code != ExitOK {
+				t.Fatalf("exit code %d:\n%s%s", code, out.String(), errOut.String())
+			}
+			if out.String() != want {
+				t.Errorf("output = %q, want %q", out.String(), want)
+			}
+		})
 	}
 }
