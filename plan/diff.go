@@ -78,15 +78,13 @@ type differ struct {
 	// created holds desired objects the plan creates.
 	created map[model.Ref]bool
 	// deleted holds live objects the plan deletes.
-	deleted map[model.Ref]bool
-	// unassigned holds workspace id + member key of principals this plan unassigns.
-	unassigned map[string]bool
-	unmanaged  map[model.Ref]string // live ref → why it is not managed
-	protected  []model.Ref
-	ignore     []ignorePattern
-	changes    []Change
-	warnings   []string
-	fps        []Fingerprint
+	deleted   map[model.Ref]bool
+	unmanaged map[model.Ref]string // live ref → why it is not managed
+	protected []model.Ref
+	ignore    []ignorePattern
+	changes   []Change
+	warnings  []string
+	fps       []Fingerprint
 }
 
 type ignorePattern struct {
@@ -108,7 +106,6 @@ func newDiffer(desired, live *model.State, pol Policy, opts Options) *differ {
 		skipped:    map[model.Ref]bool{},
 		created:    map[model.Ref]bool{},
 		deleted:    map[model.Ref]bool{},
-		unassigned: map[string]bool{},
 		unmanaged:  map[model.Ref]string{},
 	}
 	for _, p := range pol.Scope.Ignore {
@@ -694,7 +691,6 @@ func (d *differ) assignments(w model.Workspace, lw *model.Workspace) {
 		if _, ok := d.unmanaged[ref]; ok || d.deleted[ref] {
 			continue
 		}
-		d.unassigned[w.ID+"\x00"+string(k)] = true
 		d.add(Change{Action: Unassign, Kind: g.m.Kind, Key: g.m.Key, ID: g.m.ID, Workspace: w.ID,
 			Attributes: []Attribute{{Name: "permission", Before: g.val, After: ""}},
 			Reason:     "not declared in workspace " + w.ID})
@@ -733,10 +729,6 @@ func (d *differ) entitlements(w model.Workspace, lw *model.Workspace) {
 			m = h.m
 			ref := model.Ref{Kind: m.Kind, Key: m.Key}
 			if _, ok := d.unmanaged[ref]; ok || d.deleted[ref] {
-				continue
-			}
-			// A principal this plan unassigns leaves the workspace with its entitlements.
-			if d.unassigned[w.ID+"\x00"+string(k)] {
 				continue
 			}
 		}
@@ -849,21 +841,23 @@ func Phase(c *Change) int {
 	case c.Action == Create:
 		return 1
 	case c.Workspace != "" && c.Action == Update:
-		// A workspace shows only the principals assigned to it, so entitlements there can
-		// be set only once the assignments are in place.
+		// A workspace shows only the principals assigned to it (directly or through a
+		// group), so entitlements there change between assigning and unassigning.
 		return 5
 	case c.Action == Update || c.Action == Rename || c.Action == Reactivate:
 		return 2
 	case c.Action == AddMembers || c.Action == RemoveMembers:
 		return 3
-	case c.Action == Assign || c.Action == Unassign:
+	case c.Action == Assign:
 		return 4
+	case c.Action == Unassign:
+		return 6
 	}
-	return 6
+	return 7
 }
 
 // Phases names the apply phases, by Phase number.
-var Phases = []string{"create groups", "create users and service principals", "update attributes", "memberships", "workspace assignments", "workspace entitlements", "deactivations and deletions"}
+var Phases = []string{"create groups", "create users and service principals", "update attributes", "memberships", "workspace assignments", "workspace entitlements", "workspace unassignments", "deactivations and deletions"}
 
 func (d *differ) finish() (*Plan, error) {
 	sort.SliceStable(d.changes, func(i, j int) bool {
