@@ -3,8 +3,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"github.com/scimsync/scimsync/audit"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,5 +141,46 @@ func assertNoDuplicates(t testing.TB, st *model.State) {
 			t.Errorf("%s exists twice", k)
 		}
 		seen[k] = true
+	}
+}
+
+// TestAuditLogRecordsAttempts checks that the audit log of an apply names every request
+// of every change, retries included, and no secret.
+func TestAuditLogRecordsAttempts(t *testing.T) {
+	s := newStack(t, model.LevelAccount, emulator.Options{Faults: emulator.Faults{Rate503: 0.3}, Seed: 3})
+	desired := synth.Org(11, synth.Spec{Users: 30, Groups: 4, Memberships: 40, Depth: 2, Workspaces: 1})
+	s.srv.SetFaults(emulator.Faults{})
+	p := s.plan(t, desired)
+	s.srv.SetFaults(emulator.Faults{Rate503: 0.3})
+	var buf bytes.Buffer
+	res, err := plan.Apply(context.Background(), p, s.client, plan.ApplyOptions{Target: s.target, Audit: audit.NewLog(&buf)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Err(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != len(p.Changes) {
+		t.Fatalf("audit log has %d lines for %d changes", len(lines), len(p.Changes))
+	}
+	retried := 0
+	for _, line := range lines {
+		var rec audit.Record
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		if rec.Status != "ok" || rec.Attempts < 1 || len(rec.Requests) != rec.Attempts {
+			t.Errorf("record %+v: want status ok and one request per attempt", rec)
+		}
+		if rec.Attempts > 1 {
+			retried++
+		}
+	}
+	if retried == 0 {
+		t.Error("no change was retried although 30% of requests failed with 503")
+	}
+	if strings.Contains(buf.String(), s.srv.Options().Token) {
+		t.Error("the audit log holds the token")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/scimsync/scimsync/audit"
 	"github.com/scimsync/scimsync/scim/auth"
 )
 
@@ -349,11 +351,13 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 	resp, err := t.hc.Do(req)
 	if err != nil {
 		t.log.DebugContext(ctx, "scim request", "method", r.method, "path", r.path, "attempt", n, "duration", time.Since(began), "error", err.Error())
+		audit.FromContext(ctx).Attempt(r.method, r.path, 0, errors.New(netErrorText(err)))
 		return nil, wrote.Load(), err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	t.log.DebugContext(ctx, "scim request", "method", r.method, "path", r.path, "status", resp.StatusCode, "attempt", n, "duration", time.Since(began))
+	audit.FromContext(ctx).Attempt(r.method, r.path, resp.StatusCode, nil)
 	if err != nil {
 		return nil, true, fmt.Errorf("read response: %w", err)
 	}
@@ -432,4 +436,14 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// netErrorText names a network error for the audit log without the URL, which the
+// *url.Error form repeats.
+func netErrorText(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
 }
