@@ -12,6 +12,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -28,6 +29,7 @@ const (
 	RuleInvalidValue = "invalid-value"     // a cell holds a value its column does not accept
 	RuleUnknownGroup = "unknown-reference" // a group reference names no group of groups.csv
 	RuleEmptySource  = "empty-source"      // the manifest declares nothing
+	RuleUnused       = "unused-setting"    // the source sets something csv sources do not read
 )
 
 // Role says which part of the manifest a file holds.
@@ -81,7 +83,15 @@ var Files = []struct {
 // or memberships.csv names must be declared in it; without one, the groups named there
 // are created with those members.
 func Read(ctx context.Context, src config.Source) (*model.State, diag.List) {
-	files, diags := resolve(src)
+	var diags diag.List
+	if !reflect.ValueOf(src.Mapping).IsZero() {
+		diags.Errorf(src.Origin, RuleUnused, "mapping is not used by csv sources: their columns are fixed")
+	}
+	if !reflect.ValueOf(src.LDAP).IsZero() {
+		diags.Errorf(src.Origin, RuleUnused, "ldap is not used by csv sources")
+	}
+	files, fd := resolve(src)
+	diags = append(diags, fd...)
 	if diags.HasErrors() {
 		return &model.State{}, diags
 	}

@@ -73,6 +73,10 @@ func TestReadProblems(t *testing.T) {
 			odd + ": error: cannot tell what people.csv holds: name it users.csv, servicePrincipals.csv, groups.csv or memberships.csv, or name it in the source's users, servicePrincipals, groups or memberships field [csv-files]"}},
 		{"missing directory", config.Source{Paths: []string{filepath.Join(dir, "nope")}}, []string{
 			"scimsync.yaml:4:5: error: read " + filepath.Join(dir, "nope") + ": no such file or directory [read]"}},
+		{"settings of other kinds", config.Source{Users: odd, Mapping: config.Mapping{UserName: "mail"},
+			LDAP: config.LDAP{URL: "ldaps://h"}}, []string{
+			"scimsync.yaml:4:5: error: mapping is not used by csv sources: their columns are fixed [unused-setting]",
+			"scimsync.yaml:4:5: error: ldap is not used by csv sources [unused-setting]"}},
 		{"directory without manifest files", config.Source{Paths: []string{t.TempDir()}}, nil},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ package idp
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -33,6 +34,7 @@ const (
 	RuleInvalidValue   = "invalid-value"       // a cell holds a value its column does not accept
 	RuleInvalidMapping = "invalid-mapping"     // the mapping sets a field this kind does not use
 	RuleUnknownKind    = "unknown-source-kind" // the source's kind has no preset
+	RuleUnused         = "unused-setting"      // the source sets something exports do not use
 )
 
 // Preset describes one provider's export: the columns each user attribute comes from, in
@@ -127,7 +129,18 @@ func Read(ctx context.Context, src config.Source) (*model.State, diag.List) {
 	}
 	p, md := withMapping(base, src)
 	diags = append(diags, md...)
-	if md.HasErrors() {
+	for _, s := range []struct {
+		name string
+		set  bool
+	}{
+		{"users", src.Users != ""}, {"groups", src.Groups != ""}, {"memberships", src.Memberships != ""},
+		{"servicePrincipals", src.ServicePrincipals != ""}, {"ldap", !reflect.ValueOf(src.LDAP).IsZero()},
+	} {
+		if s.set {
+			diags.Errorf(src.Origin, RuleUnused, "%s is not used by %s sources", s.name, src.Kind)
+		}
+	}
+	if diags.HasErrors() {
 		return state, diags
 	}
 	if len(src.Paths) == 0 {

@@ -108,6 +108,10 @@ func TestReadProblems(t *testing.T) {
 			`scimsync.yaml:9:5: error: mapping.users is not used by google sources [invalid-mapping]`,
 			`scimsync.yaml:9:5: error: mapping.includeGuests is not used by google sources [invalid-mapping]`,
 			`scimsync.yaml:9:5: error: mapping.groups.namePattern is not used by google sources [invalid-mapping]`}},
+		{"settings of other kinds", config.Source{Kind: config.SourceEntra, Paths: []string{headerOnly},
+			Memberships: "m.csv", LDAP: config.LDAP{PageSize: 10}}, []string{
+			"scimsync.yaml:9:5: error: memberships is not used by entra sources [unused-setting]",
+			"scimsync.yaml:9:5: error: ldap is not used by entra sources [unused-setting]"}},
 		{"bad pattern", config.Source{Kind: config.SourceJumpCloud, Paths: []string{headerOnly},
 			Mapping: config.Mapping{Groups: config.GroupScope{NamePattern: "("}}}, []string{
 			"scimsync.yaml:9:5: error: mapping.groups.namePattern: error parsing regexp: missing closing ): `(` [invalid-mapping]"}},

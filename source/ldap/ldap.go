@@ -39,11 +39,12 @@ import (
 
 // Rules of the diagnostics this package reports, besides those of source/directory.
 const (
-	RuleConfig  = "ldap-config"  // the connection settings are incomplete or unsafe
-	RuleConnect = "ldap-connect" // the server cannot be reached, or TLS fails
-	RuleBind    = "ldap-bind"    // the bind is refused
-	RuleSearch  = "ldap-search"  // a search fails
-	RuleEmpty   = "empty-source" // the search yields no users
+	RuleConfig  = "ldap-config"    // the connection settings are incomplete or unsafe
+	RuleConnect = "ldap-connect"   // the server cannot be reached, or TLS fails
+	RuleBind    = "ldap-bind"      // the bind is refused
+	RuleSearch  = "ldap-search"    // a search fails
+	RuleEmpty   = "empty-source"   // the search yields no users
+	RuleUnused  = "unused-setting" // the source sets something ldap sources do not read
 )
 
 // Defaults for config.LDAP fields left empty.
@@ -77,6 +78,17 @@ func read(ctx context.Context, src config.Source, getenv func(string) string) (*
 	mapper, diags := directory.NewMapper(src.Mapping, src.Origin)
 	s, sd := configure(src, getenv)
 	diags = append(diags, sd...)
+	for _, u := range []struct {
+		name string
+		set  bool
+	}{
+		{"path", len(src.Paths) > 0}, {"users", src.Users != ""}, {"groups", src.Groups != ""},
+		{"memberships", src.Memberships != ""}, {"servicePrincipals", src.ServicePrincipals != ""},
+	} {
+		if u.set {
+			diags.Errorf(src.Origin, RuleUnused, "%s is not used by ldap sources: they read the directory that ldap.url names", u.name)
+		}
+	}
 	if diags.HasErrors() {
 		return empty, diags
 	}

@@ -392,3 +392,20 @@ func TestCompleteRanges(t *testing.T) {
 		t.Errorf("cn = %v, want it untouched", got)
 	}
 }
+
+func TestReadUnusedSettings(t *testing.T) {
+	src := source("ldaps://ldap.invalid", config.LDAP{})
+	src.Paths, src.Groups = []string{"export.ldif"}, "groups.csv"
+	_, diags := read(context.Background(), src, env(nil))
+	want := []string{
+		"scimsync.yaml:7: error: path is not used by ldap sources: they read the directory that ldap.url names [unused-setting]",
+		"scimsync.yaml:7: error: groups is not used by ldap sources: they read the directory that ldap.url names [unused-setting]",
+	}
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.String())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+}

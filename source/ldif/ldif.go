@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -38,11 +39,12 @@ import (
 
 // Rules of the diagnostics this package reports, besides those of source/directory.
 const (
-	RuleRead   = "read"         // the file cannot be read
-	RuleSyntax = "ldif-syntax"  // the file is not well-formed LDIF
-	RuleChange = "ldif-change"  // a change record other than add
-	RuleFiles  = "ldif-files"   // the source names no LDIF file
-	RuleEmpty  = "empty-source" // the export yields no users
+	RuleRead   = "read"           // the file cannot be read
+	RuleSyntax = "ldif-syntax"    // the file is not well-formed LDIF
+	RuleChange = "ldif-change"    // a change record other than add
+	RuleFiles  = "ldif-files"     // the source names no LDIF file
+	RuleEmpty  = "empty-source"   // the export yields no users
+	RuleUnused = "unused-setting" // the source sets something ldif sources do not read
 )
 
 // MaxProblems is the most syntax problems reported for one file before it is given up on.
@@ -53,6 +55,17 @@ const MaxProblems = 100
 // all the files. A source that yields no user is an error unless it allows empty.
 func Read(ctx context.Context, src config.Source) (*model.State, diag.List) {
 	mapper, diags := directory.NewMapper(src.Mapping, src.Origin)
+	for _, s := range []struct {
+		name string
+		set  bool
+	}{
+		{"users", src.Users != ""}, {"groups", src.Groups != ""}, {"memberships", src.Memberships != ""},
+		{"servicePrincipals", src.ServicePrincipals != ""}, {"ldap", !reflect.ValueOf(src.LDAP).IsZero()},
+	} {
+		if s.set {
+			diags.Errorf(src.Origin, RuleUnused, "%s is not used by ldif sources", s.name)
+		}
+	}
 	if diags.HasErrors() {
 		return &model.State{}, diags
 	}

@@ -90,6 +90,9 @@ func TestReadProblems(t *testing.T) {
 		{"no users", config.Source{Paths: []string{empty}}, []string{
 			"scimsync.yaml:12:5: error: the LDIF export yields no users in scope (set allowEmpty: true on the source if that is intended) [empty-source]"}},
 		{"no users allowed", config.Source{Paths: []string{empty}, AllowEmpty: true}, nil},
+		{"settings of other kinds", config.Source{Paths: []string{empty}, Users: "u.csv", LDAP: config.LDAP{BaseDN: "dc=x"}}, []string{
+			"scimsync.yaml:12:5: error: users is not used by ldif sources [unused-setting]",
+			"scimsync.yaml:12:5: error: ldap is not used by ldif sources [unused-setting]"}},
 		{"directory without ldif", config.Source{Paths: []string{t.TempDir()}}, nil},
 		{"bad mapping", config.Source{Paths: []string{empty}, Mapping: config.Mapping{
 			Groups: config.GroupScope{BaseDN: "not a dn"}, IncludeGuests: true}}, []string{
