@@ -15,7 +15,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/alecthomas/kong"
 )
@@ -32,6 +34,10 @@ type IO struct {
 	// Getenv reads an environment variable. Every flag that carries a setting reads its
 	// variable through it, and so does every command; nil means an empty environment.
 	Getenv func(key string) string
+	// Interrupts delivers Ctrl-C (and SIGTERM). The first one lets apply finish the
+	// requests in flight and stop; the second, or the first for any other command,
+	// cancels the run. Nil means no interrupts.
+	Interrupts <-chan os.Signal
 }
 
 // Runtime is what a command's Run method receives: the context of the run, its I/O and a
@@ -40,6 +46,10 @@ type Runtime struct {
 	Ctx context.Context
 	IO  IO
 	Log *slog.Logger
+	// Stop is closed on the first interrupt. Commands that can stop softly (apply) set
+	// softStop, so that the first interrupt does not also cancel Ctx.
+	Stop     <-chan struct{}
+	softStop atomic.Bool
 }
 
 // Color reports whether output to Out may be coloured.
@@ -53,6 +63,10 @@ type grammar struct {
 	LogFormat string `name:"log-format" enum:"text,json" default:"text" env:"SCIMSYNC_LOG_FORMAT" help:"Log format: text or json."`
 
 	Validate ValidateCmd `cmd:"" help:"Parse and validate all sources and report every problem with file:line:column."`
+	Plan     PlanCmd     `cmd:"" help:"Compare the desired state with the live one and write the plan that reconciles them."`
+	Show     ShowCmd     `cmd:"" help:"Print a saved plan as text, Markdown or JSON."`
+	Apply    ApplyCmd    `cmd:"" help:"Apply a reviewed plan file, or plan and apply with --auto-approve."`
+	Emulator EmulatorCmd `cmd:"" help:"Serve the built-in Databricks SCIM emulator on loopback until interrupted."`
 	Version  VersionCmd  `cmd:"" help:"Print the version of scimsync."`
 }
 
@@ -75,11 +89,40 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	if err != nil {
 		return report(stdio.Err, err)
 	}
-	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err)}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := make(chan struct{})
+	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop}
+	go watchInterrupts(ctx, rt, stop, cancel)
 	if err := kctx.Run(rt); err != nil {
 		return report(stdio.Err, err)
 	}
 	return ExitOK
+}
+
+// watchInterrupts turns the first interrupt into a soft stop (or a cancel for commands that
+// cannot stop softly) and the second into a cancel.
+func watchInterrupts(ctx context.Context, rt *Runtime, stop chan struct{}, cancel context.CancelFunc) {
+	if rt.IO.Interrupts == nil {
+		return
+	}
+	select {
+	case <-ctx.Done():
+		return
+	case <-rt.IO.Interrupts:
+	}
+	close(stop)
+	if !rt.softStop.Load() {
+		cancel()
+		return
+	}
+	fmt.Fprintln(rt.IO.Err, "\ninterrupt: finishing the requests in flight, then stopping; press Ctrl-C again to cancel them")
+	select {
+	case <-ctx.Done():
+	case <-rt.IO.Interrupts:
+		fmt.Fprintln(rt.IO.Err, "interrupt: cancelling")
+		cancel()
+	}
 }
 
 // exitRequest is how kong's request to exit (after --help) unwinds out of parsing.

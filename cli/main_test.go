@@ -22,7 +22,13 @@ func env(vars map[string]string) func(string) string {
 // options, without any I/O.
 func TestParse(t *testing.T) {
 	defaults := func(edit func(g *grammar)) grammar {
-		g := grammar{LogLevel: "warn", LogFormat: "text", Validate: ValidateCmd{Format: "text"}}
+		g := grammar{
+			LogLevel: "warn", LogFormat: "text",
+			Validate: ValidateCmd{Format: "text"},
+			Plan:     PlanCmd{Format: "text"},
+			Show:     ShowCmd{Format: "text"},
+			Emulator: EmulatorCmd{Listen: "127.0.0.1:8765", Level: "account", RateLimit: 25, Admin: "admin@example.com"},
+		}
 		edit(&g)
 		return g
 	}
@@ -63,6 +69,35 @@ func TestParse(t *testing.T) {
 				g.LogLevel = "error"
 				g.Validate.Config = "flag.yaml"
 			}),
+		},
+		"plan with a plan file and overrides": {
+			args:    []string{"plan", "-c", "s.yaml", "-o", "plan.json", "--detailed-exitcode", "--allow-mass-removal", "--rate-limit", "10"},
+			env:     map[string]string{"SCIMSYNC_CONCURRENCY": "4"},
+			command: "plan",
+			want: defaults(func(g *grammar) {
+				g.Plan.Config, g.Plan.Out, g.Plan.DetailedExitcode, g.Plan.AllowMassRemoval = "s.yaml", "plan.json", true, true
+				g.Plan.RateLimit, g.Plan.Concurrency = 10, 4
+			}),
+		},
+		"apply a plan file with an audit log from the environment": {
+			args:    []string{"apply", "plan.json", "--batch-size", "50"},
+			env:     map[string]string{"SCIMSYNC_AUDIT_LOG": "audit.jsonl"},
+			command: "apply <plan-or-paths>",
+			want: defaults(func(g *grammar) {
+				g.Apply.Args, g.Apply.AuditLog, g.Apply.BatchSize = []string{"plan.json"}, "audit.jsonl", 50
+			}),
+		},
+		"apply auto-approve with manifests": {
+			args:    []string{"apply", "--auto-approve", "a.yaml", "b"},
+			command: "apply <plan-or-paths>",
+			want: defaults(func(g *grammar) {
+				g.Apply.AutoApprove, g.Apply.Args = true, []string{"a.yaml", "b"}
+			}),
+		},
+		"show markdown": {
+			args:    []string{"show", "--format", "markdown", "plan.json"},
+			command: "show <plan>",
+			want:    defaults(func(g *grammar) { g.Show.Plan, g.Show.Format = "plan.json", "markdown" }),
 		},
 		"version": {
 			args:    []string{"version"},

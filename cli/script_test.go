@@ -3,11 +3,14 @@ package cli
 import (
 	"context"
 	"flag"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/scimsync/scimsync/emulator"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and scripts with the current output")
@@ -36,6 +39,20 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       *update,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLES", examples)
+			// Every script gets a Databricks account of its own: an emulator on loopback,
+			// unthrottled, whose token owner is the example organisation's break-glass
+			// admin. The DATABRICKS_* variables point the command line at it.
+			srv := httptest.NewServer(emulator.New(emulator.Options{
+				RateLimit:  -1,
+				MeUserName: "breakglass-admin@northwind.example",
+				Workspaces: []string{"1234567890123456", "2345678901234567"},
+			}))
+			env.Defer(srv.Close)
+			env.Setenv("DATABRICKS_HOST", srv.URL)
+			env.Setenv("DATABRICKS_ACCOUNT_ID", emulator.DefaultAccountID)
+			env.Setenv("DATABRICKS_CLIENT_ID", emulator.DefaultClientID)
+			env.Setenv("DATABRICKS_CLIENT_SECRET", emulator.DefaultClientSecret)
+			env.Setenv("EMULATOR_URL", srv.URL)
 			return nil
 		},
 	})

@@ -98,25 +98,35 @@ func (e *TargetMismatchError) Error() string {
 	return fmt.Sprintf("the plan was made for %s, not for %s", e.Plan, e.Target)
 }
 
-// Apply carries out a plan against a target. It refuses a plan made for another target and
-// a stale plan (the live state changed since the plan was made), then runs the changes in
+// Hint tells the user how to proceed.
+func (e *TargetMismatchError) Hint() string {
+	return "point scimsync at the plan's target (DATABRICKS_HOST, DATABRICKS_ACCOUNT_ID, the config's target or profile), or make a new plan for this one"
+}
+
+// Apply carries out a plan against a target: Verify, then Execute. It runs the changes in
 // phases (see Phase), concurrently within a phase, and reports the results in plan order.
 // A failed change does not stop the changes that do not depend on it.
 func Apply(ctx context.Context, p *Plan, t Target, opts ApplyOptions) (*Result, error) {
-	if p.FormatVersion != FormatVersion {
-		return nil, &FormatError{Reason: fmt.Sprintf("format version %d, this scimsync applies version %d", p.FormatVersion, FormatVersion), Err: ErrVersion}
-	}
-	if p.Target != opts.Target {
-		return nil, &TargetMismatchError{Plan: p.Target, Target: opts.Target}
-	}
-	live, err := t.Snapshot(ctx, p.Workspaces)
-	if err != nil {
-		return nil, fmt.Errorf("read live state: %w", err)
-	}
-	if err := p.CheckStale(live); err != nil {
+	if err := Verify(ctx, p, t, opts.Target); err != nil {
 		return nil, err
 	}
 	return Execute(ctx, p, t, opts), nil
+}
+
+// Verify refuses a plan of another format version, a plan made for another target, and a
+// stale plan: one whose live objects changed since it was made. It reads the live state.
+func Verify(ctx context.Context, p *Plan, t Target, target TargetID) error {
+	if p.FormatVersion != FormatVersion {
+		return &FormatError{Reason: fmt.Sprintf("format version %d, this scimsync applies version %d", p.FormatVersion, FormatVersion), Err: ErrVersion}
+	}
+	if p.Target != target {
+		return &TargetMismatchError{Plan: p.Target, Target: target}
+	}
+	live, err := t.Snapshot(ctx, p.Workspaces)
+	if err != nil {
+		return err
+	}
+	return p.CheckStale(live)
 }
 
 // Execute runs the changes of a plan without the checks of Apply. It is for callers that

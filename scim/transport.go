@@ -3,12 +3,15 @@ package scim
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -222,6 +225,9 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 		)
 		switch {
 		case err != nil:
+			if permanent(err) {
+				return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
+			}
 			var te *auth.TokenError
 			if errors.As(err, &te) {
 				if !te.Temporary() {
@@ -446,4 +452,18 @@ func netErrorText(err error) string {
 		return ue.Err.Error()
 	}
 	return err.Error()
+}
+
+// permanent reports network errors that no retry can mend: a host name that does not
+// resolve, and a certificate that does not verify.
+func permanent(err error) bool {
+	var dns *net.DNSError
+	if errors.As(err, &dns) && dns.IsNotFound {
+		return true
+	}
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &verify)
 }

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -580,4 +581,33 @@ func TestTokenErrorsAreRetriedWhenTemporary(t *testing.T) {
 func oauthSettings(host string) auth.Settings {
 	return auth.Settings{Host: host, Level: model.LevelAccount, AccountID: testAccount,
 		ClientID: "cid", ClientSecret: auth.NewSecret("client-secret-do-not-log")}
+}
+
+func TestPermanentNetworkErrorsAreNotRetried(t *testing.T) {
+	// The errors are made at the transport: no name is looked up and nothing is dialled.
+	for name, fail := range map[string]error{
+		"unknown host":   &net.DNSError{Err: "no such host", Name: "dbc-x.example", IsNotFound: true},
+		"unknown issuer": x509.UnknownAuthorityError{},
+	} {
+		t.Run(name, func(t *testing.T) {
+			calls := 0
+			c, err := New(Config{
+				Auth: auth.Settings{Host: "https://dbc-x.example", Level: model.LevelWorkspace, Token: auth.NewSecret("t")},
+				HTTPClient: &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+					calls++
+					return nil, fail
+				})},
+				RetryBaseDelay: time.Millisecond,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Users().List(context.Background(), ListOptions{}); err == nil {
+				t.Fatal("list succeeded")
+			}
+			if calls != 1 || c.Stats().Retries != 0 {
+				t.Errorf("%d calls and %d retries, want 1 and 0", calls, c.Stats().Retries)
+			}
+		})
+	}
 }

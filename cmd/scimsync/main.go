@@ -14,15 +14,16 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args[1:], cli.IO{
+	interrupts := make(chan os.Signal, 2)
+	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(context.Background(), os.Args[1:], cli.IO{
 		In:            os.Stdin,
 		Out:           os.Stdout,
 		Err:           os.Stderr,
 		OutIsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
 		ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 		Getenv:        os.Getenv,
+		Interrupts:    interrupts,
 	})
-	stop()
 	os.Exit(code)
 }

@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/scimsync/scimsync/config"
+	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/render"
+)
+
+// PlanCmd compares the desired state with the live one and writes and prints the plan.
+type PlanCmd struct {
+	Sources
+	Tuning
+	Out              string `short:"o" name:"out" placeholder:"FILE" help:"Write the plan file here, for review and for apply."`
+	Format           string `enum:"text,markdown,json" default:"text" env:"SCIMSYNC_FORMAT" help:"Output format: text, markdown or json."`
+	DetailedExitcode bool   `name:"detailed-exitcode" help:"Exit 0 when there are no changes, 2 when there are, 1 on error."`
+	AllowMassRemoval bool   `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"Override the removal guards of the policy for this plan."`
+}
+
+// Run reads the sources and the live state, plans, writes the plan file and prints it.
+func (c *PlanCmd) Run(rt *Runtime) error {
+	p, err := makePlan(rt, &c.Sources, c.Tuning, c.AllowMassRemoval)
+	var guard *plan.GuardError
+	if errors.As(err, &guard) {
+		// Show what the guard refused, but write no plan file that could be applied.
+		if werr := writePlan(rt, rt.IO.Out, p, c.Format, ""); werr != nil {
+			return werr
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if c.Out != "" {
+		if err := writeFileAtomic(c.Out, func(w io.Writer) error { return plan.Encode(w, p) }); err != nil {
+			return fmt.Errorf("write plan file: %w", err)
+		}
+	}
+	if err := writePlan(rt, rt.IO.Out, p, c.Format, c.Out); err != nil {
+		return err
+	}
+	if c.Out != "" && c.Format == "text" && !p.Empty() {
+		fmt.Fprintf(rt.IO.Out, "\nSaved the plan to %s. Apply it with: scimsync apply %s\n", c.Out, c.Out)
+	}
+	if c.DetailedExitcode && !p.Empty() {
+		return exitStatus(ExitChanges)
+	}
+	return nil
+}
+
+// makePlan loads the desired state, reads the live one and plans. It returns the plan with a
+// *plan.GuardError when the guards refuse it.
+func makePlan(rt *Runtime, src *Sources, t Tuning, override bool) (*plan.Plan, error) {
+	cfg, desired, diags, err := src.Load(rt)
+	if err != nil {
+		return nil, err
+	}
+	if diags.HasErrors() {
+		return nil, diags.Err()
+	}
+	for _, d := range diags {
+		fmt.Fprintln(rt.IO.Err, d)
+	}
+	conn, err := connect(rt, cfg, src.configFile() != "", t)
+	if err != nil {
+		return nil, err
+	}
+	return planWith(rt, conn, cfg, desired, override)
+}
+
+func planWith(rt *Runtime, conn *connection, cfg *config.Config, desired *model.State, override bool) (*plan.Plan, error) {
+	id, err := conn.identity(rt)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	live, err := conn.client.Snapshot(rt.Ctx, desired.Workspaces)
+	if err != nil {
+		return nil, err
+	}
+	rt.Log.Info("read live state", "users", len(live.Users), "servicePrincipals", len(live.ServicePrincipals),
+		"groups", len(live.Groups), "requests", conn.client.Stats().Total(), "duration", time.Since(start).Round(time.Millisecond))
+	return plan.Diff(desired, live, cfg.Policy, plan.Options{
+		Target:         conn.target,
+		ToolVersion:    Version(),
+		Now:            time.Now(),
+		Identity:       id,
+		OverrideGuards: override,
+	})
+}
+
+// writePlan renders a plan in the format asked for.
+func writePlan(rt *Runtime, w io.Writer, p *plan.Plan, format, file string) error {
+	var err error
+	switch format {
+	case "json":
+		err = plan.Encode(w, p)
+	case "markdown":
+		full := ""
+		if file != "" {
+			full = "`" + filepath.Base(file) + "`"
+		}
+		err = render.Markdown(w, p, render.MarkdownOptions{FullPlan: full})
+	default:
+		err = render.Text(w, p, render.Options{Color: rt.Color()})
+	}
+	if err != nil {
+		return fmt.Errorf("write plan: %w", err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes a file through a temporary file in the same directory and a
+// rename, so that readers never see half a file. The file is readable by its owner only:
+// plans name every identity of an account.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// ShowCmd prints a saved plan.
+type ShowCmd struct {
+	Plan   string `arg:"" name:"plan" help:"Plan file written by scimsync plan -o."`
+	Format string `enum:"text,markdown,json" default:"text" env:"SCIMSYNC_FORMAT" help:"Output format: text, markdown or json."`
+}
+
+// Run reads, checks and prints the plan file.
+func (c *ShowCmd) Run(rt *Runtime) error {
+	p, err := readPlan(c.Plan)
+	if err != nil {
+		return err
+	}
+	return writePlan(rt, rt.IO.Out, p, c.Format, c.Plan)
+}
+
+func readPlan(path string) (*plan.Plan, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{Err: fmt.Errorf("read plan: %w", err), Hint: "make a plan with: scimsync plan -o " + path}
+	}
+	defer f.Close()
+	p, err := plan.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}

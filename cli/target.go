@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/scimsync/scimsync/config"
+	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/scim"
+	"github.com/scimsync/scimsync/scim/auth"
+)
+
+// Tuning are the request settings every command that talks to Databricks shares. A flag
+// wins over the config file's apply section.
+type Tuning struct {
+	RateLimit   float64 `name:"rate-limit" env:"SCIMSYNC_RATE_LIMIT" placeholder:"N" help:"Requests per second to Databricks (default 25, the SCIM API's limit)."`
+	Concurrency int     `name:"concurrency" env:"SCIMSYNC_CONCURRENCY" placeholder:"N" help:"Most requests in flight at once (default 8)."`
+}
+
+// connection is a client for the target with the identity it plan and apply use.
+type connection struct {
+	client *scim.Client
+	target plan.TargetID
+}
+
+// connect builds a SCIM client for the config's target. Values the config leaves empty
+// come from the DATABRICKS_* environment variables and ~/.databrickscfg, as in every
+// Databricks tool. explicitLevel is false when no config file set the level, so that it is
+// detected from the host.
+func connect(rt *Runtime, cfg *config.Config, explicitLevel bool, t Tuning) (*connection, error) {
+	set := auth.Settings{
+		Host:        cfg.Target.Host,
+		AccountID:   cfg.Target.AccountID,
+		WorkspaceID: cfg.Target.WorkspaceID,
+		Profile:     cfg.Target.Profile,
+	}
+	if explicitLevel {
+		set.Level = cfg.Target.Level
+	}
+	rate := cfg.Apply.RateLimit
+	if t.RateLimit > 0 {
+		rate = t.RateLimit
+	}
+	conc := cfg.Apply.Concurrency
+	if t.Concurrency > 0 {
+		conc = t.Concurrency
+	}
+	c, err := scim.New(scim.Config{
+		Auth:           set,
+		Env:            auth.Env{Getenv: rt.IO.Getenv, HomeDir: rt.IO.Getenv("HOME")},
+		RateLimit:      rate,
+		WriteRateLimit: cfg.Apply.WriteRateLimit,
+		MaxInFlight:    conc,
+		Timeout:        cfg.Apply.Timeout,
+		Logger:         rt.Log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Databricks: %w", err)
+	}
+	a := c.Auth()
+	rt.Log.Debug("target", slog.Any("config", a))
+	return &connection{client: c, target: plan.TargetID{Level: a.Level, Host: a.Host, AccountID: a.AccountID, WorkspaceID: a.WorkspaceID}}, nil
+}
+
+// identity returns the identity that owns the credentials, or nil when Databricks cannot
+// say (an account-level token); the planner protects it.
+func (c *connection) identity(rt *Runtime) (*model.Ref, error) {
+	ref, ok, err := c.client.Identity(rt.Ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find the identity of the credentials: %w", err)
+	}
+	if !ok {
+		rt.Log.Info("the identity of the credentials is unknown at account level with a token; list it under policy.protected to keep it out of plans")
+		return nil, nil
+	}
+	return &ref, nil
+}
