@@ -244,3 +244,39 @@ func TestRequestLog(t *testing.T) {
 		t.Errorf("Reset touched the store")
 	}
 }
+
+// TestOnRequest checks that the hook sees every request before it is acted on: the hook
+// of a create runs while the user does not exist yet, and sees no status.
+func TestOnRequest(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		seen []Request
+		ts   *TestServer
+	)
+	existed := false
+	c := newClient(t, fast(Options{OnRequest: func(r Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, r)
+		if r.Method == "POST" {
+			existed = len(ts.ManagedState().Users) > 0
+		}
+	}}))
+	ts = c.ts
+	c.do("POST", c.acct("Users"), map[string]any{"userName": "hook@x.com"}).must(t, 201)
+	c.inWorkspace("1001").do("GET", wsp("Users")+"?count=5", nil).must(t, 200)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 2 {
+		t.Fatalf("hook saw %d requests, want 2", len(seen))
+	}
+	if r := seen[0]; r.Method != "POST" || r.Path != c.acct("Users") || r.Status != 0 || r.Time.IsZero() {
+		t.Errorf("first request seen as %+v", r)
+	}
+	if r := seen[1]; r.Query != "count=5" || r.WorkspaceID != "1001" {
+		t.Errorf("second request seen as %+v", r)
+	}
+	if existed {
+		t.Error("the hook of a create ran after the user was created")
+	}
+}

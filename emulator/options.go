@@ -120,6 +120,14 @@ type Options struct {
 	Seed int64
 	// Now is the clock for rate limits, token expiry and the request log; default time.Now.
 	Now func() time.Time
+
+	// OnRequest, when set, is called with every request as it arrives, before the emulator
+	// acts on it: Method, Path, Query, WorkspaceID and Time are set, Status, Duration, Fault
+	// and Throttle are not. It runs on the request's goroutine, so the request waits until it
+	// returns, and it may be called concurrently. Tests use it to act at a chosen point of a
+	// client's run, such as killing the client process when its Nth write arrives; the
+	// request log (Requests) is the record of what was answered.
+	OnRequest func(Request)
 }
 
 // Faults are probabilities in [0,1], drawn once per SCIM or assignment request. The first

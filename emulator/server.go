@@ -254,6 +254,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	entry := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 		WorkspaceID: r.Header.Get(HeaderWorkspaceID), Time: s.opts.Now()}
+	if s.opts.OnRequest != nil {
+		s.opts.OnRequest(entry)
+	}
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		entry.Status = sw.status
