@@ -7,11 +7,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/scimsync/scimsync/audit"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/scimsync/scimsync/audit"
 	"github.com/scimsync/scimsync/emulator"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
@@ -28,7 +28,9 @@ type stack struct {
 	policy plan.Policy
 }
 
-func newStack(t testing.TB, level model.Level, opts emulator.Options) *stack {
+// newStack starts an emulator and a client for it; tune, if given, adjusts the client's
+// configuration.
+func newStack(t testing.TB, level model.Level, opts emulator.Options, tune ...func(*scim.Config)) *stack {
 	t.Helper()
 	opts.Level = level
 	if opts.RateLimit == 0 {
@@ -42,7 +44,11 @@ func newStack(t testing.TB, level model.Level, opts emulator.Options) *stack {
 	} else {
 		set.WorkspaceID = eo.Workspaces[0]
 	}
-	c, err := scim.New(scim.Config{Auth: set, RateLimit: 1000, RetryBaseDelay: time.Millisecond, RetryMaxDelay: 5 * time.Millisecond})
+	cfg := scim.Config{Auth: set, RateLimit: 1000, RetryBaseDelay: time.Millisecond, RetryMaxDelay: 5 * time.Millisecond}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	c, err := scim.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
