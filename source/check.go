@@ -42,6 +42,7 @@ const (
 	RuleConsumeConflict    = "consume-conflict"     // workspace-consume with workspace-access or databricks-sql-access
 	RuleInvalidPermission  = "invalid-permission"   // a workspace permission other than USER or ADMIN
 	RuleInvalidWorkspaceID = "invalid-workspace-id" // a workspace id that is not a number
+	RuleNotAssigned        = "not-assigned"         // entitlements in a workspace for a principal not assigned to it
 
 	RuleTooManyPrincipals  = "too-many-principals"  // more than model.MaxPrincipals users and service principals
 	RuleTooManyGroups      = "too-many-groups"      // more than model.MaxGroups groups
@@ -448,6 +449,46 @@ func (c *checker) workspaces() {
 			} else {
 				entitled[ref] = e
 			}
+		}
+		if len(entitled) > 0 && c.level == model.LevelAccount {
+			c.unassigned(where, assigned, entitled)
+		}
+	}
+}
+
+// unassigned reports entitlements for principals that are not in the workspace: a
+// workspace holds entitlements only for principals assigned to it, directly or through a
+// group they are (perhaps indirectly) a member of.
+func (c *checker) unassigned(where string, assigned map[model.Ref]*model.Assignment, entitled map[model.Ref]*model.PrincipalEntitlements) {
+	in := make(map[model.Ref]bool, len(assigned))
+	var queue []*model.Group
+	for r := range assigned {
+		in[r] = true
+		if g := c.ix.Groups[r.Key]; r.Kind == model.KindGroup && g != nil {
+			queue = append(queue, g)
+		}
+	}
+	for len(queue) > 0 {
+		g := queue[0]
+		queue = queue[1:]
+		for _, m := range g.Members.Refs() {
+			if m.Kind == model.KindServicePrincipal {
+				if p, ok := c.ix.ServicePrincipal(m.Key); ok {
+					m.Key = p.Key()
+				}
+			}
+			if in[m] {
+				continue
+			}
+			in[m] = true
+			if sub := c.ix.Groups[m.Key]; m.Kind == model.KindGroup && sub != nil {
+				queue = append(queue, sub)
+			}
+		}
+	}
+	for r, e := range entitled {
+		if !in[r] {
+			c.errorf(e.Origin, RuleNotAssigned, "%s: %s has entitlements there but is not assigned to it, directly or through a group; assign it, or drop the entitlements", where, merge.Describe(r))
 		}
 	}
 }
