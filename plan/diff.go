@@ -754,47 +754,17 @@ func sortedKeys[V any](m map[memberKey]V) []memberKey {
 func (d *differ) removals() {
 	for i := range d.live.Users {
 		u := &d.live.Users[i]
-		r := model.Ref{Kind: model.KindUser, Key: u.Key()}
-		if d.claimed[r] || d.isUnmanaged(r) {
-			continue
-		}
-		switch d.pol.Removal.Users {
-		case RemovalDelete:
-			d.deleted[r] = true
-			d.add(Change{Action: Delete, Kind: model.KindUser, Key: r.Key, ID: u.ID, Before: &Object{User: u},
-				Reason: "not declared; policy.removal.users is delete"})
-		case RemovalDeactivate:
-			if u.Active {
-				after := *u
-				after.Active = false
-				d.add(Change{Action: Deactivate, Kind: model.KindUser, Key: r.Key, ID: u.ID,
-					Attributes: []Attribute{{Name: "active", Before: true, After: false}},
-					Before:     &Object{User: u}, After: &Object{User: &after},
-					Reason: "not declared; policy.removal.users is deactivate"})
-			}
-		}
+		after := *u
+		after.Active = false
+		d.removePrincipal(model.Ref{Kind: model.KindUser, Key: u.Key()}, u.ID, u.Active, d.pol.Removal.Users, "users",
+			&Object{User: u}, &Object{User: &after})
 	}
 	for i := range d.live.ServicePrincipals {
 		p := &d.live.ServicePrincipals[i]
-		r := model.Ref{Kind: model.KindServicePrincipal, Key: p.Key()}
-		if d.claimed[r] || d.isUnmanaged(r) {
-			continue
-		}
-		switch d.pol.Removal.ServicePrincipals {
-		case RemovalDelete:
-			d.deleted[r] = true
-			d.add(Change{Action: Delete, Kind: model.KindServicePrincipal, Key: r.Key, ID: p.ID, Before: &Object{ServicePrincipal: p},
-				Reason: "not declared; policy.removal.servicePrincipals is delete"})
-		case RemovalDeactivate:
-			if p.Active {
-				after := *p
-				after.Active = false
-				d.add(Change{Action: Deactivate, Kind: model.KindServicePrincipal, Key: r.Key, ID: p.ID,
-					Attributes: []Attribute{{Name: "active", Before: true, After: false}},
-					Before:     &Object{ServicePrincipal: p}, After: &Object{ServicePrincipal: &after},
-					Reason: "not declared; policy.removal.servicePrincipals is deactivate"})
-			}
-		}
+		after := *p
+		after.Active = false
+		d.removePrincipal(model.Ref{Kind: model.KindServicePrincipal, Key: p.Key()}, p.ID, p.Active, d.pol.Removal.ServicePrincipals, "servicePrincipals",
+			&Object{ServicePrincipal: p}, &Object{ServicePrincipal: &after})
 	}
 	for i := range d.live.Groups {
 		g := &d.live.Groups[i]
@@ -824,6 +794,26 @@ func (d *differ) removals() {
 	d.changes = slices.DeleteFunc(d.changes, func(c Change) bool {
 		return c.Action == RemoveMembers && len(c.Members) == 0
 	})
+}
+
+// removePrincipal applies the removal mode to a live user or service principal that nothing
+// declares. before is the live object and deactivated the same with active=false.
+func (d *differ) removePrincipal(r model.Ref, id string, active bool, mode Removal, setting string, before, deactivated *Object) {
+	if d.claimed[r] || d.isUnmanaged(r) {
+		return
+	}
+	reason := fmt.Sprintf("not declared; policy.removal.%s is %s", setting, mode)
+	switch mode {
+	case RemovalDelete:
+		d.deleted[r] = true
+		d.add(Change{Action: Delete, Kind: r.Kind, Key: r.Key, ID: id, Before: before, Reason: reason})
+	case RemovalDeactivate:
+		if active {
+			d.add(Change{Action: Deactivate, Kind: r.Kind, Key: r.Key, ID: id,
+				Attributes: []Attribute{{Name: "active", Before: true, After: false}},
+				Before:     before, After: deactivated, Reason: reason})
+		}
+	}
 }
 
 func (d *differ) isUnmanaged(r model.Ref) bool {
