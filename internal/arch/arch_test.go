@@ -37,6 +37,7 @@ var rules = []rule{
 	{pkg: "plan", may: []string{"model", "audit"}},
 	{pkg: "render", may: []string{"plan", "model", "diag"}},
 	{pkg: "config", may: []string{"model", "diag", "schemas", "plan"}},
+	{pkg: "synth", may: []string{"model"}},
 	{pkg: "cli", any: true},
 	{pkg: "cmd/scimsync", may: []string{"cli"}},
 }
