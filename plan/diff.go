@@ -46,14 +46,22 @@ func (e *GuardError) Hint() string {
 // When the plan trips a removal guard, Diff returns the plan together with a *GuardError;
 // such a plan must not be applied.
 func Diff(desired, live *model.State, pol Policy, opts Options) (*Plan, error) {
+	d := compare(desired, live, pol, opts)
+	d.removals()
+	return d.finish()
+}
+
+// compare matches desired objects with live ones and finds every difference between
+// declared objects and the live ones they match. Diff adds the removals of what nothing
+// declares; Drift reports it.
+func compare(desired, live *model.State, pol Policy, opts Options) *differ {
 	d := newDiffer(desired, live, pol, opts)
 	d.matchAll()
 	d.groups()
 	d.principals()
 	d.memberships()
 	d.workspaces()
-	d.removals()
-	return d.finish()
+	return d
 }
 
 // memberKey identifies a member independently of how it is named: "id:<scim id>" for an
