@@ -28,19 +28,25 @@ type MarkdownOptions struct {
 	FullPlan string
 }
 
+// begin writes the marker, if any, to the head of a document and returns the length
+// limit of the options.
+func (o MarkdownOptions) begin(head *strings.Builder) int {
+	if o.Marker != "" {
+		fmt.Fprintf(head, "%s\n", o.Marker)
+	}
+	if o.Limit <= 0 {
+		return CommentLimit - 1536
+	}
+	return o.Limit
+}
+
 // Markdown writes a plan for a pull-request comment or job summary: a summary table first,
 // removals highlighted and listed before anything else, then each change with a unified
 // diff of its object's canonical YAML in a collapsible section. Output never exceeds the
 // limit; what is left out is counted in a note.
 func Markdown(w io.Writer, p *plan.Plan, opts MarkdownOptions) error {
-	limit := opts.Limit
-	if limit <= 0 {
-		limit = CommentLimit - 1536
-	}
 	var head strings.Builder
-	if opts.Marker != "" {
-		fmt.Fprintf(&head, "%s\n", opts.Marker)
-	}
+	limit := opts.begin(&head)
 	fmt.Fprintf(&head, "## scimsync plan: %s\n\n", strings.TrimSuffix(strings.TrimPrefix(SummaryLine(p), "Plan: "), "."))
 	fmt.Fprintf(&head, "**Target:** %s  \n", code(p.Target.String()))
 	pol := p.Policy
@@ -54,11 +60,7 @@ func Markdown(w io.Writer, p *plan.Plan, opts MarkdownOptions) error {
 		fmt.Fprintf(&head, "**Ignored:** %s  \n", codes(pol.Scope.Ignore))
 	}
 	if len(p.Protected) > 0 {
-		refs := make([]string, len(p.Protected))
-		for i, r := range p.Protected {
-			refs[i] = r.String()
-		}
-		fmt.Fprintf(&head, "**Protected:** %s  \n", codes(refs))
+		fmt.Fprintf(&head, "**Protected:** %s  \n", codes(refStrings(p.Protected)))
 	}
 	head.WriteString("\n")
 	if p.Empty() {

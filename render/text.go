@@ -112,16 +112,27 @@ func writePolicy(b *strings.Builder, p *plan.Plan) {
 		b.WriteString("; allowUserReplace")
 	}
 	b.WriteString("\n")
-	if len(pol.Scope.Ignore) > 0 {
-		fmt.Fprintf(b, "Ignored: %s\n", strings.Join(pol.Scope.Ignore, ", "))
+	writeScope(b, pol.Scope.Ignore, p.Protected)
+}
+
+// writeScope writes the ignore patterns and protected identities a plan or drift report
+// was made with, one line each, when there are any.
+func writeScope(b *strings.Builder, ignore []string, protected []model.Ref) {
+	if len(ignore) > 0 {
+		fmt.Fprintf(b, "Ignored: %s\n", strings.Join(ignore, ", "))
 	}
-	if len(p.Protected) > 0 {
-		refs := make([]string, len(p.Protected))
-		for i, r := range p.Protected {
-			refs[i] = r.String()
-		}
-		fmt.Fprintf(b, "Protected: %s\n", strings.Join(refs, ", "))
+	if len(protected) > 0 {
+		fmt.Fprintf(b, "Protected: %s\n", strings.Join(refStrings(protected), ", "))
 	}
+}
+
+// refStrings formats references as kind:key.
+func refStrings(refs []model.Ref) []string {
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = r.String()
+	}
+	return out
 }
 
 func limit(s string, none bool) string {
