@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/schemas"
 )
 
 // TestDriftScenarios runs every directory under testdata/drift: desired + live + config in,
@@ -28,6 +30,7 @@ func TestDriftScenarios(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, filepath.Join(dir, "drift.golden.json"), buf.Bytes())
+			checkDriftSchema(t, buf.Bytes())
 			back, err := DecodeDrift(bytes.NewReader(buf.Bytes()))
 			if err != nil {
 				t.Fatal(err)
@@ -159,6 +162,24 @@ func TestDriftAgreesWithPlan(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkDriftSchema validates the JSON form of a report against schemas/drift.schema.json.
+func checkDriftSchema(t *testing.T, report []byte) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(report))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	violations, err := schemas.Validate(schemas.Drift, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, vi := range violations {
+		t.Errorf("drift.schema.json: %s", vi)
 	}
 }
 

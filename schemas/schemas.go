@@ -28,6 +28,8 @@ const (
 	Manifest Name = "manifest.schema.json"
 	Config   Name = "config.schema.json"
 	Plan     Name = "plan.schema.json"
+	Snapshot Name = "snapshot.schema.json"
+	Drift    Name = "drift.schema.json"
 )
 
 // BaseURL is the prefix of every schema's $id. A schema may $ref another one by its full

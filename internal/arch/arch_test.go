@@ -35,6 +35,7 @@ var rules = []rule{
 	{pkg: "scim", may: []string{"model", "audit"}},
 	{pkg: "emulator", may: []string{"scim", "model"}},
 	{pkg: "plan", may: []string{"model", "audit"}},
+	{pkg: "snapshot", may: []string{"model"}},
 	{pkg: "render", may: []string{"plan", "model", "diag"}},
 	{pkg: "config", may: []string{"model", "diag", "schemas", "plan"}},
 	{pkg: "synth", may: []string{"model"}},
