@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/scimsync/scimsync/diag"
@@ -525,10 +526,10 @@ func (c *checker) limits() {
 }
 
 // validEmail reports whether s looks like an email address: one @, a non-empty local part,
-// a dotted domain, and no spaces or characters that need quoting.
+// a dotted domain, and no spaces, control characters or characters that need quoting.
 func validEmail(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
-	if !ok || local == "" || strings.Contains(domain, "@") || strings.ContainsAny(s, " \t\r\n<>()[],;:\\\"") {
+	if !ok || local == "" || strings.Contains(domain, "@") || strings.ContainsAny(s, " \t\r\n<>()[],;:\\\"") || strings.ContainsFunc(s, unicode.IsControl) {
 		return false
 	}
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {

@@ -281,6 +281,9 @@ func TestValidEmail(t *testing.T) {
 		"a@b@example.com":       false,
 		"a@example.com.":        false,
 		"ann.lee@example.co.uk": true,
+		"ada\x00@example.com":   false,
+		"ada@exa\x7fmple.com":   false,
+		"ada\u0085@example.com": false,
 	} {
 		if got := validEmail(in); got != want {
 			t.Errorf("validEmail(%q) = %t, want %t", in, got, want)
