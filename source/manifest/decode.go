@@ -11,7 +11,9 @@ import (
 )
 
 // The YAML shapes of a manifest. The schema has already checked them when they are
-// decoded, so decoding errors are unexpected and reported under rule "schema".
+// decoded, so decoding errors are unexpected and reported under rule "schema". Write
+// encodes users, service principals and groups with the same shapes; the omitempty and
+// flow options are for it.
 type (
 	fileDoc struct {
 		Users             []yaml.Node `yaml:"users"`
@@ -21,35 +23,35 @@ type (
 	}
 	userDoc struct {
 		UserName     string   `yaml:"userName"`
-		DisplayName  string   `yaml:"displayName"`
-		GivenName    string   `yaml:"givenName"`
-		FamilyName   string   `yaml:"familyName"`
-		Active       *bool    `yaml:"active"`
-		ExternalID   string   `yaml:"externalId"`
-		Entitlements []string `yaml:"entitlements"`
-		Roles        []string `yaml:"roles"`
-		Groups       []name   `yaml:"groups"`
+		DisplayName  string   `yaml:"displayName,omitempty"`
+		GivenName    string   `yaml:"givenName,omitempty"`
+		FamilyName   string   `yaml:"familyName,omitempty"`
+		Active       *bool    `yaml:"active,omitempty"`
+		ExternalID   string   `yaml:"externalId,omitempty"`
+		Entitlements []string `yaml:"entitlements,omitempty,flow"`
+		Roles        []string `yaml:"roles,omitempty,flow"`
+		Groups       []name   `yaml:"groups,omitempty"`
 	}
 	servicePrincipalDoc struct {
-		DisplayName   string   `yaml:"displayName"`
-		ApplicationID string   `yaml:"applicationId"`
-		Active        *bool    `yaml:"active"`
-		ExternalID    string   `yaml:"externalId"`
-		Entitlements  []string `yaml:"entitlements"`
-		Roles         []string `yaml:"roles"`
-		Groups        []name   `yaml:"groups"`
+		DisplayName   string   `yaml:"displayName,omitempty"`
+		ApplicationID string   `yaml:"applicationId,omitempty"`
+		Active        *bool    `yaml:"active,omitempty"`
+		ExternalID    string   `yaml:"externalId,omitempty"`
+		Entitlements  []string `yaml:"entitlements,omitempty,flow"`
+		Roles         []string `yaml:"roles,omitempty,flow"`
+		Groups        []name   `yaml:"groups,omitempty"`
 	}
 	groupDoc struct {
-		DisplayName string   `yaml:"displayName"`
-		Previously  []string `yaml:"previously"`
-		ExternalID  string   `yaml:"externalId"`
+		DisplayName string   `yaml:"displayName,omitempty"`
+		Previously  []string `yaml:"previously,omitempty"`
+		ExternalID  string   `yaml:"externalId,omitempty"`
 		Members     struct {
-			Users             []string `yaml:"users"`
-			Groups            []string `yaml:"groups"`
-			ServicePrincipals []string `yaml:"servicePrincipals"`
-		} `yaml:"members"`
-		Entitlements []string `yaml:"entitlements"`
-		Roles        []string `yaml:"roles"`
+			Users             []string `yaml:"users,omitempty"`
+			Groups            []string `yaml:"groups,omitempty"`
+			ServicePrincipals []string `yaml:"servicePrincipals,omitempty"`
+		} `yaml:"members,omitempty"`
+		Entitlements []string `yaml:"entitlements,omitempty,flow"`
+		Roles        []string `yaml:"roles,omitempty,flow"`
 	}
 	workspaceDoc struct {
 		ID           name        `yaml:"id"`

@@ -11,38 +11,8 @@ import (
 	"github.com/scimsync/scimsync/model"
 )
 
-// The YAML shapes Write produces; they are a subset of what the manifest schema allows.
+// The YAML shapes Write produces besides those of decode.go.
 type (
-	outUser struct {
-		UserName     string   `yaml:"userName"`
-		DisplayName  string   `yaml:"displayName,omitempty"`
-		GivenName    string   `yaml:"givenName,omitempty"`
-		FamilyName   string   `yaml:"familyName,omitempty"`
-		Active       *bool    `yaml:"active,omitempty"`
-		ExternalID   string   `yaml:"externalId,omitempty"`
-		Roles        []string `yaml:"roles,omitempty,flow"`
-		Entitlements []string `yaml:"entitlements,omitempty,flow"`
-	}
-	outServicePrincipal struct {
-		DisplayName   string   `yaml:"displayName,omitempty"`
-		ApplicationID string   `yaml:"applicationId"`
-		Active        *bool    `yaml:"active,omitempty"`
-		ExternalID    string   `yaml:"externalId,omitempty"`
-		Roles         []string `yaml:"roles,omitempty,flow"`
-		Entitlements  []string `yaml:"entitlements,omitempty,flow"`
-	}
-	outGroup struct {
-		DisplayName  string      `yaml:"displayName"`
-		ExternalID   string      `yaml:"externalId,omitempty"`
-		Members      *outMembers `yaml:"members,omitempty"`
-		Roles        []string    `yaml:"roles,omitempty,flow"`
-		Entitlements []string    `yaml:"entitlements,omitempty,flow"`
-	}
-	outMembers struct {
-		Users             []string `yaml:"users,omitempty"`
-		Groups            []string `yaml:"groups,omitempty"`
-		ServicePrincipals []string `yaml:"servicePrincipals,omitempty"`
-	}
 	outWorkspace struct {
 		ID           string       `yaml:"id"`
 		Host         string       `yaml:"host,omitempty"`
@@ -164,36 +134,33 @@ func inactive(active bool) *bool {
 	return &f
 }
 
-func users(list []model.User) []outUser {
-	out := make([]outUser, len(list))
+func users(list []model.User) []userDoc {
+	out := make([]userDoc, len(list))
 	for i, u := range list {
-		out[i] = outUser{UserName: u.UserName, DisplayName: u.DisplayName, GivenName: u.GivenName, FamilyName: u.FamilyName,
+		out[i] = userDoc{UserName: u.UserName, DisplayName: u.DisplayName, GivenName: u.GivenName, FamilyName: u.FamilyName,
 			Active: inactive(u.Active), ExternalID: u.ExternalID, Roles: u.Roles, Entitlements: u.Entitlements}
 	}
 	return out
 }
 
-func servicePrincipals(list []model.ServicePrincipal) []outServicePrincipal {
-	out := make([]outServicePrincipal, len(list))
+func servicePrincipals(list []model.ServicePrincipal) []servicePrincipalDoc {
+	out := make([]servicePrincipalDoc, len(list))
 	for i, p := range list {
-		out[i] = outServicePrincipal{DisplayName: p.DisplayName, ApplicationID: p.ApplicationID, Active: inactive(p.Active),
+		out[i] = servicePrincipalDoc{DisplayName: p.DisplayName, ApplicationID: p.ApplicationID, Active: inactive(p.Active),
 			ExternalID: p.ExternalID, Roles: p.Roles, Entitlements: p.Entitlements}
 	}
 	return out
 }
 
-func groups(list []model.Group, spName map[string]string) []outGroup {
-	out := make([]outGroup, len(list))
+func groups(list []model.Group, spName map[string]string) []groupDoc {
+	out := make([]groupDoc, len(list))
 	for i, g := range list {
-		out[i] = outGroup{DisplayName: g.DisplayName, ExternalID: g.ExternalID, Roles: g.Roles, Entitlements: g.Entitlements}
-		if g.Members.Len() == 0 {
-			continue
-		}
-		m := &outMembers{Users: g.Members.Users, Groups: g.Members.Groups}
+		d := &out[i]
+		*d = groupDoc{DisplayName: g.DisplayName, ExternalID: g.ExternalID, Roles: g.Roles, Entitlements: g.Entitlements}
+		d.Members.Users, d.Members.Groups = g.Members.Users, g.Members.Groups
 		for _, k := range g.Members.ServicePrincipals {
-			m.ServicePrincipals = append(m.ServicePrincipals, refName(spName, k))
+			d.Members.ServicePrincipals = append(d.Members.ServicePrincipals, refName(spName, k))
 		}
-		out[i].Members = m
 	}
 	return out
 }
