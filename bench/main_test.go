@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scimsync/scimsync/emulator"
+	"github.com/scimsync/scimsync/synth"
+)
+
+// TestMain registers a tiny size for the tests and, when this test binary is started as a
+// planning child (measureOffline re-executes the running program), acts as that child.
+func TestMain(m *testing.M) {
+	sizes["T"] = synth.Spec{Users: 200, ServicePrincipals: 3, Groups: 9, Memberships: 400, Depth: 3, Workspaces: 2}
+	if os.Getenv(childEnv) != "" {
+		os.Exit(Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// fast runs the tiny size without the rate limit's waits worth mentioning.
+var fast = []string{"-size", "T", "-rate", "5000", "-latency", "0"}
+
+func TestAllScenariosSucceed(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "results.json")
+	var stdout, stderr bytes.Buffer
+	if code := Main(context.Background(), append(fast, "-out", out), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit status %d\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res Results
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Scenarios) != len(allScenarios) || len(res.Offline) != len(allScenarios) {
+		t.Fatalf("got %d scenarios and %d offline plans, want %d of each", len(res.Scenarios), len(res.Offline), len(allScenarios))
+	}
+	for _, sc := range res.Scenarios {
+		if !sc.Converged || sc.Failed+sc.Skipped+sc.NotRun > 0 || len(sc.Failures) > 0 {
+			t.Errorf("scenario %s: %+v", sc.Name, sc)
+		}
+		if sc.Total.Calls == 0 || sc.Total.Calls != sc.Total.Attempts-sc.Total.Retries {
+			t.Errorf("scenario %s: calls %d, attempts %d, retries %d", sc.Name, sc.Total.Calls, sc.Total.Attempts, sc.Total.Retries)
+		}
+		if sc.Name != scenarioNoop && sc.Changes == 0 {
+			t.Errorf("scenario %s planned no change", sc.Name)
+		}
+	}
+	byName := map[string]*ScenarioResult{}
+	for _, sc := range res.Scenarios {
+		byName[sc.Name] = sc
+	}
+	if sc := byName[scenarioDeprovision]; sc.ByAction["deactivate"] != 10 {
+		t.Errorf("deprovision: %d deactivations, want 10 (5%% of 200)", sc.ByAction["deactivate"])
+	}
+	if sc := byName[scenarioInitial]; sc.PerResourceReads != 0 || sc.PerResourceWrites != res.Org.resources() {
+		t.Errorf("initial: per-resource calls %d + %d, want 0 + %d", sc.PerResourceReads, sc.PerResourceWrites, res.Org.resources())
+	}
+	for _, pr := range res.Offline {
+		if pr.Diff.WallSeconds <= 0 || pr.Diff.HeapBaseBytes == 0 || pr.MaxRSSBytes == 0 {
+			t.Errorf("offline %s: nothing measured: %+v", pr.Scenario, pr)
+		}
+	}
+	for _, want := range []string{"wall/bound", "per-resource calls", "offline planning", "deprovision"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, &stdout)
+		}
+	}
+}
+
+// TestFailedChangesFail checks that a scenario whose changes fail makes the run fail: the
+// emulator refuses every group beyond its limit.
+func TestFailedChangesFail(t *testing.T) {
+	adjustEmulator = func(o *emulator.Options) { o.MaxGroups = 3 }
+	defer func() { adjustEmulator = nil }()
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), append(fast, "-scenario", "initial"), &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit status %d, want 1\nstderr:\n%s", code, &stderr)
+	}
+	if !strings.Contains(stderr.String(), "FAILED: initial: apply incomplete") {
+		t.Errorf("stderr does not name the failure:\n%s", &stderr)
+	}
+}
+
+func TestOfflineOnly(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := Main(context.Background(), []string{"-size", "T", "-offline", "-scenario", "noop,churn"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit status %d\nstderr:\n%s", code, &stderr)
+	}
+	if strings.Contains(stdout.String(), "wall/bound") || !strings.Contains(stdout.String(), "churn") {
+		t.Errorf("want the offline table only:\n%s", &stdout)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for name, args := range map[string][]string{
+		"unknown size":     {"-size", "XL"},
+		"unknown scenario": {"-scenario", "initial,bogus"},
+		"zero rate":        {"-rate", "0"},
+		"argument":         {"extra"},
+		"unknown flag":     {"-bogus"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := Main(context.Background(), args, &stdout, &stderr); code != 2 {
+				t.Errorf("exit status %d, want 2\nstderr:\n%s", code, &stderr)
+			}
+		})
+	}
+}
