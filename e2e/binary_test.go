@@ -107,9 +107,9 @@ func isWrite(r emulator.Request) bool {
 	return false
 }
 
-// newAccount starts an emulator for the example organisation and writes a config that
-// reads the example identities and the files in extra (name to content).
-func newAccount(t *testing.T, opts emulator.Options, extra map[string]string) *account {
+// startAccount starts an unthrottled emulator for the example organisation and returns
+// it with an empty scratch directory.
+func startAccount(t *testing.T, opts emulator.Options) *account {
 	t.Helper()
 	obs := &observer{}
 	opts.RateLimit = -1
@@ -118,6 +118,36 @@ func newAccount(t *testing.T, opts emulator.Options, extra map[string]string) *a
 	opts.OnRequest = obs.observe
 	srv := emulator.NewTestServer(t, opts)
 	dir := t.TempDir()
+	o := srv.Options()
+	env := []string{
+		"HOME=" + dir,
+		"DATABRICKS_HOST=" + srv.URL,
+		"DATABRICKS_ACCOUNT_ID=" + o.AccountID,
+		"DATABRICKS_CLIENT_ID=" + o.ClientID,
+		"DATABRICKS_CLIENT_SECRET=" + o.ClientSecret,
+	}
+	return &account{srv: srv, dir: dir, env: env, obs: obs}
+}
+
+// write writes files (name to content) into the account's directory.
+func (a *account) write(t *testing.T, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		path := filepath.Join(a.dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// newAccount starts an emulator for the example organisation and writes a config that
+// reads the example identities and the files in extra (name to content).
+func newAccount(t *testing.T, opts emulator.Options, extra map[string]string) *account {
+	t.Helper()
+	a := startAccount(t, opts)
 	identities, err := filepath.Abs("../examples/org/identities")
 	if err != nil {
 		t.Fatal(err)
@@ -142,24 +172,8 @@ apply:
 	if extra == nil {
 		files["extra/none.yaml"] = "users: []\n"
 	}
-	for name, content := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	o := srv.Options()
-	env := []string{
-		"HOME=" + dir,
-		"DATABRICKS_HOST=" + srv.URL,
-		"DATABRICKS_ACCOUNT_ID=" + o.AccountID,
-		"DATABRICKS_CLIENT_ID=" + o.ClientID,
-		"DATABRICKS_CLIENT_SECRET=" + o.ClientSecret,
-	}
-	return &account{srv: srv, dir: dir, env: env, obs: obs}
+	a.write(t, files)
+	return a
 }
 
 // desired loads the account's config and sources as the command line does.
