@@ -58,15 +58,9 @@ func (c *PlanCmd) Run(rt *Runtime) error {
 // makePlan loads the desired state, reads the live one and plans. It returns the plan with a
 // *plan.GuardError when the guards refuse it.
 func makePlan(rt *Runtime, src *Sources, t Tuning, override bool) (*plan.Plan, error) {
-	cfg, desired, diags, err := src.Load(rt)
+	cfg, desired, err := src.loadValid(rt)
 	if err != nil {
 		return nil, err
-	}
-	if diags.HasErrors() {
-		return nil, diags.Err()
-	}
-	for _, d := range diags {
-		fmt.Fprintln(rt.IO.Err, d)
 	}
 	conn, err := connect(rt, cfg, src.configFile() != "", t)
 	if err != nil {
@@ -76,17 +70,10 @@ func makePlan(rt *Runtime, src *Sources, t Tuning, override bool) (*plan.Plan, e
 }
 
 func planWith(rt *Runtime, conn *connection, cfg *config.Config, desired *model.State, override bool) (*plan.Plan, error) {
-	id, err := conn.identity(rt)
+	live, id, err := conn.live(rt, desired.Workspaces)
 	if err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	live, err := conn.client.Snapshot(rt.Ctx, desired.Workspaces)
-	if err != nil {
-		return nil, err
-	}
-	rt.Log.Info("read live state", "users", len(live.Users), "servicePrincipals", len(live.ServicePrincipals),
-		"groups", len(live.Groups), "requests", conn.client.Stats().Total(), "duration", time.Since(start).Round(time.Millisecond))
 	return plan.Diff(desired, live, cfg.Policy, plan.Options{
 		Target:         conn.target,
 		ToolVersion:    Version(),

@@ -60,3 +60,19 @@ func (s *Sources) Load(rt *Runtime) (*config.Config, *model.State, diag.List, er
 	}
 	return cfg, state, diags, nil
 }
+
+// loadValid is Load for commands that need a valid desired state: it returns the
+// diagnostics as an error when they hold errors, and prints the warnings to IO.Err.
+func (s *Sources) loadValid(rt *Runtime) (*config.Config, *model.State, error) {
+	cfg, desired, diags, err := s.Load(rt)
+	if err != nil {
+		return nil, nil, err
+	}
+	if diags.HasErrors() {
+		return nil, nil, diags.Err()
+	}
+	for _, d := range diags {
+		fmt.Fprintln(rt.IO.Err, d)
+	}
+	return cfg, desired, nil
+}

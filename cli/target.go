@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/scimsync/scimsync/config"
 	"github.com/scimsync/scimsync/model"
@@ -75,4 +76,21 @@ func (c *connection) identity(rt *Runtime) (*model.Ref, error) {
 		return nil, nil
 	}
 	return &ref, nil
+}
+
+// live reads the live state, with the given workspaces, and the identity that owns the
+// credentials (nil when Databricks cannot say).
+func (c *connection) live(rt *Runtime, workspaces []model.Workspace) (*model.State, *model.Ref, error) {
+	id, err := c.identity(rt)
+	if err != nil {
+		return nil, nil, err
+	}
+	start := time.Now()
+	live, err := c.client.Snapshot(rt.Ctx, workspaces)
+	if err != nil {
+		return nil, nil, err
+	}
+	rt.Log.Info("read live state", "users", len(live.Users), "servicePrincipals", len(live.ServicePrincipals),
+		"groups", len(live.Groups), "requests", c.client.Stats().Total(), "duration", time.Since(start).Round(time.Millisecond))
+	return live, id, nil
 }
