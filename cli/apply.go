@@ -51,13 +51,9 @@ func (c *ApplyCmd) Run(rt *Runtime) error {
 	if err != nil {
 		return err
 	}
-	cfg := config.Defaults()
-	if file != "" {
-		loaded, diags := config.Load(file)
-		if diags.HasErrors() {
-			return diags.Err()
-		}
-		cfg = loaded
+	cfg, err := loadConfig(file)
+	if err != nil {
+		return err
 	}
 	conn, err := connect(rt, cfg, file != "", c.Tuning)
 	if err != nil {

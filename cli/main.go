@@ -66,8 +66,12 @@ type grammar struct {
 	Plan     PlanCmd     `cmd:"" help:"Compare the desired state with the live one and write the plan that reconciles them."`
 	Show     ShowCmd     `cmd:"" help:"Print a saved plan as text, Markdown or JSON."`
 	Apply    ApplyCmd    `cmd:"" help:"Apply a reviewed plan file, or plan and apply with --auto-approve."`
+	Drift    DriftCmd    `cmd:"" help:"Compare the desired state with the live one, or with a snapshot file offline, and report the drift."`
+	Export   ExportCmd   `cmd:"" help:"Write the live state as a snapshot file, or as a YAML manifest to adopt an existing account."`
+	Demo     DemoCmd     `cmd:"" help:"Start the built-in emulator with an existing account and walk validate, plan, apply and drift over examples/org."`
 	Emulator EmulatorCmd `cmd:"" help:"Serve the built-in Databricks SCIM emulator on loopback until interrupted."`
 	Version  VersionCmd  `cmd:"" help:"Print the version of scimsync."`
+	GitHub   GitHubCmd   `cmd:"" name:"github" hidden:"" help:"JSON helpers of the GitHub Action (action/run.sh)."`
 }
 
 const description = "GitOps for Databricks identities: keep users, groups, service principals, " +

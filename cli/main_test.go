@@ -28,6 +28,10 @@ func TestParse(t *testing.T) {
 			Plan:     PlanCmd{Format: "text"},
 			Show:     ShowCmd{Format: "text"},
 			Emulator: EmulatorCmd{Listen: "127.0.0.1:8765", Level: "account", RateLimit: 25, Admin: "admin@example.com"},
+			Drift:    DriftCmd{Format: "text"},
+			Export:   ExportCmd{Format: "snapshot"},
+			Demo:     DemoCmd{Config: "examples/org/scimsync.yaml"},
+			GitHub:   GitHubCmd{FindComment: FindCommentCmd{PerPage: 100}},
 		}
 		edit(&g)
 		return g

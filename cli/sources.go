@@ -76,3 +76,15 @@ func (s *Sources) loadValid(rt *Runtime) (*config.Config, *model.State, error) {
 	}
 	return cfg, desired, nil
 }
+
+// loadConfig reads a config file, or returns the defaults when file is "".
+func loadConfig(file string) (*config.Config, error) {
+	if file == "" {
+		return config.Defaults(), nil
+	}
+	cfg, diags := config.Load(file)
+	if diags.HasErrors() {
+		return nil, diags.Err()
+	}
+	return cfg, nil
+}
