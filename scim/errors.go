@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is a failed SCIM (or account API) request: the HTTP status, the server's detail and
@@ -126,7 +127,11 @@ func parseError(method, path string, status int, body []byte) *Error {
 		}
 		text = strings.Join(strings.Fields(text), " ")
 		if len(text) > maxDetail {
-			text = text[:maxDetail] + "…"
+			cut := maxDetail
+			for cut > 0 && !utf8.RuneStart(text[cut]) {
+				cut--
+			}
+			text = text[:cut] + "…"
 		}
 		e.Detail = text
 	}
