@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# The logic of the scimsync GitHub Action (action.yml): run validate, plan, apply or drift,
+# write the Markdown report to the job summary, post or update one pull-request comment,
+# and set the step outputs.
+#
+# Inputs come as environment variables (action.yml sets them): SCIMSYNC (the binary),
+# INPUT_COMMAND, INPUT_CONFIG, INPUT_PLAN_FILE, INPUT_WORKING_DIRECTORY, INPUT_COMMENT,
+# INPUT_ARGS, GITHUB_TOKEN; and those GitHub sets: GITHUB_OUTPUT, GITHUB_STEP_SUMMARY,
+# GITHUB_EVENT_PATH, GITHUB_API_URL, GITHUB_REPOSITORY, RUNNER_TEMP.
+#
+# The script needs bash and curl only: JSON is read and written by the hidden
+# 'scimsync github' helpers. It never traces commands (no set -x) and never prints a
+# credential; credentials that GitHub does not know as secrets are masked first.
+set -euo pipefail
+
+scimsync=${SCIMSYNC:?the action sets SCIMSYNC to the scimsync it built}
+command=${INPUT_COMMAND:-plan}
+config=${INPUT_CONFIG:-scimsync.yaml}
+plan_file=${INPUT_PLAN_FILE:-scimsync-plan.json}
+read -r -a extra <<<"${INPUT_ARGS:-}"
+
+# GitHub masks secrets.* by itself; a credential from elsewhere (a vault step, an
+# exchanged token) is masked here before anything runs.
+for name in DATABRICKS_TOKEN DATABRICKS_CLIENT_SECRET GITHUB_TOKEN; do
+	if [[ -n "${!name:-}" ]]; then
+		echo "::add-mask::${!name}"
+	fi
+done
+
+out_dir=$(mktemp -d "${RUNNER_TEMP:-/tmp}/scimsync-${command}.XXXXXX")
+md="$out_dir/report.md"
+err="$out_dir/stderr.txt"
+
+# run runs scimsync with stderr kept for the report, and sets status to its exit code.
+run() {
+	status=0
+	"$scimsync" "$@" 2>"$err" || status=$?
+	cat "$err" >&2
+}
+
+# failed writes the report of a command that failed: its error messages.
+failed() {
+	{
+		printf '## scimsync %s failed\n\n```\n' "$command"
+		sed 's/```/`\xe2\x80\x8b``/g' "$err"
+		printf '```\n'
+	} >"$md"
+	summary="scimsync $command failed: $(grep -m1 '^error:' "$err" || tail -n 1 "$err")"
+}
+
+# heading returns the first heading of the report, without its ##.
+heading() { grep -m1 '^## ' "$md" | sed 's/^## //' || true; }
+
+has_changes=false
+summary=""
+plan_out=""
+case "$command" in
+validate)
+	run validate -c "$config" "${extra[@]}" >"$out_dir/out.txt"
+	cat "$out_dir/out.txt"
+	summary="scimsync validate: $(tail -n 1 "$out_dir/out.txt")"
+	{
+		printf '## %s\n\n```\n' "$summary"
+		sed 's/```/`\xe2\x80\x8b``/g' "$out_dir/out.txt"
+		printf '```\n'
+	} >"$md"
+	;;
+plan)
+	run plan -c "$config" -o "$plan_file" --detailed-exitcode "${extra[@]}"
+	if [[ $status == 0 || $status == 2 ]]; then
+		[[ $status == 2 ]] && has_changes=true
+		status=0
+		"$scimsync" show --format markdown "$plan_file" >"$md"
+		summary=$(heading)
+		plan_out=$plan_file
+	else
+		failed
+	fi
+	;;
+apply)
+	status=0
+	if [[ ! -f "$plan_file" ]]; then
+		echo "No plan file $plan_file: making a fresh plan, under the removal guards."
+		run plan -c "$config" -o "$plan_file"
+	fi
+	if [[ $status == 0 ]]; then
+		run apply -c "$config" "$plan_file" "${extra[@]}" >"$out_dir/out.txt"
+		cat "$out_dir/out.txt"
+	fi
+	if [[ $status == 0 ]]; then
+		summary=$(grep -m1 -E '^(Apply complete|No changes)' "$out_dir/out.txt" || true)
+		grep -q '^Apply complete' "$out_dir/out.txt" && has_changes=true
+		{
+			printf '## scimsync apply: %s\n\n' "$summary"
+			"$scimsync" show --format markdown "$plan_file" | sed 's/^## /### /'
+		} >"$md"
+		plan_out=$plan_file
+	else
+		failed
+	fi
+	;;
+drift)
+	# One read of the live state, kept as a snapshot: the text report for the log and the
+	# Markdown one for the summary are both made from it, offline.
+	snapshot="$out_dir/live-snapshot.json"
+	run export -c "$config" --format snapshot -o "$snapshot"
+	if [[ $status == 0 ]]; then
+		run drift -c "$config" --snapshot "$snapshot" "${extra[@]}"
+	fi
+	if [[ $status == 0 || $status == 2 ]]; then
+		[[ $status == 2 ]] && has_changes=true
+		status=0
+		"$scimsync" drift -c "$config" --snapshot "$snapshot" --format markdown "${extra[@]}" >"$md" 2>/dev/null || true
+		summary=$(heading)
+	else
+		failed
+	fi
+	;;
+*)
+	echo "::error::unknown command '$command': use validate, plan, apply or drift"
+	exit 1
+	;;
+esac
+
+if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
+	cat "$md" >>"$GITHUB_STEP_SUMMARY"
+fi
+
+# api calls the GitHub REST API. The token goes in a header read from a file descriptor,
+# never on a command line.
+api() {
+	local method=$1 url=$2
+	shift 2
+	curl --silent --show-error --fail-with-body --request "$method" \
+		--header @<(printf 'Authorization: Bearer %s\n' "$GITHUB_TOKEN") \
+		--header 'Accept: application/vnd.github+json' \
+		--header 'X-GitHub-Api-Version: 2022-11-28' \
+		"$@" "$url"
+}
+
+# comment posts the report as the pull request's one scimsync comment of this command and
+# config, or updates it: the comment is found by its hidden marker.
+comment() {
+	local pr=$1 key marker id="" page result
+	# The key keeps to characters that cannot end the HTML comment.
+	key=$(printf '%s/%s' "${INPUT_WORKING_DIRECTORY:-.}" "$config" | tr -c 'A-Za-z0-9._/-' '_')
+	marker="<!-- scimsync:$command:$key -->"
+	local repo="$GITHUB_API_URL/repos/${GITHUB_REPOSITORY:?}"
+	for ((page = 1; page <= 50; page++)); do
+		api GET "$repo/issues/$pr/comments?per_page=100&page=$page" >"$out_dir/comments.json" || return 1
+		result=$("$scimsync" github find-comment --marker "$marker" <"$out_dir/comments.json") || return 1
+		case "$result" in
+		"found "*)
+			id=${result#found }
+			break
+			;;
+		more) ;;
+		*) break ;;
+		esac
+	done
+	{
+		cat "$md"
+		if [[ -n "${GITHUB_RUN_ID:-}" ]]; then
+			printf '\n<sub>scimsync %s, [workflow run](%s/%s/actions/runs/%s), commit %s</sub>\n' \
+				"$command" "${GITHUB_SERVER_URL:-https://github.com}" "$GITHUB_REPOSITORY" "$GITHUB_RUN_ID" "${GITHUB_SHA:-}"
+		fi
+	} >"$out_dir/comment.md" || return 1
+	"$scimsync" github comment-body --marker "$marker" "$out_dir/comment.md" >"$out_dir/body.json" || return 1
+	if [[ -n "$id" ]]; then
+		api PATCH "$repo/issues/comments/$id" --data-binary "@$out_dir/body.json" >/dev/null || return 1
+		echo "Updated the pull-request comment $id."
+	else
+		api POST "$repo/issues/$pr/comments" --data-binary "@$out_dir/body.json" >/dev/null || return 1
+		echo "Posted the report as a pull-request comment."
+	fi
+}
+
+if [[ "${INPUT_COMMENT:-false}" == true ]]; then
+	pr=""
+	if [[ -n "${GITHUB_EVENT_PATH:-}" ]]; then
+		pr=$("$scimsync" github pr-number "$GITHUB_EVENT_PATH")
+	fi
+	if [[ -z "$pr" ]]; then
+		echo "::notice::not a pull-request event: no comment posted"
+	elif [[ -z "${GITHUB_TOKEN:-}" ]]; then
+		echo "::warning::no github-token: no comment posted"
+	elif ! comment "$pr"; then
+		echo "::warning::could not post the pull-request comment (does the token have pull-requests: write?); the report is in the job summary"
+	fi
+fi
+
+if [[ -n "$plan_out" && "$plan_out" != /* ]]; then
+	plan_out="$PWD/$plan_out"
+fi
+if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
+	{
+		echo "has-changes=$has_changes"
+		echo "plan-file=$plan_out"
+		echo "summary=${summary//$'\n'/ }"
+		echo "markdown-file=$md"
+		echo "exit-code=$status"
+	} >>"$GITHUB_OUTPUT"
+fi
+exit "$status"
