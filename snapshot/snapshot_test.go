@@ -2,7 +2,6 @@ package snapshot_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -59,13 +58,7 @@ func TestWrittenSnapshotsMatchTheSchema(t *testing.T) {
 	if err := snapshot.Write(&buf, sample()); err != nil {
 		t.Fatal(err)
 	}
-	dec := json.NewDecoder(&buf)
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
-	violations, err := schemas.Validate(schemas.Snapshot, v)
+	violations, err := schemas.ValidateJSON(schemas.Snapshot, buf.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,9 +66,9 @@ func TestWrittenSnapshotsMatchTheSchema(t *testing.T) {
 		t.Errorf("schema: %s", vi)
 	}
 	// The schema must be able to fail: a snapshot without ids is not one.
-	v.(map[string]any)["state"].(map[string]any)["users"].([]any)[0].(map[string]any)["id"] = nil
-	if violations, _ := schemas.Validate(schemas.Snapshot, v); len(violations) == 0 {
-		t.Error("a user without an id passes the schema")
+	noID := strings.Replace(buf.String(), `"id": "1",`, "", 1)
+	if violations, err := schemas.ValidateJSON(schemas.Snapshot, []byte(noID)); err != nil || len(violations) == 0 {
+		t.Errorf("a user without an id passes the schema: %v", err)
 	}
 }
 
