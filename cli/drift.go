@@ -52,7 +52,7 @@ func (c *DriftCmd) Run(rt *Runtime) error {
 		opts.Target = plan.TargetID(snap.Target)
 		opts.Identity = snap.Identity
 		taken := snap.TakenAt
-		source = plan.LiveSource{Kind: "snapshot", File: c.Snapshot, TakenAt: &taken}
+		source = plan.LiveSource{Kind: plan.LiveSnapshot, File: c.Snapshot, TakenAt: &taken}
 	} else {
 		conn, err := connect(rt, cfg, c.Sources.configFile() != "", c.Tuning)
 		if err != nil {
@@ -62,7 +62,7 @@ func (c *DriftCmd) Run(rt *Runtime) error {
 			return err
 		}
 		opts.Target = conn.target
-		source = plan.LiveSource{Kind: "api"}
+		source = plan.LiveSource{Kind: plan.LiveAPI}
 	}
 	r := plan.Drift(desired, live, pol, opts)
 	r.Live = source

@@ -79,12 +79,18 @@ type DriftReport struct {
 
 // LiveSource says where the live state of a drift report comes from.
 type LiveSource struct {
-	// Kind is "api" for a read through the SCIM API, "snapshot" for a snapshot file.
+	// Kind is LiveAPI or LiveSnapshot.
 	Kind string `json:"kind"`
 	// File is the snapshot file, and TakenAt the time it was written.
 	File    string     `json:"file,omitempty"`
 	TakenAt *time.Time `json:"takenAt,omitempty"`
 }
+
+// The kinds of LiveSource: a read through the SCIM API, or a snapshot file.
+const (
+	LiveAPI      = "api"
+	LiveSnapshot = "snapshot"
+)
 
 // DriftSummary counts the objects of a report by status and kind.
 type DriftSummary struct {

@@ -23,7 +23,7 @@ func TestDriftScenarios(t *testing.T) {
 			desired, fake, pol, opts := loadScenario(t, dir)
 			live, _ := fake.Snapshot(context.Background(), desired.Workspaces)
 			r := Drift(desired, live, pol, opts)
-			r.Live = LiveSource{Kind: "api"}
+			r.Live = LiveSource{Kind: LiveAPI}
 			var buf bytes.Buffer
 			if err := EncodeDrift(&buf, r); err != nil {
 				t.Fatal(err)

@@ -42,7 +42,7 @@ func DriftSummaryLine(r *plan.DriftReport) string {
 
 // liveSource describes where the live state of a report was read.
 func liveSource(r *plan.DriftReport) string {
-	if r.Live.Kind != "snapshot" {
+	if r.Live.Kind != plan.LiveSnapshot {
 		return "read through the SCIM API"
 	}
 	s := "snapshot " + r.Live.File

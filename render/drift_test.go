@@ -70,7 +70,7 @@ func TestDriftSummaryLine(t *testing.T) {
 
 func TestDriftTextFromSnapshot(t *testing.T) {
 	taken := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	r := &plan.DriftReport{Live: plan.LiveSource{Kind: "snapshot", File: "snap.json", TakenAt: &taken}}
+	r := &plan.DriftReport{Live: plan.LiveSource{Kind: plan.LiveSnapshot, File: "snap.json", TakenAt: &taken}}
 	var buf bytes.Buffer
 	if err := DriftText(&buf, r, Options{}); err != nil {
 		t.Fatal(err)
