@@ -161,6 +161,7 @@ policy:
   guards: {maxRemovals: 10, maxRemovalPercent: 5}
   protected:
     users: [%s]
+    servicePrincipals: [emulator-client]
 apply:
   rateLimit: 1000
   concurrency: 8
