@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -155,7 +156,7 @@ func DriftText(w io.Writer, r *plan.DriftReport, opts Options) error {
 		line = c.green(line)
 	}
 	fmt.Fprintf(&b, "%s\n", line)
-	if r.Summary.Changed.Total > 0 {
+	if slices.ContainsFunc(r.Objects, func(o plan.DriftObject) bool { return len(o.Differences) > 0 }) {
 		b.WriteString(c.dim("(- live value, + declared value)") + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
