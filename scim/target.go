@@ -42,7 +42,17 @@ func (c *Client) CreateServicePrincipal(ctx context.Context, sp *model.ServicePr
 // CreateGroup creates a group without members and returns its SCIM id. An unknown outcome
 // is resolved by looking the group up by displayName.
 func (c *Client) CreateGroup(ctx context.Context, g *model.Group) (string, error) {
-	out, err := c.Groups().Create(ctx, GroupFromModel(g, c.workspaceLevel()))
+	return c.CreateGroupWithMembers(ctx, g, nil)
+}
+
+// CreateGroupWithMembers creates a group with direct members, by SCIM id, in one POST
+// (members are optional on create, reference §2.4), and returns its SCIM id; g's own
+// Members are not sent. An unknown outcome is resolved by looking the group up by
+// displayName: a create is one request, so a group that exists has its members.
+func (c *Client) CreateGroupWithMembers(ctx context.Context, g *model.Group, memberIDs []string) (string, error) {
+	w := GroupFromModel(g, c.workspaceLevel())
+	w.Members = values(memberIDs)
+	out, err := c.Groups().Create(ctx, w)
 	if err != nil {
 		return "", fmt.Errorf("create group %s: %w", g.DisplayName, err)
 	}
