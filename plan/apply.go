@@ -105,6 +105,8 @@ func (e *TargetMismatchError) Hint() string {
 
 // Apply carries out a plan against a target: Verify, then Execute. It runs the changes in
 // phases (see Phase), concurrently within a phase, and reports the results in plan order.
+// A target that is a MemberCreator gets its users and service principals created before
+// its groups, and each new group created with its members.
 // A failed change does not stop the changes that do not depend on it.
 func Apply(ctx context.Context, p *Plan, t Target, opts ApplyOptions) (*Result, error) {
 	if err := Verify(ctx, p, t, opts.Target); err != nil {
@@ -149,7 +151,15 @@ func Execute(ctx context.Context, p *Plan, t Target, opts ApplyOptions) *Result 
 	for i := range p.Changes {
 		x.results[i] = ChangeResult{Index: i, Change: &p.Changes[i], Status: StatusNotRun}
 	}
-	for phase := range Phases {
+	if mc, ok := t.(MemberCreator); ok {
+		x.mc, x.addOf = mc, map[string]int{}
+		for i := range p.Changes {
+			if c := &p.Changes[i]; c.Action == AddMembers && c.ID == "" {
+				x.addOf[c.Key] = i // the group is created by this plan
+			}
+		}
+	}
+	for _, phase := range x.phaseOrder() {
 		if x.stopped(ctx) {
 			break
 		}
@@ -181,6 +191,11 @@ type executor struct {
 	failed  map[model.Ref]error  // objects whose create failed
 	results []ChangeResult
 	done    int
+
+	// mc is the target when it can create a group with members, else nil; addOf maps the
+	// key of a group the plan creates to the index of its AddMembers change.
+	mc    MemberCreator
+	addOf map[string]int
 }
 
 // task is one unit of work: a single change, or the membership changes of one group.
@@ -200,13 +215,27 @@ func (x *executor) stopped(ctx context.Context) bool {
 	}
 }
 
+// phaseOrder returns the phases in the order they run: by number, except that with a
+// MemberCreator users and service principals are created before the groups that get
+// them as members.
+func (x *executor) phaseOrder() []int {
+	order := make([]int, len(Phases))
+	for i := range order {
+		order[i] = i
+	}
+	if x.mc != nil {
+		order[0], order[1] = 1, 0
+	}
+	return order
+}
+
 func (x *executor) runPhase(ctx context.Context, phase int) {
 	var tasks []task
 	byGroup := map[string]int{}
 	for i := range x.p.Changes {
 		c := &x.p.Changes[i]
-		if Phase(c) != phase {
-			continue
+		if Phase(c) != phase || x.results[i].Status != StatusNotRun {
+			continue // another phase's, or done with its group's create
 		}
 		if c.Action == AddMembers || c.Action == RemoveMembers {
 			if j, ok := byGroup[c.Key]; ok {
@@ -221,6 +250,58 @@ func (x *executor) runPhase(ctx context.Context, phase int) {
 		return
 	}
 	x.opts.Logger.Debug("apply phase", "phase", Phases[phase], "tasks", len(tasks))
+	if phase == Phase(&Change{Action: Create, Kind: model.KindGroup}) && x.mc != nil {
+		for _, wave := range x.waves(tasks) {
+			if x.stopped(ctx) {
+				return
+			}
+			x.runTasks(ctx, wave)
+		}
+		return
+	}
+	x.runTasks(ctx, tasks)
+}
+
+// waves orders the group creates of a MemberCreator so that a group is created after the
+// new groups nested in it, whose ids its create then carries: wave n holds the groups whose
+// new member groups are all in earlier waves. Groups in a cycle (which validation refuses)
+// get no order, and the members not yet created when their create runs are reported as
+// left out.
+func (x *executor) waves(tasks []task) [][]task {
+	level := map[string]int{} // -1 while its members are being leveled
+	var levelOf func(key string) int
+	levelOf = func(key string) int {
+		if l, ok := level[key]; ok {
+			return max(l, 0)
+		}
+		level[key] = -1
+		l := 0
+		if j, ok := x.addOf[key]; ok {
+			for _, m := range x.p.Changes[j].Members {
+				if m.Kind == model.KindGroup && m.ID == "" {
+					l = max(l, levelOf(m.Key)+1)
+				}
+			}
+		}
+		level[key] = l
+		return l
+	}
+	var out [][]task
+	for _, tk := range tasks {
+		l := levelOf(x.p.Changes[tk.idx[0]].Key)
+		for len(out) <= l {
+			out = append(out, nil)
+		}
+		out[l] = append(out[l], tk)
+	}
+	return out
+}
+
+// runTasks runs tasks on Concurrency workers until they are done or apply is stopped.
+func (x *executor) runTasks(ctx context.Context, tasks []task) {
+	if len(tasks) == 0 {
+		return
+	}
 	work := make(chan task)
 	var wg sync.WaitGroup
 	for range min(x.opts.Concurrency, len(tasks)) {
@@ -261,9 +342,15 @@ func (x *executor) run(ctx context.Context, tk task) {
 		status, errs = x.members(tctx, tk.idx)
 	}
 	reqs, attempts := trace.Requests()
+	x.record(tk.idx, status, errs, reqs, attempts, start)
+}
+
+// record stores the outcome of one task's changes, writes their audit records and reports
+// progress.
+func (x *executor) record(idx []int, status Status, errs []error, reqs []string, attempts int, start time.Time) {
 	dur := x.opts.Now().Sub(start)
 	x.mu.Lock()
-	for n, i := range tk.idx {
+	for n, i := range idx {
 		r := &x.results[i]
 		r.Status, r.Attempts, r.Duration = status, attempts, dur
 		if n < len(errs) {
@@ -279,7 +366,7 @@ func (x *executor) run(ctx context.Context, tk task) {
 	}
 	done := x.done
 	x.mu.Unlock()
-	for n, i := range tk.idx {
+	for n, i := range idx {
 		c := &x.p.Changes[i]
 		rec := audit.Record{Time: start.UTC(), Change: i, Action: string(c.Action), Kind: string(c.Kind), Key: c.Key,
 			Workspace: c.Workspace, Requests: reqs, Status: string(x.results[i].Status), Attempts: attempts, DurationMS: dur.Milliseconds()}
@@ -354,6 +441,9 @@ func (x *executor) create(ctx context.Context, c *Change) (string, error) {
 		id, _, err := x.t.CreateServicePrincipal(ctx, c.After.ServicePrincipal)
 		return id, err
 	case c.After.Group != nil:
+		if j, ok := x.addOf[c.Key]; ok {
+			return x.createWithMembers(ctx, c, j)
+		}
 		return x.t.CreateGroup(ctx, c.After.Group)
 	}
 	return "", errors.New("create without an object")
@@ -401,6 +491,29 @@ func (x *executor) workspace(id string) model.Workspace {
 	return model.Workspace{ID: id}
 }
 
+// createWithMembers creates a group of the plan with the first BatchSize members of its
+// AddMembers change j, then adds the rest in PATCH batches and records change j, whose
+// audit record names the create too. When the create fails, change j is left to the
+// membership phase, which skips it.
+func (x *executor) createWithMembers(ctx context.Context, c *Change, j int) (string, error) {
+	start := x.opts.Now()
+	ids, missing := x.memberIDs(&x.p.Changes[j])
+	first := ids[:min(len(ids), x.opts.BatchSize)]
+	gid, err := x.mc.CreateGroupWithMembers(ctx, c.After.Group, first)
+	if err != nil {
+		return "", err
+	}
+	createReqs, createAttempts := audit.FromContext(ctx).Requests()
+	trace := &audit.Trace{}
+	status, errs := StatusOK, []error{missing}
+	if err := x.patchMembers(audit.WithTrace(ctx, trace), gid, ids[len(first):], nil); err != nil {
+		status, errs[0] = StatusFailed, errors.Join(missing, err)
+	}
+	reqs, attempts := trace.Requests()
+	x.record([]int{j}, status, errs, append(createReqs, reqs...), createAttempts+attempts, start)
+	return gid, nil
+}
+
 // members runs the membership changes of one group: the additions and removals are cut in
 // batches of BatchSize, and each batch is one PATCH carrying both.
 func (x *executor) members(ctx context.Context, idx []int) (Status, []error) {
@@ -416,35 +529,53 @@ func (x *executor) members(ctx context.Context, idx []int) (Status, []error) {
 	var add, remove []string
 	for n, i := range idx {
 		c := &x.p.Changes[i]
-		var missing []string
-		for _, m := range c.Members {
-			id, err := x.id(model.Ref{Kind: m.Kind, Key: m.Key}, m.ID)
-			if err != nil {
-				missing = append(missing, err.Error())
-				continue
-			}
-			if c.Action == AddMembers {
-				add = append(add, id)
-			} else {
-				remove = append(remove, id)
-			}
+		ids, missing := x.memberIDs(c)
+		if c.Action == AddMembers {
+			add = append(add, ids...)
+		} else {
+			remove = append(remove, ids...)
 		}
-		if len(missing) > 0 {
-			errs[n] = fmt.Errorf("%d members left out: %s", len(missing), strings.Join(missing, "; "))
-		}
+		errs[n] = missing
 	}
+	if err := x.patchMembers(ctx, gid, add, remove); err != nil {
+		for i := range errs {
+			errs[i] = errors.Join(errs[i], err)
+		}
+		return StatusFailed, errs
+	}
+	return StatusOK, errs
+}
+
+// memberIDs returns the SCIM ids of a membership change's members, and an error naming
+// those left out because they have none (their create failed or was skipped).
+func (x *executor) memberIDs(c *Change) ([]string, error) {
+	var ids, missing []string
+	for _, m := range c.Members {
+		id, err := x.id(model.Ref{Kind: m.Kind, Key: m.Key}, m.ID)
+		if err != nil {
+			missing = append(missing, err.Error())
+			continue
+		}
+		ids = append(ids, id)
+	}
+	if len(missing) > 0 {
+		return ids, fmt.Errorf("%d members left out: %s", len(missing), strings.Join(missing, "; "))
+	}
+	return ids, nil
+}
+
+// patchMembers adds and removes members in batches of BatchSize; each batch is one PATCH
+// carrying both.
+func (x *executor) patchMembers(ctx context.Context, gid string, add, remove []string) error {
 	b := x.opts.BatchSize
 	for len(add) > 0 || len(remove) > 0 {
 		na, nr := min(b, len(add)), min(b, len(remove))
 		if err := x.t.PatchMembers(ctx, gid, add[:na], remove[:nr]); err != nil {
-			for i := range errs {
-				errs[i] = errors.Join(errs[i], err)
-			}
-			return StatusFailed, errs
+			return err
 		}
 		add, remove = add[na:], remove[nr:]
 	}
-	return StatusOK, errs
+	return nil
 }
 
 func toStrings(v any) []string {

@@ -42,3 +42,14 @@ type Target interface {
 	// one workspace (account level only).
 	PatchWorkspaceEntitlements(ctx context.Context, ws model.Workspace, kind model.Kind, principalID string, add, remove []string) error
 }
+
+// MemberCreator is implemented by targets that can create a group together with its first
+// direct members (members are optional on a SCIM group create). Apply then creates users
+// and service principals before groups, each group after the new groups nested in it, and
+// sends up to BatchSize of a new group's members with its create: one request per new
+// group instead of a create and a membership PATCH. The SCIM client implements it.
+type MemberCreator interface {
+	// CreateGroupWithMembers creates a group (without g.Members) with the members given by
+	// SCIM id and returns its id, with CreateGroup's guarantee against creating twice.
+	CreateGroupWithMembers(ctx context.Context, g *model.Group, memberIDs []string) (id string, err error)
+}
