@@ -38,12 +38,20 @@ run() {
 	cat "$err" >&2
 }
 
+# fenced prints a file in a Markdown code block, with a zero-width space breaking up any
+# fence in the text.
+fenced() {
+	local zwsp=$'\xe2\x80\x8b'
+	printf '```\n'
+	sed "s/\`\`\`/\`$zwsp\`\`/g" "$1"
+	printf '```\n'
+}
+
 # failed writes the report of a command that failed: its error messages.
 failed() {
 	{
-		printf '## scimsync %s failed\n\n```\n' "$command"
-		sed 's/```/`\xe2\x80\x8b``/g' "$err"
-		printf '```\n'
+		printf '## scimsync %s failed\n\n' "$command"
+		fenced "$err"
 	} >"$md"
 	summary="scimsync $command failed: $(grep -m1 '^error:' "$err" || tail -n 1 "$err")"
 }
@@ -60,9 +68,8 @@ validate)
 	cat "$out_dir/out.txt"
 	summary="scimsync validate: $(tail -n 1 "$out_dir/out.txt")"
 	{
-		printf '## %s\n\n```\n' "$summary"
-		sed 's/```/`\xe2\x80\x8b``/g' "$out_dir/out.txt"
-		printf '```\n'
+		printf '## %s\n\n' "$summary"
+		fenced "$out_dir/out.txt"
 	} >"$md"
 	;;
 plan)
