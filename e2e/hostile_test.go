@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -283,4 +285,49 @@ var generators = map[string]func(n int) []byte{
 	"invalid-utf8-ldif": func(n int) []byte {
 		return []byte("dn: uid=ada,ou=people,dc=example,dc=test\nobjectClass: inetOrgPerson\nuid: ada\ncn: Ada " + strings.Repeat("\xc3", n) + "\nsn: Lovelace\nmail: ada@example.com\n")
 	},
+}
+
+// TestCSVFormulaStaysText applies a CSV manifest whose cells look like spreadsheet
+// formulas: they are plain text to scimsync, reach Databricks exactly as written, and are
+// written to the plan file as they are.
+func TestCSVFormulaStaysText(t *testing.T) {
+	names := map[string]string{
+		"f1@example.com": `=HYPERLINK("http://192.0.2.1/x","click")`,
+		"f2@example.com": `+cmd|' /C calc'!A0`,
+		"f3@example.com": `-2+3`,
+		"f4@example.com": `@SUM(1+1)`,
+	}
+	var csv strings.Builder
+	csv.WriteString("userName,displayName\n")
+	for _, u := range slices.Sorted(maps.Keys(names)) {
+		fmt.Fprintf(&csv, "%s,\"%s\"\n", u, strings.ReplaceAll(names[u], `"`, `""`))
+	}
+	a := startAccount(t, emulator.Options{})
+	a.write(t, map[string]string{
+		"users.csv":     csv.String(),
+		"scimsync.yaml": "sources:\n  - kind: csv\n    users: users.csv\npolicy:\n  protected:\n    users: [" + exampleAdmin + "]\n    servicePrincipals: [emulator-client]\napply:\n  rateLimit: 1000\n",
+	})
+	if r := a.run(t, "plan", "-o", "plan.json"); r.code != 0 {
+		t.Fatalf("plan: %s", r)
+	}
+	planFile, err := os.ReadFile(filepath.Join(a.dir, "plan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := a.run(t, "apply", "plan.json"); r.code != 0 {
+		t.Fatalf("apply: %s", r)
+	}
+	got := map[string]string{}
+	for _, u := range a.srv.ManagedState().Users {
+		got[u.UserName] = u.DisplayName
+	}
+	for u, want := range names {
+		if got[u] != want {
+			t.Errorf("%s: displayName %q in the account, declared %q", u, got[u], want)
+		}
+		quoted, _ := json.Marshal(want)
+		if !strings.Contains(string(planFile), string(quoted)) {
+			t.Errorf("the plan file does not hold %s as written", quoted)
+		}
+	}
 }
