@@ -88,10 +88,10 @@ func differenceLines(d plan.Difference) (live, declared []string) {
 	switch d.Aspect {
 	case plan.AspectMembers:
 		for _, m := range d.Extra {
-			live = append(live, fmt.Sprintf("member %s %s", kindName(m.Kind), m.Key))
+			live = append(live, fmt.Sprintf("member %s %s", kindName(m.Kind), safe(m.Key)))
 		}
 		for _, m := range d.Missing {
-			declared = append(declared, fmt.Sprintf("member %s %s", kindName(m.Kind), m.Key))
+			declared = append(declared, fmt.Sprintf("member %s %s", kindName(m.Kind), safe(m.Key)))
 		}
 		return live, declared
 	}
@@ -127,7 +127,7 @@ func DriftText(w io.Writer, r *plan.DriftReport, opts Options) error {
 			if status == plan.Missing {
 				sym = c.green(driftSymbol(status))
 			}
-			fmt.Fprintf(&b, "  %s %s %s%s\n", sym, kindName(o.Kind), o.Key, c.dim(objectNote(o)))
+			fmt.Fprintf(&b, "  %s %s %s%s\n", sym, kindName(o.Kind), safe(o.Key), c.dim(safe(objectNote(o))))
 			for _, d := range o.Differences {
 				live, declared := differenceLines(d)
 				for _, l := range live {
@@ -142,7 +142,7 @@ func DriftText(w io.Writer, r *plan.DriftReport, opts Options) error {
 	if len(r.Warnings) > 0 {
 		b.WriteString("\n" + c.yellow("Warnings:") + "\n")
 		for _, wn := range r.Warnings {
-			fmt.Fprintf(&b, "  - %s\n", wn)
+			fmt.Fprintf(&b, "  - %s\n", safe(wn))
 		}
 	}
 	b.WriteString("\n")

@@ -229,8 +229,9 @@ func writeTable(b *strings.Builder, p *plan.Plan) {
 }
 
 func headlineMD(c *plan.Change) string {
-	h := strings.Replace(Headline(c), c.Key, "\x00", 1)
-	return strings.Replace(escape(h), "\x00", code(c.Key), 1)
+	subject := kindName(c.Kind) + " " + safe(c.Key)
+	rest := strings.TrimPrefix(Headline(c), subject)
+	return escape(kindName(c.Kind)) + " " + code(c.Key) + escape(rest)
 }
 
 // changeSection renders one change as a collapsible section with a diff of its object.
@@ -349,7 +350,7 @@ func unifiedDiff(before, after string) string {
 // fence keeps text from closing its code block.
 func fence(s string) string { return strings.ReplaceAll(s, "```", "`\u200b``") }
 
-func code(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
+func code(s string) string { return "`" + strings.ReplaceAll(safe(s), "`", "'") + "`" }
 
 func codes(list []string) string {
 	out := make([]string, len(list))
@@ -363,10 +364,10 @@ func codes(list []string) string {
 // display name cannot inject markup, mentions or links into a comment.
 func escape(s string) string {
 	r := strings.NewReplacer("\\", "\\\\", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "`", "\\`", "|", "\\|", "@", "@\u200b", "#", "\\#")
-	return r.Replace(s)
+	return r.Replace(safe(s))
 }
 
 func htmlEscape(s string) string {
 	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "@", "@\u200b")
-	return r.Replace(s)
+	return r.Replace(safe(s))
 }

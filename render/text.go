@@ -38,6 +38,41 @@ func (p palette) red(s string) string    { return p.wrap("31", s) }
 func (p palette) bold(s string) string   { return p.wrap("1", s) }
 func (p palette) dim(s string) string    { return p.wrap("2", s) }
 
+// safe makes identity data harmless on a terminal: control characters (which could move
+// the cursor, recolour or erase a line a reviewer should see) and bidirectional overrides
+// (which reorder what is shown) are written as visible \u escapes.
+func safe(s string) string {
+	clean := true
+	for _, r := range s {
+		if unsafeRune(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unsafeRune(r) {
+			fmt.Fprintf(&b, "\\u%04x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	switch {
+	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
+	}
+	return false
+}
+
 // Symbol returns the one-character marker of an action: + create, ~ update, - delete or
 // unassign, ! deactivate.
 func Symbol(a plan.Action) string {
@@ -89,7 +124,7 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 	if len(p.Warnings) > 0 {
 		b.WriteString("\n" + c.yellow("Warnings:") + "\n")
 		for _, wn := range p.Warnings {
-			fmt.Fprintf(&b, "  - %s\n", wn)
+			fmt.Fprintf(&b, "  - %s\n", safe(wn))
 		}
 	}
 	if !p.Empty() {
@@ -130,7 +165,7 @@ func writeScope(b *strings.Builder, ignore []string, protected []model.Ref) {
 func refStrings(refs []model.Ref) []string {
 	out := make([]string, len(refs))
 	for i, r := range refs {
-		out[i] = r.String()
+		out[i] = safe(r.String())
 	}
 	return out
 }
@@ -145,7 +180,7 @@ func limit(s string, none bool) string {
 // Headline returns a change's one-line description without its marker, such as
 // "user ada@example.com: deactivate" or "group data-eng: add 3 members".
 func Headline(ch *plan.Change) string {
-	subject := fmt.Sprintf("%s %s", kindName(ch.Kind), ch.Key)
+	subject := fmt.Sprintf("%s %s", kindName(ch.Kind), safe(ch.Key))
 	switch ch.Action {
 	case plan.Create:
 		return subject
@@ -185,7 +220,7 @@ func count(n int, noun string) string {
 func writeChange(b *strings.Builder, c palette, ch *plan.Change, opts Options) {
 	fmt.Fprintf(b, "  %s %s", c.symbol(ch), Headline(ch))
 	if ch.Action.IsRemoval() || ch.Action == plan.Rename || ch.Action == plan.Reactivate || ch.Action == plan.Create {
-		fmt.Fprintf(b, " %s", c.dim("("+ch.Reason+")"))
+		fmt.Fprintf(b, " %s", c.dim("("+safe(ch.Reason)+")"))
 	}
 	b.WriteString("\n")
 	for _, a := range ch.Attributes {
@@ -209,7 +244,7 @@ func writeChange(b *strings.Builder, c palette, ch *plan.Change, opts Options) {
 		sign = c.red("-")
 	}
 	for _, m := range members {
-		fmt.Fprintf(b, "      %s %s %s\n", sign, kindName(m.Kind), m.Key)
+		fmt.Fprintf(b, "      %s %s %s\n", sign, kindName(m.Kind), safe(m.Key))
 	}
 	if more > 0 {
 		fmt.Fprintf(b, "      ... and %d more\n", more)
@@ -270,9 +305,9 @@ func ApplyText(w io.Writer, r *plan.Result, opts Options) error {
 	for _, cr := range r.Changes {
 		switch cr.Status {
 		case plan.StatusFailed:
-			fmt.Fprintf(&b, "  %s %s %s: %v\n", c.red("x"), changeSymbol(cr.Change), Headline(cr.Change), cr.Err)
+			fmt.Fprintf(&b, "  %s %s %s: %v\n", c.red("x"), changeSymbol(cr.Change), Headline(cr.Change), safe(cr.Err.Error()))
 		case plan.StatusSkipped:
-			fmt.Fprintf(&b, "  %s %s %s: skipped: %v\n", c.yellow("x"), changeSymbol(cr.Change), Headline(cr.Change), cr.Err)
+			fmt.Fprintf(&b, "  %s %s %s: skipped: %v\n", c.yellow("x"), changeSymbol(cr.Change), Headline(cr.Change), safe(cr.Err.Error()))
 		}
 	}
 	counts := map[plan.Status]int{}

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"flag"
+	"github.com/scimsync/scimsync/model"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,5 +91,38 @@ func TestTextCapsMembers(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "... and 3 more") {
 		t.Errorf("members not capped:\n%s", buf.String())
+	}
+}
+
+// TestTextEscapesControlCharacters checks that identity data cannot drive the terminal of
+// a reviewer: an escape sequence in a name could otherwise recolour or erase a line of the
+// plan, and a bidirectional override could reorder it.
+func TestTextEscapesControlCharacters(t *testing.T) {
+	evil := "mallory\x1b[2K\x1b[1A@example.com\u202e"
+	p := &plan.Plan{
+		Changes: []plan.Change{
+			{Action: plan.Deactivate, Kind: model.KindUser, Key: evil, Reason: "not declared \x1b[8m"},
+			{Action: plan.AddMembers, Kind: model.KindGroup, Key: "g", Members: []plan.Member{{Kind: model.KindUser, Key: evil}}},
+		},
+		Warnings: []string{"warning \x07\x1b]0;title\x07"},
+	}
+	p.Summary.ByAction = map[plan.Action]int{plan.Deactivate: 1, plan.AddMembers: 1}
+	for _, color := range []bool{false, true} {
+		var buf bytes.Buffer
+		if err := Text(&buf, p, Options{Color: color}); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		for _, r := range out {
+			if (r < 0x20 && r != '\n' && r != 0x1b) || r == 0x202e || r == 0x07 {
+				t.Fatalf("output holds control character %U:\n%q", r, out)
+			}
+		}
+		if strings.Contains(out, "\x1b[2K") || strings.Contains(out, "\x1b[8m") || strings.Contains(out, "\x1b]0;") {
+			t.Errorf("an escape sequence from identity data reached the output:\n%q", out)
+		}
+		if !strings.Contains(out, `mallory\u001b[2K\u001b[1A@example.com\u202e`) {
+			t.Errorf("the name is not shown with visible escapes:\n%s", out)
+		}
 	}
 }
