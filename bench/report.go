@@ -90,10 +90,10 @@ func writeReport(w io.Writer, res *Results) {
 		fmt.Fprintln(tw, "scenario\tchanges\tok\tfailed\tskipped\tnot run\tconverged\tguard\tDiff CPU s\tDiff heap MB\tscimsync calls\tper-resource calls\t(reads + writes)\tfewer\t")
 		for _, sc := range res.Scenarios {
 			guard := "-"
-			if sc.Name == scenarioDeprovision {
-				guard = "overridden"
-				if !sc.GuardTripped {
-					guard = "not tripped"
+			if sc.Name == scenarioChurn || sc.Name == scenarioDeprovision {
+				guard = "not tripped"
+				if sc.GuardTripped {
+					guard = "overridden"
 				}
 			}
 			fewer := 0.0

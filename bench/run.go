@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -53,6 +54,7 @@ type config struct {
 	BatchSize   int           `json:"batchSize"`
 	Offline     bool          `json:"offline"`
 	out         string
+	cpuProfile  string
 }
 
 // usageError is a bad command line.
@@ -76,6 +78,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.BatchSize, "batch", 0, "members per membership PATCH (0: apply's default)")
 	fs.BoolVar(&cfg.Offline, "offline", false, "measure planning only, without the emulator")
 	fs.StringVar(&cfg.out, "out", "", "also write the results as JSON to this file")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the emulator scenarios (client and emulator) to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -181,6 +184,17 @@ func run(ctx context.Context, cfg *config, progress io.Writer) (*Results, error)
 	}
 	if cfg.Offline {
 		return res, nil
+	}
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return res, fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return res, fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	for _, sc := range cfg.Scenarios {
 		fmt.Fprintf(progress, "bench: scenario %s, size %s, %g requests/s, latency %s\n", sc, cfg.Size, cfg.Rate, cfg.Latency)
