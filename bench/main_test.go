@@ -91,6 +91,37 @@ func TestFailedChangesFail(t *testing.T) {
 	}
 }
 
+// TestServerVerbLimits checks that per-method limits reach the emulator (it answers 429
+// to POSTs beyond its bucket) and that the per-method bound and its table are reported.
+func TestServerVerbLimits(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "results.json")
+	var stdout, stderr bytes.Buffer
+	args := append(fast, "-scenario", "initial", "-server-verb-limits", "post=400", "-out", out)
+	if code := Main(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit status %d\nstderr:\n%s", code, &stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res Results
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	st := res.Scenarios[0].Steps[1]
+	if st.Step != "apply" || st.VerbCalls["POST"] < 200 {
+		t.Fatalf("apply step %+v: want at least 200 POSTs counted", st)
+	}
+	// 200 users alone take half a second at 400 POSTs per second, far more than at 5,000
+	// requests per second overall.
+	if st.VerbBoundSeconds < float64(st.VerbCalls["POST"])/400 || st.VerbBoundSeconds <= st.LowerBoundSeconds {
+		t.Errorf("per-method bound %.3fs, overall bound %.3fs, %d POSTs", st.VerbBoundSeconds, st.LowerBoundSeconds, st.VerbCalls["POST"])
+	}
+	if !strings.Contains(stdout.String(), "per-method server limits: POST 400/s") {
+		t.Errorf("the report lacks the per-method table:\n%s", &stdout)
+	}
+}
+
 func TestOfflineOnly(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := Main(context.Background(), []string{"-size", "T", "-offline", "-scenario", "noop,churn"}, &stdout, &stderr); code != 0 {
@@ -106,6 +137,7 @@ func TestUsage(t *testing.T) {
 		"unknown size":     {"-size", "XL"},
 		"unknown scenario": {"-scenario", "initial,bogus"},
 		"zero rate":        {"-rate", "0"},
+		"bad verb limit":   {"-server-verb-limits", "FETCH=2"},
 		"argument":         {"extra"},
 		"unknown flag":     {"-bogus"},
 	} {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,8 +54,12 @@ type config struct {
 	Concurrency int           `json:"concurrency"`
 	BatchSize   int           `json:"batchSize"`
 	Offline     bool          `json:"offline"`
-	out         string
-	cpuProfile  string
+	// ServerVerbLimits are per-method rate limits of the emulator (the client is not told
+	// them), and RetryAfter makes its 429s carry Retry-After.
+	ServerVerbLimits map[string]float64 `json:"serverVerbLimits,omitempty"`
+	RetryAfter       bool               `json:"retryAfter,omitempty"`
+	out              string
+	cpuProfile       string
 }
 
 // usageError is a bad command line.
@@ -66,7 +71,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := &config{}
-	var scenarios string
+	var scenarios, verbLimits string
 	fs.StringVar(&cfg.Size, "size", "S", "organisation size: S, M or L (L is measured offline only)")
 	fs.StringVar(&scenarios, "scenario", "all", "all, or a comma-separated list of initial, noop, churn, deprovision")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the synthetic organisation")
@@ -77,6 +82,8 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.Concurrency, "concurrency", 0, "changes apply runs at once (0: apply's default)")
 	fs.IntVar(&cfg.BatchSize, "batch", 0, "members per membership PATCH (0: apply's default)")
 	fs.BoolVar(&cfg.Offline, "offline", false, "measure planning only, without the emulator")
+	fs.StringVar(&verbLimits, "server-verb-limits", "", "per-method limits of the emulator, such as PATCH=2,POST=5 (the client is not told them)")
+	fs.BoolVar(&cfg.RetryAfter, "retry-after", false, "the emulator's 429s carry Retry-After")
 	fs.StringVar(&cfg.out, "out", "", "also write the results as JSON to this file")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the emulator scenarios (client and emulator) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -112,6 +119,18 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	}
 	if cfg.Rate <= 0 {
 		return nil, &usageError{"-rate must be positive"}
+	}
+	if verbLimits != "" {
+		cfg.ServerVerbLimits = map[string]float64{}
+		for _, kv := range strings.Split(verbLimits, ",") {
+			m, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+			r, err := strconv.ParseFloat(v, 64)
+			m = strings.ToUpper(m)
+			if !ok || err != nil || !(r > 0) || !slices.Contains(verbs, m) {
+				return nil, &usageError{fmt.Sprintf("-server-verb-limits %q: want METHOD=rate pairs such as PATCH=2,POST=5", kv)}
+			}
+			cfg.ServerVerbLimits[m] = r
+		}
 	}
 	if cfg.Latency < 0 || cfg.Jitter < 0 {
 		return nil, &usageError{"-latency and -jitter must not be negative"}

@@ -52,6 +52,7 @@ func connect(rt *Runtime, cfg *config.Config, explicitLevel bool, t Tuning) (*co
 		Env:            auth.Env{Getenv: rt.IO.Getenv, HomeDir: rt.IO.Getenv("HOME")},
 		RateLimit:      rate,
 		WriteRateLimit: cfg.Apply.WriteRateLimit,
+		VerbRateLimits: cfg.Apply.RateLimits,
 		MaxInFlight:    conc,
 		Timeout:        cfg.Apply.Timeout,
 		Logger:         rt.Log,
