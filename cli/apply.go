@@ -95,7 +95,10 @@ func (c *ApplyCmd) autoPlan(rt *Runtime, src *Sources) (*planned, error) {
 // verified against the target and the live state.
 func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p *plan.Plan, check bool) error {
 	if check {
-		if err := plan.Verify(rt.Ctx, p, conn.client, conn.target); err != nil {
+		stop := rt.watchRead("checking the plan against the live state", conn.client)
+		err := plan.Verify(rt.Ctx, p, conn.client, conn.target)
+		stop()
+		if err != nil {
 			return err
 		}
 	}
@@ -124,18 +127,20 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 	}
 	rt.softStop.Store(true)
 	bar := newProgress(rt.IO.Err, rt.IO.ErrIsTerminal, time.Now)
+	update, stopProgress := rt.watchApply(conn.client, bar)
 	opts := plan.ApplyOptions{
 		Target:      conn.target,
 		BatchSize:   batch,
 		Concurrency: conc,
 		Stop:        rt.Stop,
 		Audit:       log,
-		Progress:    bar.update,
+		Progress:    update,
 		Logger:      rt.Log,
 	}
 	fmt.Fprintln(rt.IO.Out)
 	start := time.Now()
 	res := plan.Execute(rt.Ctx, p, conn.client, opts)
+	stopProgress()
 	bar.done()
 	if err := render.ApplyText(rt.IO.Out, res, render.Options{Color: rt.Color()}); err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/alecthomas/kong"
 )
@@ -50,6 +51,9 @@ type Runtime struct {
 	// softStop, so that the first interrupt does not also cancel Ctx.
 	Stop     <-chan struct{}
 	softStop atomic.Bool
+	// ProgressInterval is how often reads and applies print a line of progress on a
+	// stderr that is not a terminal; 0 prints none.
+	ProgressInterval time.Duration
 }
 
 // Color reports whether output to Out may be coloured.
@@ -59,8 +63,9 @@ func (rt *Runtime) Color() bool {
 
 // grammar is the command line. Global flags come first, then one field per command.
 type grammar struct {
-	LogLevel  string `name:"log-level" enum:"debug,info,warn,error" default:"warn" env:"SCIMSYNC_LOG_LEVEL" help:"Log level: debug, info, warn or error. Logs go to stderr."`
-	LogFormat string `name:"log-format" enum:"text,json" default:"text" env:"SCIMSYNC_LOG_FORMAT" help:"Log format: text or json."`
+	LogLevel  string        `name:"log-level" enum:"debug,info,warn,error" default:"warn" env:"SCIMSYNC_LOG_LEVEL" help:"Log level: debug, info, warn or error. Logs go to stderr."`
+	LogFormat string        `name:"log-format" enum:"text,json" default:"text" env:"SCIMSYNC_LOG_FORMAT" help:"Log format: text or json."`
+	Progress  time.Duration `name:"progress-interval" default:"5s" env:"SCIMSYNC_PROGRESS_INTERVAL" placeholder:"DURATION" help:"When stderr is not a terminal, print a line of progress (objects read, changes done, rate, ETA) this often; 0 for none. A terminal shows a progress bar instead."`
 
 	Validate ValidateCmd `cmd:"" help:"Parse and validate all sources and report every problem with file:line:column."`
 	Plan     PlanCmd     `cmd:"" help:"Compare the desired state with the live one and write the plan that reconciles them."`
@@ -96,7 +101,7 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := make(chan struct{})
-	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop}
+	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop, ProgressInterval: g.Progress}
 	go watchInterrupts(ctx, rt, stop, cancel)
 	if err := kctx.Run(rt); err != nil {
 		return report(stdio.Err, err)

@@ -87,7 +87,9 @@ func (c *connection) live(rt *Runtime, workspaces []model.Workspace) (*model.Sta
 		return nil, nil, err
 	}
 	start := time.Now()
+	stop := rt.watchRead("reading the live state", c.client)
 	live, err := c.client.Snapshot(rt.Ctx, workspaces)
+	stop()
 	if err != nil {
 		return nil, nil, err
 	}

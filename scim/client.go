@@ -94,6 +94,21 @@ type Client struct {
 
 	mu      sync.Mutex
 	wsCreds map[string]auth.Credentials // credentials per workspace host (account level)
+
+	// Read progress: objects listed, and groups whose members are read one by one.
+	listed, membersRead, membersToRead atomic.Int64
+}
+
+// ReadProgress is how far the reads of a client have come, for progress reports.
+type ReadProgress struct {
+	Listed        int64 // users, service principals and groups read from lists
+	MembersRead   int64 // groups whose members were read with a request of their own
+	MembersToRead int64 // groups whose members are to be read so, read ones included
+}
+
+// ReadProgress returns how far the client's reads have come.
+func (c *Client) ReadProgress() ReadProgress {
+	return ReadProgress{Listed: c.listed.Load(), MembersRead: c.membersRead.Load(), MembersToRead: c.membersToRead.Load()}
 }
 
 // New resolves the credentials and builds a client. It does not contact Databricks; the
