@@ -109,6 +109,24 @@ func writeReport(w io.Writer, res *Results) {
 		}
 		tw.Flush()
 	}
+	if len(res.CLI) > 0 {
+		fmt.Fprintf(w, "\nthe real binary as child processes (getrusage of each); inputs:")
+		for _, name := range []string{"manifest", "snapshot", "initial plan"} {
+			fmt.Fprintf(w, " %s %.1f MB", name, mb(uint64(res.FixtureBytes[name])))
+		}
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "command\texit\tCPU s\tmax RSS MB\twall s\trequests\t")
+		for _, r := range res.CLI {
+			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.1f\t%.2f\t%d\t\n", r.Command, r.ExitCode, r.CPUSeconds, mb(r.MaxRSSBytes), r.WallSeconds, r.Requests)
+		}
+		tw.Flush()
+		for _, r := range res.CLI {
+			if r.Stderr != "" {
+				fmt.Fprintf(w, "%s: %s\n", r.Command, r.Stderr)
+			}
+		}
+	}
 	if len(res.Offline) > 0 {
 		fmt.Fprintf(w, "\noffline planning (plan.Diff, one child process per scenario; heap = peak above the inputs)\n")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

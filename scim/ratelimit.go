@@ -27,10 +27,10 @@ import (
 //   - A server-side token bucket that answers 429 is empty (less than one token). So the
 //     successes between two 429s of the same method, t seconds apart, are the tokens the
 //     bucket gained in between, rate·t, give or take one token; added up over consecutive
-//     windows the error stays within one token while the time grows. The budget is set to
-//     (successes + 1) / time since the episode began: at or a little above the server's
-//     rate, so that no throughput is lost, and closer to it with every 429, which come
-//     further and further apart (about log₂ of the episode's length in all).
+//     windows the error stays within one token while the time grows. (successes + 1) /
+//     time since the episode began is an upper bound of the server's rate that comes
+//     closer with every 429; the budget is set to 98% of it, so that 429s come further
+//     and further apart and stop once the bound is within 2% of the rate.
 //   - A window in which the method was idle (tokens may have overflowed the server's
 //     bucket) teaches nothing: the episode starts again from the current rate, lowered a
 //     tenth.
@@ -58,7 +58,12 @@ const (
 	// verbQuiet is how long a budget must go without throttling before it grows: short
 	// while the budget has only been halved, longer once it has measured the server.
 	verbQuietGuess    = time.Second
-	verbQuietMeasured = 20 * time.Second
+	verbQuietMeasured = 60 * time.Second
+	// verbMargin keeps a measured budget a little below the estimate, which is an upper
+	// bound of the server's rate: the server's bucket then keeps a few tokens to absorb
+	// requests that the network brings closer together, and 429s stop once the
+	// estimate is precise to within the margin.
+	verbMargin = 0.98
 	// Growth per second after the quiet spell: a share of the ceiling while guessing, a
 	// share of the current rate once measured.
 	verbGrowthGuess    = 0.10
@@ -285,7 +290,7 @@ func (v *verbBudget) throttled(now time.Time, retryAfter time.Duration) {
 	case v.probing:
 		// Growing found the server's rate again: back to the measured rate, and the
 		// window from this 429 (the server's bucket is empty now) measures on.
-		v.set(now, (v.pooledOK+1)/v.pooledSeconds)
+		v.set(now, verbMargin*(v.pooledOK+1)/v.pooledSeconds)
 		v.windowStart, v.windowOK, v.probing, v.voided = now, 0, false, false
 	case now.Sub(v.windowStart) < verbWindowMin:
 		// A 429 of the same burst as the one that opened the window.
@@ -316,7 +321,7 @@ func (v *verbBudget) throttled(now time.Time, retryAfter time.Duration) {
 		}
 		v.pooledOK += got * t
 		v.pooledSeconds += t
-		v.set(now, (v.pooledOK+1)/v.pooledSeconds)
+		v.set(now, verbMargin*(v.pooledOK+1)/v.pooledSeconds)
 	}
 }
 
