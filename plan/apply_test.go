@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,7 +132,10 @@ func TestDecodeRefusesBadFiles(t *testing.T) {
 	}{
 		"tampered":       {strings.Replace(good, `"action": "create"`, `"action": "delete"`, 1), "checksum mismatch"},
 		"truncated":      {good[:len(good)/2], "invalid plan file"},
-		"other version":  {strings.Replace(good, `"formatVersion": 1`, `"formatVersion": 2`, 1), "format version 2"},
+		"older version":  {strings.Replace(good, `"formatVersion": 2`, `"formatVersion": 1`, 1), "this plan was written by an older scimsync (format 1); make a new plan"},
+		"newer version":  {strings.Replace(good, `"formatVersion": 2`, `"formatVersion": 3`, 1), "written by a newer scimsync (format 3"},
+		"no payload":     {encodeWith(t, p, func(c *Change) { c.After = nil }), "change 1 (create "},
+		"wrong payload":  {encodeWith(t, p, func(c *Change) { c.Action = Assign }), "assign without workspace and permission"},
 		"no version":     {`{"changes":[]}`, "no formatVersion"},
 		"unknown field":  {strings.Replace(good, `"toolVersion"`, `"extra": 1, "toolVersion"`, 1), "unknown field"},
 		"not json":       {"users:\n- a\n", "not a plan file"},
@@ -149,6 +153,20 @@ func TestDecodeRefusesBadFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// encodeWith encodes a copy of p whose first change is altered by edit, with a checksum
+// that matches.
+func encodeWith(t *testing.T, p *Plan, edit func(*Change)) string {
+	t.Helper()
+	q := *p
+	q.Changes = slices.Clone(p.Changes)
+	edit(&q.Changes[0])
+	var buf bytes.Buffer
+	if err := Encode(&buf, &q); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
 }
 
 func TestApplyContinuesPastFailures(t *testing.T) {

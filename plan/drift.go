@@ -326,31 +326,27 @@ func (d *differ) liveID(r model.Ref) string {
 	return m.ID
 }
 
-// differences turns a change into the differences it corrects.
+// differences turns a change into the differences it corrects. The values shown are the
+// change's display attributes; which aspect and workspace they concern comes from its
+// action and payload.
 func differences(c *Change) []Difference {
-	switch {
-	case c.Action == AddMembers:
+	switch c.Action {
+	case AddMembers:
 		return []Difference{{Aspect: AspectMembers, Missing: c.Members}}
-	case c.Action == RemoveMembers:
+	case RemoveMembers:
 		return []Difference{{Aspect: AspectMembers, Extra: c.Members}}
-	case c.Action == Assign || c.Action == Unassign:
-		before := ""
-		if len(c.Attributes) > 0 {
-			before, _ = c.Attributes[0].Before.(string)
-		}
-		return []Difference{{Aspect: AspectAssignment, Workspace: c.Workspace, Name: "permission", Live: before, Declared: c.Permission}}
-	case c.Workspace != "":
-		out := make([]Difference, len(c.Attributes))
-		for i, a := range c.Attributes {
-			out[i] = Difference{Aspect: AspectEntitlements, Workspace: c.Workspace, Name: a.Name, Live: a.Before, Declared: a.After}
-		}
-		return out
-	case c.Action == Delete:
+	case Assign, Unassign:
+		return []Difference{{Aspect: AspectAssignment, Workspace: c.Workspace, Name: "permission", Live: c.Permission.From, Declared: c.Permission.To}}
+	case Delete:
 		return nil
+	}
+	aspect := AspectAttribute
+	if c.Action == SetEntitlements {
+		aspect = AspectEntitlements
 	}
 	out := make([]Difference, len(c.Attributes))
 	for i, a := range c.Attributes {
-		out[i] = Difference{Aspect: AspectAttribute, Name: a.Name, Live: a.Before, Declared: a.After}
+		out[i] = Difference{Aspect: aspect, Workspace: c.Workspace, Name: a.Name, Live: a.Before, Declared: a.After}
 	}
 	return out
 }

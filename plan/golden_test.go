@@ -86,7 +86,7 @@ func loadScenario(t *testing.T, dir string) (*model.State, *fakeTarget, Policy, 
 }
 
 // TestScenarios runs every directory under testdata/scenarios: desired + live + config in,
-// plan JSON (and the guard error, if any) out. Each plan that is not refused is then applied
+// plan JSON (and the guard error, if any) out, its changes in phase order. Each plan that is not refused is then applied
 // to the fake target, and a second plan must be empty.
 func TestScenarios(t *testing.T) {
 	dirs, err := filepath.Glob("testdata/scenarios/*")
@@ -104,6 +104,11 @@ func TestScenarios(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, filepath.Join(dir, "plan.golden.json"), buf.Bytes())
+			for i := 1; i < len(p.Changes); i++ {
+				if a, b := PhaseOf(&p.Changes[i-1]), PhaseOf(&p.Changes[i]); a > b {
+					t.Errorf("change %d (%s) is in phase %q, after change %d in phase %q", i+1, Describe(&p.Changes[i]), b, i, a)
+				}
+			}
 			errText := ""
 			if err != nil {
 				errText = err.Error() + "\n"
