@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scimsync/scimsync/model"
-	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/schemas"
 )
 
@@ -94,7 +94,7 @@ func TestLoadDefaults(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("config (-want +got):\n%s", diff)
 			}
-			if got.Policy.Guards != plan.DefaultPolicy().Guards {
+			if got.Policy.Guards != policy.Default().Guards {
 				t.Errorf("guards = %+v, want the defaults", got.Policy.Guards)
 			}
 		})

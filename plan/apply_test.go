@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/scimsync/scimsync/audit"
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/synth"
 )
 
@@ -28,7 +29,7 @@ func setup(t *testing.T, desired, live *model.State) (*fakeTarget, *Plan) {
 	f := newFake(model.LevelAccount)
 	f.seed(live)
 	snap, _ := f.Snapshot(context.Background(), desired.Workspaces)
-	p, err := Diff(desired, snap, DefaultPolicy(), testOptions())
+	p, err := Diff(desired, snap, policy.Default(), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func setup(t *testing.T, desired, live *model.State) (*fakeTarget, *Plan) {
 func replan(t *testing.T, f *fakeTarget, desired *model.State) *Plan {
 	t.Helper()
 	snap, _ := f.Snapshot(context.Background(), desired.Workspaces)
-	p, err := Diff(desired, snap, DefaultPolicy(), testOptions())
+	p, err := Diff(desired, snap, policy.Default(), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +311,7 @@ func TestRandomConvergence(t *testing.T) {
 		opts := testOptions()
 		opts.Target.Level = level
 		snap, _ := f.Snapshot(context.Background(), desired.Workspaces)
-		p, err := Diff(desired, snap, DefaultPolicy(), opts)
+		p, err := Diff(desired, snap, policy.Default(), opts)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
@@ -322,7 +323,7 @@ func TestRandomConvergence(t *testing.T) {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
 		after, _ := f.Snapshot(context.Background(), desired.Workspaces)
-		p2, err := Diff(desired, after, DefaultPolicy(), opts)
+		p2, err := Diff(desired, after, policy.Default(), opts)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}

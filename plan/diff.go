@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/policy"
 )
 
 // Options are the inputs of Diff besides the two states and the policy.
@@ -45,7 +46,7 @@ func (e *GuardError) Hint() string {
 //
 // When the plan trips a removal guard, Diff returns the plan together with a *GuardError;
 // such a plan must not be applied.
-func Diff(desired, live *model.State, pol Policy, opts Options) (*Plan, error) {
+func Diff(desired, live *model.State, pol policy.Policy, opts Options) (*Plan, error) {
 	d := compare(desired, live, pol, opts)
 	d.removals()
 	return d.finish()
@@ -54,7 +55,7 @@ func Diff(desired, live *model.State, pol Policy, opts Options) (*Plan, error) {
 // compare matches desired objects with live ones and finds every difference between
 // declared objects and the live ones they match. Diff adds the removals of what nothing
 // declares; Drift reports it.
-func compare(desired, live *model.State, pol Policy, opts Options) *differ {
+func compare(desired, live *model.State, pol policy.Policy, opts Options) *differ {
 	d := newDiffer(desired, live, pol, opts)
 	d.matchAll()
 	d.groups()
@@ -71,7 +72,7 @@ type memberKey string
 type differ struct {
 	desired, live *model.State
 	lix           *model.Index
-	pol           Policy
+	pol           policy.Policy
 	opts          Options
 
 	// userMatch, spMatch and groupMatch map desired keys to the live object they adopt.
@@ -100,7 +101,7 @@ type ignorePattern struct {
 	pattern string
 }
 
-func newDiffer(desired, live *model.State, pol Policy, opts Options) *differ {
+func newDiffer(desired, live *model.State, pol policy.Policy, opts Options) *differ {
 	d := &differ{
 		desired:    desired,
 		live:       live,
@@ -785,7 +786,7 @@ func (d *differ) removals() {
 	for i := range d.live.Groups {
 		g := &d.live.Groups[i]
 		r := model.Ref{Kind: model.KindGroup, Key: g.Key()}
-		if d.claimed[r] || d.isUnmanaged(r) || d.pol.Removal.Groups != RemovalDelete {
+		if d.claimed[r] || d.isUnmanaged(r) || d.pol.Removal.Groups != policy.RemovalDelete {
 			continue
 		}
 		d.deleted[r] = true
@@ -814,16 +815,16 @@ func (d *differ) removals() {
 
 // removePrincipal applies the removal mode to a live user or service principal that nothing
 // declares. before is the live object and deactivated the same with active=false.
-func (d *differ) removePrincipal(r model.Ref, id string, active bool, mode Removal, setting string, before, deactivated *Object) {
+func (d *differ) removePrincipal(r model.Ref, id string, active bool, mode policy.Removal, setting string, before, deactivated *Object) {
 	if d.claimed[r] || d.isUnmanaged(r) {
 		return
 	}
 	reason := fmt.Sprintf("not declared; policy.removal.%s is %s", setting, mode)
 	switch mode {
-	case RemovalDelete:
+	case policy.RemovalDelete:
 		d.deleted[r] = true
 		d.add(Change{Action: Delete, Kind: r.Kind, Key: r.Key, ID: id, Before: before, Reason: reason})
-	case RemovalDeactivate:
+	case policy.RemovalDeactivate:
 		if active {
 			inactive := false
 			d.add(Change{Action: Deactivate, Kind: r.Kind, Key: r.Key, ID: id, Set: &Set{Active: &inactive},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/policy"
 )
 
 // DriftFormatVersion is the version of the JSON form of a DriftReport. It changes whenever a
@@ -185,14 +186,14 @@ type Difference struct {
 // The removal policy and the guards play no part: a live object in scope that nothing
 // declares is unmanaged whatever the policy would do with it. Both states must be
 // normalised; live objects must carry their SCIM ids.
-func Drift(desired, live *model.State, pol Policy, opts Options) *DriftReport {
+func Drift(desired, live *model.State, pol policy.Policy, opts Options) *DriftReport {
 	return compare(desired, live, pol, opts).drift()
 }
 
 // OutOfScope returns the live objects the policy keeps out of reach, with the reason:
 // built-in groups, protected identities, the identity of the credentials (when not nil)
 // and those matching policy.scope.ignore.
-func OutOfScope(live *model.State, pol Policy, identity *model.Ref) map[model.Ref]string {
+func OutOfScope(live *model.State, pol policy.Policy, identity *model.Ref) map[model.Ref]string {
 	return newDiffer(&model.State{}, live, pol, Options{Identity: identity}).unmanaged
 }
 

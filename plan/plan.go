@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/policy"
 )
 
 // FormatVersion is the version of the plan file format this build writes and reads.
@@ -77,8 +78,8 @@ type Plan struct {
 	CreatedAt     time.Time `json:"createdAt"`
 	Target        TargetID  `json:"target"`
 	// DesiredDigest identifies the desired state the plan was made from.
-	DesiredDigest string `json:"desiredDigest"`
-	Policy        Policy `json:"policy"`
+	DesiredDigest string        `json:"desiredDigest"`
+	Policy        policy.Policy `json:"policy"`
 	// GuardOverride records that the plan was made with the removal guards overridden.
 	GuardOverride bool `json:"guardOverride"`
 	// Protected lists the identities the policy kept out of the plan, for display.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
 )
 
 // CommentLimit is GitHub's limit on the length of an issue or pull-request comment.
@@ -162,7 +163,7 @@ func seeFull(where string) string {
 	return " The full plan is in " + where + "."
 }
 
-func guardPhrase(g plan.Guards) string {
+func guardPhrase(g policy.Guards) string {
 	var parts []string
 	if g.MaxRemovals > 0 {
 		parts = append(parts, fmt.Sprintf("at most %d removals", g.MaxRemovals))
