@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -175,6 +176,9 @@ type transport struct {
 	maxDelay    time.Duration
 	timeout     time.Duration
 	stats       counters
+	// answered is set once any response came back: from then on a refused connection is
+	// a blip worth retrying, not a wrong host or port.
+	answered atomic.Bool
 	// sleep waits between attempts; tests replace it to observe the waits.
 	sleep func(context.Context, time.Duration) error
 }
@@ -225,7 +229,7 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 		)
 		switch {
 		case err != nil:
-			if permanent(err) {
+			if permanent(err) || t.unreachable(err) {
 				return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
 			}
 			var te *auth.TokenError
@@ -361,6 +365,7 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 		return nil, wrote.Load(), err
 	}
 	defer resp.Body.Close()
+	t.answered.Store(true)
 	data, err := io.ReadAll(resp.Body)
 	t.log.DebugContext(ctx, "scim request", "method", r.method, "path", r.path, "status", resp.StatusCode, "attempt", n, "duration", time.Since(began))
 	audit.FromContext(ctx).Attempt(r.method, r.path, resp.StatusCode, nil)
@@ -454,9 +459,20 @@ func netErrorText(err error) string {
 	return err.Error()
 }
 
+// unreachable reports a refused connection before the host ever answered: a wrong host
+// or port, or a service that is not running, which retrying for seconds would only hide.
+// Once the host has answered, a refused connection is retried like any network error.
+func (t *transport) unreachable(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) && !t.answered.Load()
+}
+
 // permanent reports network errors that no retry can mend: a host name that does not
-// resolve, and a certificate that does not verify.
+// resolve, a certificate that does not verify, and an HTTPS request answered in plain
+// HTTP (a URL with the wrong scheme).
 func permanent(err error) bool {
+	if errors.Is(err, http.ErrSchemeMismatch) {
+		return true
+	}
 	var dns *net.DNSError
 	if errors.As(err, &dns) && dns.IsNotFound {
 		return true
