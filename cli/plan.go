@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/scimsync/scimsync/config"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/redact"
 	"github.com/scimsync/scimsync/render"
 )
 
@@ -39,7 +41,7 @@ func (c *PlanCmd) Run(rt *Runtime) error {
 		return err
 	}
 	if c.Out != "" {
-		if err := writeFileAtomic(c.Out, func(w io.Writer) error { return plan.Encode(w, p) }); err != nil {
+		if err := writeFileAtomic(rt.Redact, c.Out, func(w io.Writer) error { return plan.Encode(w, p) }); err != nil {
 			return fmt.Errorf("write plan file: %w", err)
 		}
 	}
@@ -106,14 +108,24 @@ func writePlan(rt *Runtime, w io.Writer, p *plan.Plan, format, file string) erro
 
 // writeFileAtomic writes a file through a temporary file in the same directory and a
 // rename, so that readers never see half a file. The file is readable by its owner only:
-// plans name every identity of an account.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
+// plans name every identity of an account. What write produces is checked by the
+// redactor first, and a file that holds a credential is not written at all: redacting it
+// would break a plan's checksum, and a snapshot or manifest with a token in it is a leak
+// waiting to be committed.
+func writeFileAtomic(red *redact.Redactor, path string, write func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return err
+	}
+	if red.String(buf.String()) != buf.String() {
+		return errors.New("refusing to write it: it holds a credential or a string shaped like one (a token, a client secret or an Authorization header)")
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(f.Name())
-	if err := write(f); err != nil {
+	if _, err := f.Write(buf.Bytes()); err != nil {
 		f.Close()
 		return err
 	}

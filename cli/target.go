@@ -55,6 +55,7 @@ func connect(rt *Runtime, cfg *config.Config, explicitLevel bool, t Tuning) (*co
 		MaxInFlight:    conc,
 		Timeout:        cfg.Apply.Timeout,
 		Logger:         rt.Log,
+		Redactor:       rt.Redact,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Databricks: %w", err)

@@ -25,14 +25,16 @@ type rule struct {
 // anything but cli; nobody but cmd/scimsync imports cli.
 //
 // audit is a leaf like model: it records what apply did, and both plan (change records)
-// and scim (request traces) write to it without importing each other.
+// and scim (request traces) write to it without importing each other. redact is a leaf
+// too: the SCIM client redacts the error bodies it parses with it.
 var rules = []rule{
 	{pkg: "model"},
 	{pkg: "audit"},
+	{pkg: "redact"},
 	{pkg: "diag", may: []string{"model"}},
 	{pkg: "schemas", may: []string{"diag", "model"}},
 	{pkg: "source", may: []string{"model", "diag", "schemas", "config"}},
-	{pkg: "scim", may: []string{"model", "audit"}},
+	{pkg: "scim", may: []string{"model", "audit", "redact"}},
 	{pkg: "emulator", may: []string{"scim", "model"}},
 	{pkg: "plan", may: []string{"model", "audit"}},
 	{pkg: "snapshot", may: []string{"model"}},
