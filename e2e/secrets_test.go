@@ -156,7 +156,9 @@ func TestEchoedCredentialsRedacted(t *testing.T) {
 		"echo.yaml": "users:\n  - userName: echo-test@northwind.example\n",
 	})
 	isSCIM := func(r *http.Request) bool { return strings.Contains(r.URL.Path, "/scim/v2/") }
-	reads := func(r *http.Request) bool { return isSCIM(r) && r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/Users") }
+	reads := func(r *http.Request) bool {
+		return isSCIM(r) && r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/Users")
+	}
 	writes := func(r *http.Request) bool { return isSCIM(r) && r.Method != http.MethodGet }
 	var outputs []string
 	for _, plain := range []bool{false, true} {
