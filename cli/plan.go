@@ -14,6 +14,7 @@ import (
 	"github.com/scimsync/scimsync/plan"
 	"github.com/scimsync/scimsync/redact"
 	"github.com/scimsync/scimsync/render"
+	"github.com/scimsync/scimsync/source"
 )
 
 // PlanCmd compares the desired state with the live one and writes and prints the plan.
@@ -76,13 +77,18 @@ func planWith(rt *Runtime, conn *connection, cfg *config.Config, desired *model.
 	if err != nil {
 		return nil, err
 	}
-	return plan.Diff(desired, live, cfg.Policy, plan.Options{
+	p, err := plan.Diff(desired, live, cfg.Policy, plan.Options{
 		Target:         conn.target,
 		ToolVersion:    Version(),
 		Now:            time.Now(),
 		Identity:       id,
 		OverrideGuards: override,
 	})
+	if p != nil {
+		// Names that mix look-alike scripts are valid, but a reviewer must see them.
+		p.Warnings = append(p.Warnings, source.LookAlikes(desired)...)
+	}
+	return p, err
 }
 
 // writePlan renders a plan in the format asked for.
