@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/scimsync/scimsync/config"
@@ -118,6 +119,11 @@ func writePlan(rt *Runtime, w io.Writer, p *plan.Plan, format, file string) erro
 // redactor first, and a file that holds a credential is not written at all: redacting it
 // would break a plan's checksum, and a snapshot or manifest with a token in it is a leak
 // waiting to be committed.
+//
+// The content is ready before the temporary file is made, so it lives for one write, a
+// sync and a rename. A process killed in that moment (SIGKILL cannot be caught) leaves a
+// hidden file whose name ends in tempSuffix, which the next write of the same file
+// removes once it is older than staleTemp.
 func writeFileAtomic(red *redact.Redactor, path string, write func(io.Writer) error) error {
 	var buf bytes.Buffer
 	if err := write(&buf); err != nil {
@@ -126,7 +132,8 @@ func writeFileAtomic(red *redact.Redactor, path string, write func(io.Writer) er
 	if red.String(buf.String()) != buf.String() {
 		return errors.New("refusing to write it: it holds a credential or a string shaped like one (a token, a client secret or an Authorization header)")
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+"."
+	f, err := os.CreateTemp(dir, prefix+"*"+tempSuffix)
 	if err != nil {
 		return err
 	}
@@ -139,10 +146,42 @@ func writeFileAtomic(red *redact.Redactor, path string, write func(io.Writer) er
 		f.Close()
 		return err
 	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	removeStaleTemps(dir, prefix, time.Now())
+	return nil
+}
+
+// tempSuffix ends the name of every temporary file writeFileAtomic makes: a file named
+// .plan.json.123456.scimsync-tmp is always safe to delete.
+const tempSuffix = ".scimsync-tmp"
+
+// staleTemp is the age after which a temporary file is taken as left by a killed run; a
+// live one exists for milliseconds.
+const staleTemp = time.Minute
+
+// removeStaleTemps removes the temporary files of earlier writes of the same file that
+// a killed process left behind. Errors are ignored: the files are disposable.
+func removeStaleTemps(dir, prefix string, now time.Time) {
+	matches, _ := filepath.Glob(filepath.Join(dir, globEscape(prefix)+"*"+tempSuffix))
+	for _, m := range matches {
+		if info, err := os.Lstat(m); err == nil && info.Mode().IsRegular() && now.Sub(info.ModTime()) > staleTemp {
+			os.Remove(m)
+		}
+	}
+}
+
+// globEscape escapes the characters filepath.Glob treats as pattern syntax.
+func globEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`).Replace(s)
 }
 
 // ShowCmd prints a saved plan.
