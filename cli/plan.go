@@ -97,7 +97,8 @@ func writePlan(rt *Runtime, w io.Writer, p *plan.Plan, format, file string) erro
 	var err error
 	switch format {
 	case "json":
-		err = plan.Encode(w, p)
+		// For people and tools reading the output; plan -o writes the compact file.
+		err = plan.EncodeIndent(w, p)
 	case "markdown":
 		full := ""
 		if file != "" {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"sort"
 	"time"
@@ -324,85 +323,6 @@ func (p *Plan) summarize() {
 		}
 	}
 	p.Summary = s
-}
-
-// Encode writes the plan file: indented JSON with a checksum.
-func Encode(w io.Writer, p *Plan) error {
-	q := *p
-	q.Checksum = ""
-	body, err := json.Marshal(&q)
-	if err != nil {
-		return fmt.Errorf("encode plan: %w", err)
-	}
-	sum := sha256.Sum256(body)
-	q.Checksum = "sha256:" + hex.EncodeToString(sum[:])
-	out, err := json.MarshalIndent(&q, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode plan: %w", err)
-	}
-	out = append(out, '\n')
-	_, err = w.Write(out)
-	return err
-}
-
-// ErrVersion is returned for a plan file of another format version.
-var ErrVersion = errors.New("unsupported plan format version")
-
-// FormatError reports a plan file that cannot be used as it is: malformed, of another
-// format version, or altered since it was written.
-type FormatError struct {
-	Reason string
-	Err    error
-}
-
-func (e *FormatError) Error() string { return "invalid plan file: " + e.Reason }
-func (e *FormatError) Unwrap() error { return e.Err }
-
-// Decode reads a plan file. It refuses unknown fields, other format versions and files
-// whose checksum does not match their content.
-func Decode(r io.Reader) (*Plan, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 1<<30))
-	if err != nil {
-		return nil, fmt.Errorf("read plan: %w", err)
-	}
-	var head struct {
-		FormatVersion *int `json:"formatVersion"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, &FormatError{Reason: "not a plan file: " + jsonErrorText(data, err), Err: err}
-	}
-	if head.FormatVersion == nil {
-		return nil, &FormatError{Reason: "not a plan file: no formatVersion"}
-	}
-	if err := checkVersion(*head.FormatVersion); err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var p Plan
-	if err := dec.Decode(&p); err != nil {
-		return nil, &FormatError{Reason: jsonErrorText(data, err), Err: err}
-	}
-	if dec.More() {
-		return nil, &FormatError{Reason: "trailing data after the plan"}
-	}
-	want := p.Checksum
-	p.Checksum = ""
-	body, err := json.Marshal(&p)
-	if err != nil {
-		return nil, fmt.Errorf("decode plan: %w", err)
-	}
-	sum := sha256.Sum256(body)
-	if got := "sha256:" + hex.EncodeToString(sum[:]); got != want {
-		return nil, &FormatError{Reason: "checksum mismatch: the file was changed after it was written; make the plan again"}
-	}
-	p.Checksum = want
-	for i := range p.Changes {
-		if err := p.Changes[i].check(); err != nil {
-			return nil, &FormatError{Reason: fmt.Sprintf("change %d (%s): %v", i+1, describe(&p.Changes[i]), err)}
-		}
-	}
-	return &p, nil
 }
 
 // checkVersion returns a *FormatError wrapping ErrVersion for a format version other than
