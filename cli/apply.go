@@ -26,6 +26,7 @@ type ApplyCmd struct {
 	Format           string   `enum:"text,json" default:"text" help:"Output format: text (the plan, then the outcome) or json (the outcome only: counts and the changes that failed)."`
 	AuditLog         string   `name:"audit-log" env:"SCIMSYNC_AUDIT_LOG" placeholder:"FILE" help:"Append one JSON line per change (time, change, requests, status, attempts, duration) to FILE."`
 	BatchSize        int      `name:"batch-size" env:"SCIMSYNC_BATCH_SIZE" placeholder:"N" help:"Most members added or removed in one PATCH (default 100)."`
+	Refresh          bool     `name:"refresh" help:"Before applying a plan file, re-read the whole live state instead of only the objects the plan touches."`
 }
 
 // errNoPlan is returned by apply without a plan file and without --auto-approve.
@@ -162,7 +163,7 @@ func notAPlan(path string, kind fileKind) error {
 func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p *plan.Plan, check bool) error {
 	if check {
 		stop := rt.watchRead("checking the plan against the live state", conn.client)
-		err := plan.Verify(rt.Ctx, p, conn.client, conn.target)
+		err := plan.VerifyWith(rt.Ctx, p, conn.client, conn.target, plan.VerifyOptions{Refresh: c.Refresh})
 		stop()
 		if err != nil {
 			return err

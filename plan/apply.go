@@ -116,20 +116,135 @@ func Apply(ctx context.Context, p *Plan, t Target, opts ApplyOptions) (*Result, 
 	return Execute(ctx, p, t, opts), nil
 }
 
-// Verify refuses a plan of another format version, a plan made for another target, and a
-// stale plan: one whose live objects changed since it was made. It reads the live state.
+// ObjectReader is implemented by targets that can read some live objects without reading
+// them all. Verify then re-reads only what a plan touches. The SCIM client implements it.
+type ObjectReader interface {
+	// ReadObjects reads the users, service principals and groups refs name, as Snapshot
+	// returns them but with groups without members; an object that does not exist is
+	// left out. ids gives the SCIM id each ref had when the plan was made, where it had
+	// one.
+	ReadObjects(ctx context.Context, refs []model.Ref, ids map[model.Ref]string) (*model.State, error)
+}
+
+// VerifyOptions tune Verify.
+type VerifyOptions struct {
+	// Refresh re-reads the whole live state, as a plan does, instead of only the objects
+	// the plan touches.
+	Refresh bool
+}
+
+// Verify refuses a plan of another format version, a plan made for another target, a plan
+// with a change whose object has no fingerprint, and a stale plan: one whose live objects
+// changed since it was made. It reads only the objects the plan's fingerprints name, with
+// targets that implement ObjectReader (a workspace's assignments and entitlements are read
+// with Snapshot), nothing at all for an empty plan, and the whole live state with Refresh.
 func Verify(ctx context.Context, p *Plan, t Target, target TargetID) error {
+	return VerifyWith(ctx, p, t, target, VerifyOptions{})
+}
+
+// VerifyWith is Verify with options.
+func VerifyWith(ctx context.Context, p *Plan, t Target, target TargetID, opts VerifyOptions) error {
 	if err := checkVersion(p.FormatVersion); err != nil {
 		return err
 	}
 	if p.Target != target {
 		return &TargetMismatchError{Plan: p.Target, Target: target}
 	}
-	live, err := t.Snapshot(ctx, p.Workspaces)
+	if err := p.checkFingerprinted(); err != nil {
+		return err
+	}
+	if p.Empty() && !opts.Refresh {
+		return nil // nothing to apply: nothing can be stale
+	}
+	var (
+		refs       []model.Ref
+		ids        = map[model.Ref]string{}
+		workspaces []model.Workspace
+	)
+	for _, f := range p.Fingerprints {
+		k := model.Kind(f.Kind)
+		switch k {
+		case model.KindUser, model.KindServicePrincipal, model.KindGroup:
+			r := model.Ref{Kind: k, Key: f.Key}
+			refs = append(refs, r)
+			if f.ID != "" {
+				ids[r] = f.ID
+			}
+		default:
+			for _, w := range p.Workspaces {
+				if w.ID == f.Key && !slices.ContainsFunc(workspaces, func(x model.Workspace) bool { return x.ID == w.ID }) {
+					workspaces = append(workspaces, w)
+				}
+			}
+		}
+	}
+	or, partial := t.(ObjectReader)
+	if opts.Refresh || !partial || len(workspaces) > 0 {
+		ws := p.Workspaces
+		if !opts.Refresh && len(workspaces) > 0 {
+			ws = workspaces
+		}
+		live, err := t.Snapshot(ctx, ws)
+		if err != nil {
+			return err
+		}
+		return p.CheckStale(live)
+	}
+	live, err := or.ReadObjects(ctx, refs, ids)
 	if err != nil {
 		return err
 	}
 	return p.CheckStale(live)
+}
+
+// UnfingerprintedError reports a plan with changes whose objects have no fingerprint: a
+// plan that scimsync did not write as it is, since Diff fingerprints everything a change
+// touches.
+type UnfingerprintedError struct {
+	Objects []string
+}
+
+func (e *UnfingerprintedError) Error() string {
+	const show = 10
+	list, more := e.Objects, ""
+	if len(list) > show {
+		list, more = list[:show], fmt.Sprintf(" and %d more", len(list)-show)
+	}
+	return fmt.Sprintf("the plan changes objects it has no fingerprint of, so apply cannot check that they are as the plan expects: %v%s; make a new plan", list, more)
+}
+
+// checkFingerprinted refuses a plan with a change, or a member of one, whose object has
+// no fingerprint: by SCIM id for a live object, by key for one the plan creates.
+func (p *Plan) checkFingerprinted() error {
+	have := &touched{ids: map[model.Ref]bool{}, keys: map[model.Ref]bool{}}
+	for _, f := range p.Fingerprints {
+		k := model.Kind(f.Kind)
+		switch {
+		case k == kindAssignments || k == kindEntitlements:
+			have.ids[model.Ref{Kind: k, Key: f.Key}] = true
+		case f.Digest == Absent:
+			have.keys[model.Ref{Kind: k, Key: f.Key}] = true
+		default:
+			have.ids[model.Ref{Kind: k, Key: f.ID}] = true
+		}
+	}
+	need := touchedBy(p.Changes)
+	var missing []string
+	for r := range need.ids {
+		if !have.ids[r] {
+			missing = append(missing, string(r.Kind)+" with id "+r.Key)
+		}
+	}
+	for r := range need.keys {
+		if !have.keys[r] {
+			missing = append(missing, r.String())
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	slices.Sort(missing)
+	return &UnfingerprintedError{Objects: missing}
 }
 
 // Execute runs the changes of a plan without the checks of Apply. It is for callers that

@@ -52,6 +52,7 @@ func TestApplyRefusesStalePlan(t *testing.T) {
 	desired := synth.Org(1, synth.Spec{Users: 20, Groups: 4, Memberships: 30, Depth: 2})
 	live := synth.Clone(desired)
 	live.Users = live.Users[:15]
+	live.Users[0].DisplayName = "Before The Plan" // the plan updates this user
 	tests := map[string]struct {
 		mutate func(f *fakeTarget)
 		want   string

@@ -85,7 +85,10 @@ type Plan struct {
 	Protected []model.Ref `json:"protected,omitempty"`
 	// Workspaces are the workspaces whose assignments the plan manages (id and host only).
 	Workspaces []model.Workspace `json:"workspaces,omitempty"`
-	// Fingerprints describe every live object the plan was computed from.
+	// Fingerprints describe the live objects the plan reads or changes, as they were when
+	// it was made: the object of every change, the members its membership changes name,
+	// and the assignments or entitlements of each workspace it changes. Apply re-reads
+	// these, and only these, before any write.
 	Fingerprints []Fingerprint `json:"fingerprints"`
 	Changes      []Change      `json:"changes"`
 	Warnings     []string      `json:"warnings,omitempty"`
@@ -382,27 +385,93 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// Fingerprints computes the fingerprints of every object in a live state, sorted.
+// Fingerprints computes the fingerprints of every object in a live state, sorted. A
+// group's digest leaves its members out: a membership change names the members it adds or
+// removes, and its effect does not depend on the group's other members.
 func Fingerprints(live *model.State) []Fingerprint {
-	fps := make([]Fingerprint, 0, len(live.Users)+len(live.ServicePrincipals)+len(live.Groups)+2*len(live.Workspaces))
+	return fingerprintsOf(live, nil)
+}
+
+// fingerprintsOf computes the fingerprints of the objects of live that t holds (all of
+// them when t is nil): objects by kind and SCIM id, workspaces by id under the kinds
+// "assignments" and "entitlements".
+func fingerprintsOf(live *model.State, t *touched) []Fingerprint {
+	want := func(kind model.Kind, id string) bool { return t == nil || t.ids[model.Ref{Kind: kind, Key: id}] }
+	var fps []Fingerprint
 	for i := range live.Users {
-		u := &live.Users[i]
-		fps = append(fps, Fingerprint{Kind: string(model.KindUser), Key: u.Key(), ID: u.ID, Digest: digest(u)})
+		if u := &live.Users[i]; want(model.KindUser, u.ID) {
+			fps = append(fps, Fingerprint{Kind: string(model.KindUser), Key: u.Key(), ID: u.ID, Digest: digest(u)})
+		}
 	}
 	for i := range live.ServicePrincipals {
-		p := &live.ServicePrincipals[i]
-		fps = append(fps, Fingerprint{Kind: string(model.KindServicePrincipal), Key: p.Key(), ID: p.ID, Digest: digest(p)})
+		if p := &live.ServicePrincipals[i]; want(model.KindServicePrincipal, p.ID) {
+			fps = append(fps, Fingerprint{Kind: string(model.KindServicePrincipal), Key: p.Key(), ID: p.ID, Digest: digest(p)})
+		}
 	}
 	for i := range live.Groups {
-		g := &live.Groups[i]
-		fps = append(fps, Fingerprint{Kind: string(model.KindGroup), Key: g.Key(), ID: g.ID, Digest: digest(g)})
+		if g := &live.Groups[i]; want(model.KindGroup, g.ID) {
+			fps = append(fps, Fingerprint{Kind: string(model.KindGroup), Key: g.Key(), ID: g.ID, Digest: groupDigest(g)})
+		}
 	}
 	for _, w := range live.Workspaces {
-		fps = append(fps, Fingerprint{Kind: "assignments", Key: w.ID, Digest: digest(w.Assignments)})
-		fps = append(fps, Fingerprint{Kind: "entitlements", Key: w.ID, Digest: digest(w.Entitlements)})
+		if want(kindAssignments, w.ID) {
+			fps = append(fps, Fingerprint{Kind: string(kindAssignments), Key: w.ID, Digest: digest(w.Assignments)})
+		}
+		if want(kindEntitlements, w.ID) {
+			fps = append(fps, Fingerprint{Kind: string(kindEntitlements), Key: w.ID, Digest: digest(w.Entitlements)})
+		}
 	}
 	sortFingerprints(fps)
 	return fps
+}
+
+// Fingerprint kinds of a workspace's assignments and per-workspace entitlements.
+const (
+	kindAssignments  model.Kind = "assignments"
+	kindEntitlements model.Kind = "entitlements"
+)
+
+// groupDigest is the digest of a group without its members.
+func groupDigest(g *model.Group) string {
+	c := *g
+	c.Members = model.Members{}
+	return digest(&c)
+}
+
+// touched are the objects a plan's changes read or change: live objects by kind and SCIM
+// id (Ref.Key holds the id), and objects the plan creates by kind and key. Workspaces are
+// live objects with their id under the kinds "assignments" and "entitlements".
+type touched struct {
+	ids  map[model.Ref]bool
+	keys map[model.Ref]bool
+}
+
+// touchedBy returns the objects the changes read or change: the object of every change,
+// every member a membership change names, and for workspace changes the workspace's
+// assignments or entitlements.
+func touchedBy(changes []Change) *touched {
+	t := &touched{ids: map[model.Ref]bool{}, keys: map[model.Ref]bool{}}
+	add := func(kind model.Kind, key, id string) {
+		if id != "" {
+			t.ids[model.Ref{Kind: kind, Key: id}] = true
+		} else {
+			t.keys[model.Ref{Kind: kind, Key: key}] = true
+		}
+	}
+	for i := range changes {
+		c := &changes[i]
+		add(c.Kind, c.Key, c.ID)
+		for _, m := range c.Members {
+			add(m.Kind, m.Key, m.ID)
+		}
+		switch c.Action {
+		case Assign, Unassign:
+			add(kindAssignments, "", c.Workspace)
+		case SetEntitlements:
+			add(kindEntitlements, "", c.Workspace)
+		}
+	}
+	return t
 }
 
 func sortFingerprints(fps []Fingerprint) {
