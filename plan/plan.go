@@ -397,7 +397,7 @@ func Fingerprints(live *model.State) []Fingerprint {
 // "assignments" and "entitlements".
 func fingerprintsOf(live *model.State, t *touched) []Fingerprint {
 	want := func(kind model.Kind, id string) bool { return t == nil || t.ids[model.Ref{Kind: kind, Key: id}] }
-	var fps []Fingerprint
+	fps := []Fingerprint{}
 	for i := range live.Users {
 		if u := &live.Users[i]; want(model.KindUser, u.ID) {
 			fps = append(fps, Fingerprint{Kind: string(model.KindUser), Key: u.Key(), ID: u.ID, Digest: digest(u)})
