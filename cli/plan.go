@@ -26,11 +26,20 @@ type PlanCmd struct {
 	Format           string `enum:"text,markdown,json" default:"text" env:"SCIMSYNC_FORMAT" help:"Output format: text, markdown or json."`
 	DetailedExitcode bool   `name:"detailed-exitcode" help:"Exit 0 when there are no changes, 2 when there are, 1 on error."`
 	AllowMassRemoval bool   `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"Override the removal guards of the policy for this plan."`
+	Snapshot         string `name:"snapshot" placeholder:"FILE" help:"Plan offline against a snapshot file (scimsync export --format snapshot) instead of reading the account: no API call. apply checks such a plan against the account."`
 }
 
 // Run reads the sources and the live state, plans, writes the plan file and prints it.
 func (c *PlanCmd) Run(rt *Runtime) error {
-	p, err := makePlan(rt, &c.Sources, c.Tuning, c.AllowMassRemoval)
+	var (
+		p   *plan.Plan
+		err error
+	)
+	if c.Snapshot != "" {
+		p, err = planSnapshot(rt, &c.Sources, c.Snapshot, c.AllowMassRemoval)
+	} else {
+		p, err = makePlan(rt, &c.Sources, c.Tuning, c.AllowMassRemoval)
+	}
 	var guard *plan.GuardError
 	if errors.As(err, &guard) {
 		// Show what the guard refused, but write no plan file that could be applied.
@@ -78,13 +87,41 @@ func planWith(rt *Runtime, conn *connection, cfg *config.Config, desired *model.
 	if err != nil {
 		return nil, err
 	}
-	p, err := plan.Diff(desired, live, cfg.Policy, plan.Options{
-		Target:         conn.target,
-		ToolVersion:    Version(),
-		Now:            time.Now(),
-		Identity:       id,
-		OverrideGuards: override,
-	})
+	return diff(desired, live, cfg, plan.Options{Target: conn.target, Identity: id, OverrideGuards: override})
+}
+
+// planSnapshot loads the desired state and plans it against a snapshot file, offline: the
+// plan is for the snapshot's target, protects the snapshot's identity, and records where
+// its live state came from.
+func planSnapshot(rt *Runtime, src *Sources, file string, override bool) (*plan.Plan, error) {
+	cfg, desired, err := src.loadValid(rt)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := readSnapshot(file)
+	if err != nil {
+		return nil, err
+	}
+	if src.configFile() != "" && snap.Target.Level != cfg.Target.Level {
+		return nil, &Error{
+			Err:  fmt.Errorf("%s is a snapshot of %s level, the config targets %s level", file, snap.Target.Level, cfg.Target.Level),
+			Hint: "export a snapshot of the config's target with: scimsync export --format snapshot -o FILE",
+		}
+	}
+	warnings := restrictWorkspaces(desired, &snap.State, file)
+	p, err := diff(desired, &snap.State, cfg, plan.Options{Target: plan.TargetID(snap.Target), Identity: snap.Identity, OverrideGuards: override})
+	if p != nil {
+		taken := snap.TakenAt
+		p.Live = &plan.LiveSource{Kind: plan.LiveSnapshot, File: filepath.Base(file), TakenAt: &taken}
+		p.Warnings = append(warnings, p.Warnings...)
+	}
+	return p, err
+}
+
+// diff plans desired over live with the config's policy.
+func diff(desired, live *model.State, cfg *config.Config, opts plan.Options) (*plan.Plan, error) {
+	opts.ToolVersion, opts.Now = Version(), time.Now()
+	p, err := plan.Diff(desired, live, cfg.Policy, opts)
 	if p != nil {
 		// Names that mix look-alike scripts are valid, but a reviewer must see them.
 		p.Warnings = append(p.Warnings, source.LookAlikes(desired)...)

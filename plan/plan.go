@@ -93,6 +93,10 @@ type Plan struct {
 	Changes      []Change      `json:"changes"`
 	Warnings     []string      `json:"warnings,omitempty"`
 	Summary      Summary       `json:"summary"`
+	// Live says where the live state came from when it was not read through the API: a
+	// snapshot file, with the time it was taken. Apply re-reads the objects the plan
+	// touches from the account whatever this says.
+	Live *LiveSource `json:"live,omitempty"`
 	// Checksum is a SHA-256 over the rest of the file; it catches truncated or hand-edited
 	// plans. It is an integrity check, not a signature.
 	Checksum string `json:"checksum"`

@@ -50,6 +50,9 @@ func Markdown(w io.Writer, p *plan.Plan, opts MarkdownOptions) error {
 	limit := opts.begin(&head)
 	fmt.Fprintf(&head, "## scimsync plan: %s\n\n", strings.TrimSuffix(strings.TrimPrefix(SummaryLine(p), "Plan: "), "."))
 	fmt.Fprintf(&head, "**Target:** %s  \n", code(p.Target.String()))
+	if l := planLive(p); l != "" {
+		fmt.Fprintf(&head, "**Live state:** %s  \n", l)
+	}
 	pol := p.Policy
 	fmt.Fprintf(&head, "**Policy:** removal users=%s, service principals=%s, groups=%s; %s",
 		pol.Removal.Users, pol.Removal.ServicePrincipals, pol.Removal.Groups, guardPhrase(pol.Guards))

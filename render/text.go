@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
@@ -101,6 +102,9 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 	c := palette{opts.Color}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for %s\n", p.Target)
+	if l := planLive(p); l != "" {
+		fmt.Fprintf(&b, "Live state: %s\n", l)
+	}
 	writePolicy(&b, p)
 	b.WriteString("\n")
 	if p.Empty() {
@@ -120,6 +124,32 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// planLive describes a plan's live state when it came from a snapshot: the file, when it
+// was taken and how long before the plan, or "" for a plan read through the API.
+func planLive(p *plan.Plan) string {
+	if p.Live == nil || p.Live.Kind != plan.LiveSnapshot {
+		return ""
+	}
+	s := "snapshot " + safe(p.Live.File)
+	if t := p.Live.TakenAt; t != nil {
+		s += fmt.Sprintf(" taken %s (%s before this plan)", t.UTC().Format(time.RFC3339), age(p.CreatedAt.Sub(*t)))
+	}
+	return s + "; apply checks the objects the plan touches against the account"
+}
+
+// age formats a duration for people: minutes below two hours, hours below two days, days.
+func age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0m"
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
 func writePolicy(b *strings.Builder, p *plan.Plan) {
