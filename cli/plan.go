@@ -207,6 +207,11 @@ func readPlan(path string) (*plan.Plan, error) {
 	defer f.Close()
 	p, err := plan.Decode(f)
 	if err != nil {
+		// A file that is not a plan at all is named for what it is: a config, a manifest,
+		// a snapshot or a drift report given where a plan belongs.
+		if kind := sniff(path); kind != kindPlan && kind != kindUnknown {
+			return nil, notAPlan(path, kind)
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
