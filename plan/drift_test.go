@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/scimsync/scimsync/internal/golden"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/schemas"
@@ -29,7 +30,7 @@ func TestDriftScenarios(t *testing.T) {
 			if err := EncodeDrift(&buf, r); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join(dir, "drift.golden.json"), buf.Bytes())
+			golden.Check(t, filepath.Join(dir, "drift.golden.json"), buf.Bytes())
 			checkDriftSchema(t, buf.Bytes())
 			back, err := DecodeDrift(bytes.NewReader(buf.Bytes()))
 			if err != nil {

@@ -36,6 +36,8 @@ var rules = []rule{
 	{pkg: "diag", may: []string{"model"}},
 	{pkg: "schemas", may: []string{"diag", "model"}},
 	{pkg: "source", may: []string{"model", "diag", "schemas", "config"}, never: []string{"plan", "scim"}},
+	{pkg: "source/sourcetest", may: []string{"model", "diag", "internal/golden"}},
+	{pkg: "internal/golden"},
 	{pkg: "scim", may: []string{"model", "audit"}},
 	{pkg: "emulator", may: []string{"scim", "model"}},
 	{pkg: "plan", may: []string{"model", "policy", "audit"}},
