@@ -15,7 +15,8 @@
 // (rule "empty-source") unless it sets allowEmpty, so that a source that read nothing
 // never turns into mass removals.
 //
-// Package source imports model, diag, schemas, config and its own subpackages.
+// Package source imports model, diag, config and its own subpackages (and may import
+// schemas); it never depends on plan or scim, which internal/arch checks.
 package source
 
 import (

@@ -42,7 +42,7 @@ var rules = []rule{
 	{pkg: "emulator", may: []string{"scim", "model"}},
 	{pkg: "plan", may: []string{"model", "policy", "audit"}},
 	{pkg: "snapshot", may: []string{"model"}},
-	{pkg: "render", may: []string{"plan", "model", "diag"}},
+	{pkg: "render", may: []string{"plan", "model"}},
 	{pkg: "config", may: []string{"model", "diag", "schemas", "policy"}, never: []string{"plan"}},
 	{pkg: "synth", may: []string{"model"}},
 	{pkg: "cli", any: true},
