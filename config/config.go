@@ -34,6 +34,10 @@ type Target struct {
 	AccountID   string      `yaml:"accountId"`
 	WorkspaceID string      `yaml:"workspaceId"`
 	Profile     string      `yaml:"profile"`
+	// AuthType picks the authentication method, as DATABRICKS_AUTH_TYPE does: pat,
+	// oauth-m2m, databricks-cli, github-oidc, env-oidc, file-oidc, azure-msi,
+	// azure-client-secret or azure-cli. Empty means the first whose settings are present.
+	AuthType string `yaml:"authType"`
 }
 
 // Apply holds apply settings.

@@ -5,7 +5,7 @@
 // positions are checked as well. Run the tests with -update to rewrite the golden files
 // from the current results, then review the difference.
 //
-// Package sourcetest is for tests only; it imports model, diag and internal/golden.
+// Package sourcetest is for tests only; it imports model, diag, internal/golden and yaml.v3.
 package sourcetest
 
 import (
@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/internal/golden"
@@ -68,4 +70,29 @@ func Origins(dir string, state *model.State, diags diag.List) string {
 		fmt.Fprintf(&b, "group %s: %s\n", g.Key(), rel(g.Origin))
 	}
 	return b.String()
+}
+
+// Node returns the settings struct v of a source kind encoded as the YAML node of the
+// source's config entry, as config.Load keeps it in config.Source.Settings.
+func Node(t testing.TB, v any) *yaml.Node {
+	t.Helper()
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return &n
+}
+
+// YAML parses the text of a source's config entry into the node config.Load keeps in
+// config.Source.Settings; lines count from 1 at the start of text.
+func YAML(t testing.TB, text string) *yaml.Node {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Content) == 0 {
+		return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	}
+	return doc.Content[0]
 }
