@@ -183,7 +183,7 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 			return fmt.Errorf("open audit log: %w", err)
 		}
 		defer f.Close()
-		log = audit.NewLog(f)
+		log = audit.NewLog(rt.Redact.Writer(f))
 	}
 	batch := cfg.Apply.BatchSize
 	if c.BatchSize > 0 {

@@ -83,7 +83,7 @@ func (c *ExportCmd) Run(rt *Runtime) error {
 	if err := os.MkdirAll(filepath.Dir(c.Out), 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", what, err)
 	}
-	if err := writeFileAtomic(c.Out, write); err != nil {
+	if err := writeFileAtomic(rt.Redact, c.Out, write); err != nil {
 		return fmt.Errorf("write %s: %w", what, err)
 	}
 	_, err = fmt.Fprintf(rt.IO.Out, "Exported a %s of %s to %s: %s, %s, %s, %s.\n", what, conn.target, c.Out,

@@ -20,6 +20,9 @@ import (
 	"sync/atomic"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/scimsync/scimsync/redact"
+	"github.com/scimsync/scimsync/scim/auth"
 )
 
 // IO is the input, output and environment of one run of the command line.
@@ -52,6 +55,13 @@ type Runtime struct {
 	softStop atomic.Bool
 	// Profile is the global --profile flag: the ~/.databrickscfg profile to connect with.
 	Profile string
+	// Redact knows the secrets of this run. IO.Out and IO.Err already pass through it;
+	// files a command writes must too (writeFileAtomic, the audit log), and so must the
+	// SCIM client, which adds the credentials and each OAuth token it mints.
+	Redact *redact.Redactor
+	// rawOut is IO.Out before redaction, for the emulator command, whose own test
+	// credentials are its output.
+	rawOut io.Writer
 }
 
 // Color reports whether output to Out may be coloured.
@@ -99,6 +109,14 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 		// Without arguments, scimsync prints its help, as go and gh do.
 		args = []string{"help"}
 	}
+	// Every byte written to Out and Err, from kong's usage errors to the last log line,
+	// passes the redactor.
+	red := redact.New()
+	for _, name := range secretEnv {
+		red.Add(stdio.Getenv(name))
+	}
+	rawOut := stdio.Out
+	stdio.Out, stdio.Err = red.Writer(stdio.Out), red.Writer(stdio.Err)
 	kctx, g, exit, err := parse(args, stdio)
 	if exit >= 0 {
 		return exit
@@ -109,12 +127,22 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := make(chan struct{})
-	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop, Profile: g.Profile}
+	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop, Profile: g.Profile, Redact: red, rawOut: rawOut}
 	go watchInterrupts(ctx, rt, stop, cancel)
 	if err := kctx.Run(rt); err != nil {
 		return report(stdio.Err, err)
 	}
 	return ExitOK
+}
+
+// secretEnv are the environment variables whose values are redacted from every output
+// from the start of a run: Databricks credentials, the LDAP bind password and the tokens
+// of a GitHub Actions job. Credentials read from ~/.databrickscfg and OAuth access tokens
+// are added when the SCIM client resolves and mints them.
+var secretEnv = []string{
+	auth.EnvToken, auth.EnvClientSecret, "DATABRICKS_PASSWORD",
+	"LDAP_BIND_PASSWORD",
+	"GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_RUNTIME_TOKEN",
 }
 
 // watchInterrupts turns the first interrupt into a soft stop (or a cancel for commands that

@@ -214,7 +214,7 @@ func changeSection(cv *changeView) (string, error) {
 		fmt.Fprintf(&b, "%s\n\n", escape(cv.c.Reason))
 	}
 	b.WriteString("```diff\n")
-	b.WriteString(fence(d))
+	b.WriteString(fence(safeLines(d)))
 	b.WriteString("```\n\n</details>\n\n")
 	return b.String(), nil
 }
@@ -322,6 +322,15 @@ func unifiedDiff(before, after string) string {
 		}
 	}
 	return out.String()
+}
+
+// safeLines is safe for each line of a multi-line text, keeping the line breaks.
+func safeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = safe(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // fence keeps text from closing its code block.

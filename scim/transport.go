@@ -24,6 +24,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/scimsync/scimsync/audit"
+	"github.com/scimsync/scimsync/redact"
 	"github.com/scimsync/scimsync/scim/auth"
 )
 
@@ -186,6 +187,8 @@ type transport struct {
 	answered atomic.Bool
 	// sleep waits between attempts; tests replace it to observe the waits.
 	sleep func(context.Context, time.Duration) error
+	// redact learns each token sent and cleans the error bodies parsed.
+	redact *redact.Redactor
 }
 
 // request is one logical request; the transport may send it several times.
@@ -253,6 +256,8 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 			return res, nil
 		default:
 			e := parseError(r.method, r.path, res.status, res.body)
+			// A proxy or WAF may echo the request headers, Authorization included.
+			e.Detail, e.ScimType, e.Code = t.redact.String(e.Detail), t.redact.String(e.ScimType), t.redact.String(e.Code)
 			lastErr = e
 			switch {
 			case e.Throttled():
@@ -321,6 +326,7 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 	if err != nil {
 		return nil, false, err
 	}
+	t.redact.Add(tok.Reveal())
 	select {
 	case t.sem <- struct{}{}:
 	case <-ctx.Done():
