@@ -100,7 +100,7 @@ func connect(rt *Runtime, cfg *config.Config, explicitLevel bool, t Tuning) (*co
 func (c *connection) identity(rt *Runtime) (*model.Ref, error) {
 	ref, ok, err := c.client.Identity(rt.Ctx)
 	if err != nil {
-		return nil, fmt.Errorf("find the identity of the credentials: %w", err)
+		return nil, err // Identity says what it was doing
 	}
 	if !ok {
 		rt.Log.Info("the identity of the credentials is unknown at account level with a token; list it under policy.protected to keep it out of plans")

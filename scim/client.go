@@ -350,33 +350,50 @@ func (t *Tree) json(ctx context.Context, method, path string, q url.Values, in, 
 }
 
 func (t *Tree) send(ctx context.Context, method, path string, q url.Values, in any, lookup func(context.Context) (string, bool, error)) (*response, error) {
-	return t.c.send(ctx, t.creds, t.header, t.base, method, path, q, in, contentTypeSCIM, lookup)
+	return t.c.send(ctx, call{creds: t.creds, header: t.header, base: t.base, method: method, path: path,
+		query: q, body: in, contentType: contentTypeSCIM, lookup: lookup})
+}
+
+// call is one request for send to build: where it goes (base URL, path and query), how
+// (method, credentials, extra headers, the content type of its body), its body (encoded
+// as JSON when not nil), and for a create, lookup, which finds what it created when its
+// outcome is unknown (see transport).
+type call struct {
+	creds       auth.Credentials
+	header      http.Header
+	base        string
+	method      string
+	path        string
+	query       url.Values
+	body        any
+	contentType string
+	lookup      func(context.Context) (string, bool, error)
 }
 
 // send builds and sends one request through the transport.
-func (c *Client) send(ctx context.Context, creds auth.Credentials, header http.Header, base, method, path string, q url.Values, in any, contentType string, lookup func(context.Context) (string, bool, error)) (*response, error) {
-	u, err := url.Parse(base + path)
+func (c *Client) send(ctx context.Context, in call) (*response, error) {
+	u, err := url.Parse(in.base + in.path)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", in.method, in.path, err)
 	}
-	if len(q) > 0 {
-		u.RawQuery = q.Encode()
+	if len(in.query) > 0 {
+		u.RawQuery = in.query.Encode()
 	}
 	r := &request{
-		method:      method,
+		method:      in.method,
 		url:         u.String(),
 		path:        u.Path,
 		header:      http.Header{"Accept": {acceptSCIM}},
-		contentType: contentType,
-		creds:       creds,
-		lookup:      lookup,
+		contentType: in.contentType,
+		creds:       in.creds,
+		lookup:      in.lookup,
 	}
-	for k, v := range header {
+	for k, v := range in.header {
 		r.header[k] = v
 	}
-	if in != nil {
-		if r.body, err = json.Marshal(in); err != nil {
-			return nil, fmt.Errorf("%s %s: encode body: %w", method, u.Path, err)
+	if in.body != nil {
+		if r.body, err = json.Marshal(in.body); err != nil {
+			return nil, fmt.Errorf("%s %s: encode body: %w", in.method, u.Path, err)
 		}
 	}
 	return c.t.do(ctx, r)

@@ -14,6 +14,8 @@ import (
 
 // This file holds the write calls apply makes (the plan package's Target interface) and
 // Identity. Updates send the minimal PATCH and no request at all when nothing changed.
+// Their errors are the request's own (method, path, status, SCIM detail), not wrapped
+// again with the object: apply, their only caller, names the change that failed.
 
 // workspaceLevel reports whether objects of the target's own tree carry entitlements.
 func (c *Client) workspaceLevel() bool { return c.auth.Level == model.LevelWorkspace }
@@ -23,7 +25,7 @@ func (c *Client) workspaceLevel() bool { return c.auth.Level == model.LevelWorks
 func (c *Client) CreateUser(ctx context.Context, u *model.User) (string, error) {
 	out, err := c.Users().Create(ctx, UserFromModel(u, c.workspaceLevel()))
 	if err != nil {
-		return "", fmt.Errorf("create user %s: %w", u.UserName, err)
+		return "", err
 	}
 	return out.ID, nil
 }
@@ -34,7 +36,7 @@ func (c *Client) CreateUser(ctx context.Context, u *model.User) (string, error) 
 func (c *Client) CreateServicePrincipal(ctx context.Context, sp *model.ServicePrincipal) (id, applicationID string, err error) {
 	out, err := c.ServicePrincipals().Create(ctx, ServicePrincipalFromModel(sp, c.workspaceLevel()))
 	if err != nil {
-		return "", "", fmt.Errorf("create service principal %s: %w", sp.Key(), err)
+		return "", "", err
 	}
 	return out.ID, out.ApplicationID, nil
 }
@@ -54,7 +56,7 @@ func (c *Client) CreateGroupWithMembers(ctx context.Context, g *model.Group, mem
 	w.Members = values(memberIDs)
 	out, err := c.Groups().Create(ctx, w)
 	if err != nil {
-		return "", fmt.Errorf("create group %s: %w", g.DisplayName, err)
+		return "", err
 	}
 	return out.ID, nil
 }
@@ -63,7 +65,7 @@ func (c *Client) CreateGroupWithMembers(ctx context.Context, g *model.Group, mem
 // UserOps), or nothing when they are equal.
 func (c *Client) UpdateUser(ctx context.Context, id string, from, to *model.User) error {
 	if err := c.Users().Patch(ctx, id, UserOps(from, to, c.workspaceLevel())); err != nil {
-		return fmt.Errorf("update user %s: %w", to.UserName, err)
+		return err
 	}
 	return nil
 }
@@ -72,7 +74,7 @@ func (c *Client) UpdateUser(ctx context.Context, id string, from, to *model.User
 // to (see ServicePrincipalOps), or nothing when they are equal.
 func (c *Client) UpdateServicePrincipal(ctx context.Context, id string, from, to *model.ServicePrincipal) error {
 	if err := c.ServicePrincipals().Patch(ctx, id, ServicePrincipalOps(from, to, c.workspaceLevel())); err != nil {
-		return fmt.Errorf("update service principal %s: %w", to.Key(), err)
+		return err
 	}
 	return nil
 }
@@ -81,7 +83,7 @@ func (c *Client) UpdateServicePrincipal(ctx context.Context, id string, from, to
 // GroupOps), or nothing when they are equal. Members are changed by PatchMembers.
 func (c *Client) UpdateGroup(ctx context.Context, id string, from, to *model.Group) error {
 	if err := c.Groups().Patch(ctx, id, GroupOps(from, to, c.workspaceLevel())); err != nil {
-		return fmt.Errorf("update group %s: %w", to.DisplayName, err)
+		return err
 	}
 	return nil
 }
@@ -91,7 +93,7 @@ func (c *Client) UpdateGroup(ctx context.Context, id string, from, to *model.Gro
 // sent when both are empty.
 func (c *Client) PatchMembers(ctx context.Context, groupID string, add, remove []string) error {
 	if err := c.Groups().Patch(ctx, groupID, MemberOps(add, remove)); err != nil {
-		return fmt.Errorf("change members of group %s: %w", groupID, err)
+		return err
 	}
 	return nil
 }
@@ -110,7 +112,7 @@ func (c *Client) Delete(ctx context.Context, kind model.Kind, id string) error {
 		return fmt.Errorf("delete %s: unknown kind %q", id, kind)
 	}
 	if err != nil {
-		return fmt.Errorf("delete %s %s: %w", kind, id, err)
+		return err
 	}
 	return nil
 }
@@ -138,7 +140,7 @@ func (c *Client) PatchWorkspaceEntitlements(ctx context.Context, ws model.Worksp
 	}
 	tree, err := c.WorkspaceTree(ws)
 	if err != nil {
-		return fmt.Errorf("change entitlements of %s %s: %w", kind, principalID, err)
+		return err
 	}
 	switch kind {
 	case model.KindUser:
@@ -156,7 +158,7 @@ func (c *Client) PatchWorkspaceEntitlements(ctx context.Context, ws model.Worksp
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("change entitlements of %s %s in workspace %s: %w", kind, principalID, ws.ID, err)
+		return err
 	}
 	return nil
 }
