@@ -50,6 +50,8 @@ type Runtime struct {
 	// softStop, so that the first interrupt does not also cancel Ctx.
 	Stop     <-chan struct{}
 	softStop atomic.Bool
+	// Profile is the global --profile flag: the ~/.databrickscfg profile to connect with.
+	Profile string
 }
 
 // Color reports whether output to Out may be coloured.
@@ -61,6 +63,7 @@ func (rt *Runtime) Color() bool {
 type grammar struct {
 	LogLevel  string `name:"log-level" enum:"debug,info,warn,error" default:"warn" env:"SCIMSYNC_LOG_LEVEL" help:"Log level: debug, info, warn or error. Logs go to stderr."`
 	LogFormat string `name:"log-format" enum:"text,json" default:"text" env:"SCIMSYNC_LOG_FORMAT" help:"Log format: text or json."`
+	Profile   string `name:"profile" placeholder:"NAME" help:"Profile of ~/.databrickscfg to connect with; wins over target.profile and DATABRICKS_CONFIG_PROFILE."`
 
 	Validate ValidateCmd `cmd:"" help:"Parse and validate all sources and report every problem with file:line:column."`
 	Plan     PlanCmd     `cmd:"" help:"Compare the desired state with the live one and write the plan that reconciles them."`
@@ -96,7 +99,7 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := make(chan struct{})
-	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop}
+	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop, Profile: g.Profile}
 	go watchInterrupts(ctx, rt, stop, cancel)
 	if err := kctx.Run(rt); err != nil {
 		return report(stdio.Err, err)
