@@ -46,8 +46,9 @@ type Server struct {
 	verbLim map[string]*rate.Limiter
 
 	rngMu  sync.Mutex
-	rng    *rand.Rand // latency jitter and faults
-	faults Faults
+	rng         *rand.Rand // latency jitter and faults
+	faults      Faults
+	faultFilter func(Request) bool
 
 	inflight    atomic.Int64
 	gatewayTurn atomic.Int64 // alternates FaultGateway between 502 and 504
@@ -127,6 +128,16 @@ func (s *Server) Options() Options { return s.opts }
 func (s *Server) SetFaults(f Faults) {
 	s.rngMu.Lock()
 	s.faults = f
+	s.rngMu.Unlock()
+}
+
+// SetFaultFilter limits injected faults to the requests for which keep returns true (nil:
+// all). It is called once per SCIM or assignment request, with Method, Path and Query set,
+// before a fault is drawn. Tests use it to spoil chosen attempts, such as every first
+// attempt of a write.
+func (s *Server) SetFaultFilter(keep func(Request) bool) {
+	s.rngMu.Lock()
+	s.faultFilter = keep
 	s.rngMu.Unlock()
 }
 
@@ -301,7 +312,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	write := r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch || r.Method == http.MethodDelete
 	create := rt.kind == routeSCIM && r.Method == http.MethodPost && rt.id == "" && rt.resource != "Me"
-	fault, after := s.drawFault(create, write)
+	fault, after := s.drawFault(entry, create, write)
 	entry.Fault = fault
 	switch fault {
 	case Fault503:
@@ -508,11 +519,11 @@ func (s *Server) throttle(method string, now time.Time) (bool, time.Duration) {
 
 // drawFault picks at most one of the refusals and, for requests that get past them, at
 // most one fault after commit; after reports that the fault is one of the latter.
-func (s *Server) drawFault(create, write bool) (string, bool) {
+func (s *Server) drawFault(r Request, create, write bool) (string, bool) {
 	s.rngMu.Lock()
 	defer s.rngMu.Unlock()
 	f := s.faults
-	if f == (Faults{}) {
+	if f == (Faults{}) || (s.faultFilter != nil && !s.faultFilter(r)) {
 		return "", false
 	}
 	u := s.rng.Float64()
