@@ -45,7 +45,7 @@ type Server struct {
 	limiter *rate.Limiter
 	verbLim map[string]*rate.Limiter
 
-	rngMu  sync.Mutex
+	rngMu       sync.Mutex
 	rng         *rand.Rand // latency jitter and faults
 	faults      Faults
 	faultFilter func(Request) bool
