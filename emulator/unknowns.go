@@ -29,7 +29,7 @@ var Unknowns = []Unknown{
 	{"group-list-members", "§3 account group lists before 2025-08-22", func(o *Options) { o.GroupListMembers = true }},
 	{"workspace-shows-unassigned", "§6 workspace views", func(o *Options) { o.WorkspaceShowsUnassigned = true }},
 	{"split-display-name", "§2.3 create response example", func(o *Options) { o.SplitDisplayName = true }},
-	{"concurrency-429", "§5.3 concurrent-limit status", func(o *Options) { o.ConcurrencyStatus = 429 }},
+	{"concurrency-429", "§5.3 the concurrent limit of 4, answered 429", func(o *Options) { o.MaxConcurrent, o.ConcurrencyStatus = 4, 429 }},
 	{"overlapping-pages", "§3 ordering across pages", func(o *Options) { o.PageOverlap = 3 }},
 }
 
