@@ -186,3 +186,25 @@ func scimErrorType(w http.ResponseWriter, status int, scimType, detail string) {
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"detail":"`+detail+`","status":"`+strconv.Itoa(status)+`","scimType":"`+scimType+`"}`)
 }
+
+// TestCreateWithoutIDWaitsForTheObject: a create answered without an id is looked up, and
+// the lookup tolerates an object that shows only after a while.
+func TestCreateWithoutIDWaitsForTheObject(t *testing.T) {
+	var lookups atomic.Int32
+	c, _, _ := testClient(t, model.LevelAccount, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodPost:
+			w.WriteHeader(http.StatusCreated)
+			_, _ = io.WriteString(w, `{}`)
+		case lookups.Add(1) == 1:
+			_, _ = io.WriteString(w, `{"totalResults":0,"Resources":[]}`)
+		default:
+			_, _ = io.WriteString(w, `{"totalResults":1,"Resources":[{"id":"5","displayName":"eng"}]}`)
+		}
+	}, nil)
+	waits := sleeps(c)
+	g, err := c.Groups().Create(context.Background(), &Group{DisplayName: "eng"})
+	if err != nil || g.ID != "5" || len(*waits) != 1 {
+		t.Fatalf("Create = %+v, %v after waits %v; want group 5 after one wait", g, err, *waits)
+	}
+}

@@ -290,12 +290,9 @@ func (r *Resource[T]) create(ctx context.Context, v *T, adopt bool) (*T, bool, e
 		if lookup == nil {
 			return nil, false, fmt.Errorf("POST %s: the response has no id", r.Path())
 		}
-		_, ok, err := lookup(ctx)
-		if err != nil {
-			return nil, false, fmt.Errorf("POST %s: the response has no id: %w", r.Path(), err)
-		}
-		if !ok {
-			return nil, false, fmt.Errorf("POST %s: the response has no id and the object is not there", r.Path())
+		// It may take a while to show in lookups (reference §6), as after a 409.
+		if _, err := r.tree.c.t.adopt(ctx, lookup, fmt.Errorf("POST %s: the response has no id", r.Path())); err != nil {
+			return nil, false, err
 		}
 		return found, false, nil
 	}
