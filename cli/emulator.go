@@ -30,13 +30,14 @@ type EmulatorCmd struct {
 	TotalOffset   int                      `name:"total-results-offset" help:"Add this to every list's totalResults."`
 }
 
-// Run serves until the context ends, printing the environment a client needs first.
+// Run serves until the context ends, printing the environment a client needs first. The
+// emulator's fixed test credentials are that output, so it is not redacted.
 func (c *EmulatorCmd) Run(rt *Runtime) error {
 	o, err := c.options()
 	if err != nil {
 		return err
 	}
-	return emulator.Run(rt.Ctx, c.Listen, o, rt.IO.Out)
+	return emulator.Run(rt.Ctx, c.Listen, o, rt.rawOut)
 }
 
 // options turns the flags into emulator options.

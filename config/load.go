@@ -72,6 +72,9 @@ func Load(path string) (*Config, diag.List) {
 	if cfg.Target.Level == "" {
 		cfg.Target.Level = model.LevelAccount
 	}
+	if d := checkSettings(doc.Content[0], cfg, path); d.HasErrors() {
+		return nil, append(diags, d...)
+	}
 	dir := filepath.Dir(path)
 	for i := range cfg.Sources {
 		s := &cfg.Sources[i]

@@ -243,7 +243,7 @@ func changeSection(c *plan.Change) string {
 		fmt.Fprintf(&b, "%s\n\n", escape(c.Reason))
 	}
 	b.WriteString("```diff\n")
-	b.WriteString(fence(changeDiff(c)))
+	b.WriteString(fence(safeLines(changeDiff(c))))
 	b.WriteString("```\n\n</details>\n\n")
 	return b.String()
 }
@@ -349,6 +349,15 @@ func unifiedDiff(before, after string) string {
 }
 
 // fence keeps text from closing its code block.
+// safeLines is safe for each line of a multi-line text, keeping the line breaks.
+func safeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = safe(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 func fence(s string) string { return strings.ReplaceAll(s, "```", "`\u200b``") }
 
 func code(s string) string { return "`" + strings.ReplaceAll(safe(s), "`", "'") + "`" }

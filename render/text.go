@@ -38,39 +38,27 @@ func (p palette) red(s string) string    { return p.wrap("31", s) }
 func (p palette) bold(s string) string   { return p.wrap("1", s) }
 func (p palette) dim(s string) string    { return p.wrap("2", s) }
 
-// safe makes identity data harmless on a terminal: control characters (which could move
-// the cursor, recolour or erase a line a reviewer should see) and bidirectional overrides
-// (which reorder what is shown) are written as visible \u escapes.
+// safe makes identity data harmless on a terminal and unambiguous to a reviewer: control
+// characters (which could move the cursor, recolour or erase a line a reviewer should
+// see), bidirectional controls (which reorder what is shown) and invisible characters such
+// as zero-width spaces and joiners or the byte-order mark (which make two names look the
+// same) are written as visible \u escapes; model.IsInvisible says which.
 func safe(s string) string {
-	clean := true
-	for _, r := range s {
-		if unsafeRune(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if !strings.ContainsFunc(s, model.IsInvisible) {
 		return s
 	}
 	var b strings.Builder
 	for _, r := range s {
-		if unsafeRune(r) {
+		switch {
+		case !model.IsInvisible(r):
+			b.WriteRune(r)
+		case r > 0xffff:
+			fmt.Fprintf(&b, "\\U%08x", r)
+		default:
 			fmt.Fprintf(&b, "\\u%04x", r)
-			continue
 		}
-		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-func unsafeRune(r rune) bool {
-	switch {
-	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
-		return true
-	}
-	return false
 }
 
 // Symbol returns the one-character marker of an action: + create, ~ update, - delete or

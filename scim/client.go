@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/redact"
 	"github.com/scimsync/scimsync/scim/auth"
 )
 
@@ -89,6 +90,11 @@ type Config struct {
 	// Logger receives a debug record per attempt (method, path, status, attempt, duration),
 	// never headers or bodies. nil means no logging.
 	Logger *slog.Logger
+	// Redactor learns the resolved token and client secret and every OAuth access token
+	// as it is minted, and redacts the error bodies the client parses, so that a server
+	// that echoes the Authorization header leaks nothing. nil means a Redactor of the
+	// client's own; pass the one the outputs go through.
+	Redactor *redact.Redactor
 }
 
 // Client is a Databricks SCIM client for one account or one workspace. It is safe for
@@ -115,6 +121,12 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	red := cfg.Redactor
+	if red == nil {
+		red = redact.New()
+	}
+	red.Add(ac.Token.Reveal())
+	red.Add(ac.ClientSecret.Reveal())
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{
@@ -156,6 +168,7 @@ func New(cfg Config) (*Client, error) {
 		adoptWait:   orDefault(cfg.AdoptWait, DefaultAdoptWait),
 		stats:       counters{requests: map[string]*atomic.Int64{"OTHER": {}}},
 		sleep:       sleep,
+		redact:      red,
 	}
 	for _, m := range methods {
 		t.stats.requests[m] = &atomic.Int64{}

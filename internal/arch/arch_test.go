@@ -29,14 +29,16 @@ type rule struct {
 // audit is a leaf like model: it records what apply did, and both plan (change records)
 // and scim (request traces) write to it without importing each other. policy is a leaf
 // too, so that config and the sources name a Policy without depending on the planner.
+// redact is a leaf as well: the SCIM client redacts the error bodies it parses with it.
 var rules = []rule{
 	{pkg: "model"},
 	{pkg: "audit"},
+	{pkg: "redact"},
 	{pkg: "policy", may: []string{"model"}},
 	{pkg: "diag", may: []string{"model"}},
 	{pkg: "schemas", may: []string{"diag", "model"}},
 	{pkg: "source", may: []string{"model", "diag", "schemas", "config"}, never: []string{"plan", "scim"}},
-	{pkg: "scim", may: []string{"model", "audit"}},
+	{pkg: "scim", may: []string{"model", "audit", "redact"}},
 	{pkg: "emulator", may: []string{"scim", "model"}},
 	{pkg: "plan", may: []string{"model", "policy", "audit"}},
 	{pkg: "snapshot", may: []string{"model"}},
