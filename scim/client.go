@@ -74,6 +74,9 @@ type Config struct {
 	Timeout time.Duration
 	// PageSize is the count sent with list requests. 0 means DefaultPageSize.
 	PageSize int
+	// AdoptWait is how long a create answered 409 keeps looking for the existing object,
+	// which may take a while to show in lists. 0 means DefaultAdoptWait.
+	AdoptWait time.Duration
 	// MaxListObjects caps the objects one list may return, so that a server sending fresh
 	// pages without end cannot exhaust memory. 0 means 20 times the account's identity
 	// limit for the resource (reference §6): 200,000 users or service principals, 100,000
@@ -162,6 +165,7 @@ func New(cfg Config) (*Client, error) {
 		maxDelay:    orDefault(cfg.RetryMaxDelay, DefaultRetryMaxDelay),
 		timeout:     orDefault(cfg.Timeout, DefaultTimeout),
 		maxBody:     cfg.MaxResponseBytes,
+		adoptWait:   orDefault(cfg.AdoptWait, DefaultAdoptWait),
 		stats:       counters{requests: map[string]*atomic.Int64{"OTHER": {}}},
 		sleep:       sleep,
 		redact:      red,

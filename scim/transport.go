@@ -16,6 +16,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -37,6 +38,9 @@ const (
 	DefaultTimeout        = 60 * time.Second
 	DefaultRetryBaseDelay = 250 * time.Millisecond
 	DefaultRetryMaxDelay  = 10 * time.Second
+	// DefaultAdoptWait is how long a create answered 409 waits for the existing object to
+	// show in a lookup.
+	DefaultAdoptWait = 10 * time.Second
 	// DefaultMaxResponseBytes caps one response body. A list page of 10,000 users with the
 	// attributes Snapshot asks for is a few MB; a page of groups with their members can be
 	// far larger, but not this large within the account limits (reference §6).
@@ -65,8 +69,14 @@ type Stats struct {
 	UnknownOutcomes int64            `json:"unknownOutcomes"` // writes that may or may not have happened
 	// CreatesResolved counts creates whose outcome was unknown and whose object was found
 	// by a lookup, so the create was not sent again.
-	CreatesResolved int64   `json:"createsResolved"`
-	RateLimit       float64 `json:"rateLimit"` // the overall limit now, after any slowdown
+	CreatesResolved int64 `json:"createsResolved"`
+	// CreatesAdopted counts apply's creates answered 409 at the first attempt whose object
+	// was found by a lookup and adopted: made by an earlier apply or someone else.
+	CreatesAdopted int64 `json:"createsAdopted"`
+	// Replays counts writes that failed only because an earlier attempt of theirs had
+	// already done them (a 404 on DELETE, a remove of a value already gone), counted done.
+	Replays   int64   `json:"replays"`
+	RateLimit float64 `json:"rateLimit"` // the overall limit now, after any slowdown
 }
 
 // Total returns the number of attempts sent.
@@ -91,6 +101,8 @@ type counters struct {
 	networkErrors   atomic.Int64
 	unknownOutcomes atomic.Int64
 	createsResolved atomic.Int64
+	createsAdopted  atomic.Int64
+	replays         atomic.Int64
 }
 
 // adaptiveLimiter is the overall token bucket, slowed down on throttling and paused while
@@ -180,7 +192,8 @@ type transport struct {
 	baseDelay   time.Duration
 	maxDelay    time.Duration
 	timeout     time.Duration
-	maxBody     int64 // response body cap; 0 means DefaultMaxResponseBytes
+	adoptWait   time.Duration // how long a 409's lookup waits for the object to show
+	maxBody     int64         // response body cap; 0 means DefaultMaxResponseBytes
 	stats       counters
 	// answered is set once any response came back: from then on a refused connection is
 	// a blip worth retrying, not a wrong host or port.
@@ -216,12 +229,16 @@ type response struct {
 }
 
 // do sends r until it succeeds, fails for good, or the attempt cap or retry budget is
-// used up. It retries 429, 503 and REQUEST_LIMIT_EXCEEDED 500s (refusals: the request was
-// not executed) for every method; 502, 504 and network errors after the request was sent
-// (outcome unknown) only for idempotent methods. A create whose outcome is unknown is
-// resolved with r.lookup: if the object exists its id is returned, otherwise the create is
-// sent again. A DELETE that meets 404 after an attempt of unknown outcome has succeeded.
-// Every wait returns early with ctx's error when ctx is done.
+// used up. It retries 429 and REQUEST_LIMIT_EXCEEDED 500s (refusals: the request was not
+// executed) for every method; 502, 503, 504 and network errors after the request was sent
+// may have been executed (a gateway answers 503 or 504 for a backend that carried on), so
+// after them a write is retried only if it is idempotent, and a create is first resolved
+// with r.lookup: if the object exists its id is returned, otherwise the create is sent
+// again. A 409 on a create after such an attempt is resolved by the same lookup, tolerating an
+// object that takes a while to show in lists (see adopt). A write that meets the answer
+// to its own earlier execution counts as done: a DELETE's 404, a PATCH's 400 for a value
+// to remove that is already gone. Every wait returns early with ctx's error when ctx is
+// done.
 func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 	start := time.Now()
 	maybeDone := false // an earlier attempt may have been executed
@@ -270,13 +287,21 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 			case e.Status == http.StatusServiceUnavailable:
 				t.stats.serverErrors.Add(1)
 				wait = retryAfter(res.header, time.Now())
+				unknown = true
 			case e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout:
 				t.stats.serverErrors.Add(1)
 				unknown = true
-			case e.Status == http.StatusNotFound && r.method == http.MethodDelete && maybeDone:
+			case maybeDone && replayDone(r, e):
+				t.stats.replays.Add(1)
+				t.log.DebugContext(ctx, "scim write already done by an earlier attempt", "method", r.method, "path", r.path, "status", e.Status)
 				return &response{status: http.StatusNoContent}, nil
-			case e.Status == http.StatusConflict && r.method == http.MethodPost && maybeDone && r.lookup != nil:
-				unknown = true
+			case e.Status == http.StatusConflict && r.method == http.MethodPost && r.lookup != nil && maybeDone:
+				id, err := t.adopt(ctx, r.lookup, e)
+				if err != nil {
+					return nil, err
+				}
+				t.stats.createsResolved.Add(1)
+				return &response{status: http.StatusOK, existingID: id}, nil
 			default:
 				if e.Status >= 500 {
 					t.stats.serverErrors.Add(1)
@@ -316,6 +341,50 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 		if err := t.sleep(ctx, delay); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
 		}
+	}
+}
+
+// replayDone reports whether e is what a write answers when an earlier attempt of it was
+// executed: a DELETE's 404, and a PATCH's 400 for a value to remove that is no longer
+// there (RFC 7644 §3.5.2.2 noTarget, or Databricks' invalidPath for entitlements that are
+// all gone, reference §4.2 item 5).
+func replayDone(r *request, e *Error) bool {
+	switch {
+	case r.method == http.MethodDelete:
+		return e.Status == http.StatusNotFound
+	case r.method == http.MethodPatch && e.Status == http.StatusBadRequest:
+		return e.ScimType == "noTarget" || (e.ScimType == "invalidPath" && strings.Contains(e.Detail, "No such attribute with the name : entitlements"))
+	}
+	return false
+}
+
+// adopt resolves a create answered 409 (the object exists: made by an earlier attempt
+// whose answer was lost, by an earlier apply, or by someone else) by looking it up, and
+// returns its id. A new object may take a while to show in lists and filters (consistency
+// after create is UNKNOWN, reference §6), so the lookup is repeated with growing waits, in
+// all up to adoptWait, before the conflict is reported. The lookup matches on the key the
+// create was for (userName, displayName or applicationId), so only the object meant is
+// found; an ambiguous match is an error.
+func (t *transport) adopt(ctx context.Context, lookup func(context.Context) (string, bool, error), conflict error) (string, error) {
+	var waited time.Duration
+	delay := 100 * time.Millisecond
+	for {
+		id, found, err := lookup(ctx)
+		if err != nil {
+			return "", fmt.Errorf("%w, and looking the object up failed: %w", conflict, err)
+		}
+		if found {
+			t.log.DebugContext(ctx, "scim create found the existing object", "id", id)
+			return id, nil
+		}
+		if waited+delay > t.adoptWait {
+			return "", fmt.Errorf("%w; the object did not show in a lookup within %s", conflict, t.adoptWait)
+		}
+		if err := t.sleep(ctx, delay); err != nil {
+			return "", err
+		}
+		waited += delay
+		delay = min(2*delay, 2*time.Second)
 	}
 }
 
@@ -430,6 +499,8 @@ func (t *transport) snapshot() Stats {
 	s.NetworkErrors = t.stats.networkErrors.Load()
 	s.UnknownOutcomes = t.stats.unknownOutcomes.Load()
 	s.CreatesResolved = t.stats.createsResolved.Load()
+	s.CreatesAdopted = t.stats.createsAdopted.Load()
+	s.Replays = t.stats.replays.Load()
 	s.RateLimit = t.overall.limit()
 	return s
 }
