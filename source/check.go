@@ -7,12 +7,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/source/manifest"
+	"github.com/scimsync/scimsync/source/mapping"
 	"github.com/scimsync/scimsync/source/merge"
 )
 
@@ -525,18 +525,8 @@ func (c *checker) limits() {
 	}
 }
 
-// validEmail reports whether s looks like an email address: one @, a non-empty local part,
-// a dotted domain, and no spaces, control characters or characters that need quoting.
-func validEmail(s string) bool {
-	local, domain, ok := strings.Cut(s, "@")
-	if !ok || local == "" || strings.Contains(domain, "@") || strings.ContainsAny(s, " \t\r\n<>()[],;:\\\"") || strings.ContainsFunc(s, unicode.IsControl) {
-		return false
-	}
-	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
-		return false
-	}
-	return !strings.HasPrefix(local, ".") && !strings.HasSuffix(local, ".")
-}
+// validEmail reports whether s looks like an email address (see mapping.ValidEmail).
+func validEmail(s string) bool { return mapping.ValidEmail(s) }
 
 // thousands formats n with comma separators: 10,000.
 func thousands(n int) string {
