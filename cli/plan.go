@@ -62,9 +62,12 @@ func (c *PlanCmd) Run(rt *Runtime) error {
 // makePlan loads the desired state, reads the live one and plans. It returns the plan with a
 // *plan.GuardError when the guards refuse it.
 func makePlan(rt *Runtime, src *Sources, t Tuning, override bool) (*plan.Plan, error) {
-	cfg, desired, err := src.loadValid(rt)
+	cfg, desired, summaries, err := src.loadValidSummaries(rt)
 	if err != nil {
 		return nil, err
+	}
+	for _, line := range configSummaries(summaries) {
+		fmt.Fprintln(rt.IO.Err, line)
 	}
 	conn, err := connect(rt, cfg, src.configFile() != "", t)
 	if err != nil {
