@@ -312,6 +312,12 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 	if err != nil {
 		return nil, false, err
 	}
+	var extra http.Header
+	if hc, ok := r.creds.(auth.HeaderCredentials); ok {
+		if extra, err = hc.Headers(ctx); err != nil {
+			return nil, false, err
+		}
+	}
 	select {
 	case t.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -346,6 +352,9 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 		return nil, false, err
 	}
 	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	for k, v := range extra {
 		req.Header[k] = v
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.Reveal())
