@@ -18,7 +18,8 @@ type EmulatorCmd struct {
 	Admin      string        `default:"admin@example.com" placeholder:"USERNAME" help:"userName of the admin who owns the emulator's token (seeded as an account admin)."`
 }
 
-// Run serves until the context ends, printing the environment a client needs first.
+// Run serves until the context ends, printing the environment a client needs first. The
+// emulator's fixed test credentials are that output, so it is not redacted.
 func (c *EmulatorCmd) Run(rt *Runtime) error {
 	return emulator.Run(rt.Ctx, c.Listen, emulator.Options{
 		Level:      model.Level(c.Level),
@@ -27,5 +28,5 @@ func (c *EmulatorCmd) Run(rt *Runtime) error {
 		Latency:    c.Latency,
 		MeUserName: c.Admin,
 		Workspaces: c.Workspaces,
-	}, rt.IO.Out)
+	}, rt.rawOut)
 }

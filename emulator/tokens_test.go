@@ -50,7 +50,7 @@ func TestPATBelongsToAUserInOneWorkspace(t *testing.T) {
 
 	// Deactivating the owner revokes the PAT (seed 000).
 	c.do("PATCH", c.acct("Users/"+uid), map[string]any{"schemas": []string{scim.SchemaPatchOp},
-		"Operations": []map[string]any{{"op": "replace", "path": "active", "value": false}}}).must(t, 200)
+		"Operations": []map[string]any{{"op": "replace", "path": "active", "value": "false"}}}).must(t, 200)
 	p.inWorkspace("1001").do("GET", wsp("Me"), nil).must(t, 401)
 
 	allow := newClient(t, fast(Options{AllowPATOnAccount: true, Tokens: []TokenSpec{{Kind: TokenPAT, Value: "dapi-x"}}}))
