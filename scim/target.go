@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/scimsync/scimsync/model"
-	"github.com/scimsync/scimsync/scim/auth"
 )
 
 // This file holds the write calls apply makes (the plan package's Target interface) and
@@ -188,14 +187,15 @@ var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 // Identity returns the identity that owns the credentials, so that plans never change it.
 // At workspace level it asks /Me: the owner is a service principal when the answer has an
 // applicationId, or a userName that is a UUID (an applicationId) or the OAuth client id;
-// otherwise it is a user. At account level with OAuth it is the service principal whose
-// applicationId is the client id, known without a request. At account level with a token
-// the owner cannot be found out (the account API has no /Me) and ok is false.
+// otherwise it is a user. At account level with credentials of a known service principal
+// (auth.Config.ServicePrincipal: OAuth, OIDC federation, Azure service principals) it is
+// that service principal, known without a request. At account level with a token or a
+// user's login the owner cannot be found out (the account API has no /Me) and ok is false.
 func (c *Client) Identity(ctx context.Context) (ref model.Ref, ok bool, err error) {
-	oauth := c.auth.AuthType == auth.AuthOAuthM2M
+	appID, oauth := c.auth.ServicePrincipal()
 	if c.auth.Level == model.LevelAccount {
 		if oauth {
-			return model.Ref{Kind: model.KindServicePrincipal, Key: model.ServicePrincipalKey(c.auth.ClientID)}, true, nil
+			return model.Ref{Kind: model.KindServicePrincipal, Key: model.ServicePrincipalKey(appID)}, true, nil
 		}
 		return model.Ref{}, false, nil
 	}
@@ -209,7 +209,7 @@ func (c *Client) Identity(ctx context.Context) (ref model.Ref, ok bool, err erro
 	switch {
 	case me.ApplicationID != "":
 		return model.Ref{Kind: model.KindServicePrincipal, Key: model.ServicePrincipalKey(me.ApplicationID)}, true, nil
-	case uuidPattern.MatchString(me.UserName) || (oauth && strings.EqualFold(me.UserName, c.auth.ClientID)):
+	case uuidPattern.MatchString(me.UserName) || (oauth && strings.EqualFold(me.UserName, appID)):
 		return model.Ref{Kind: model.KindServicePrincipal, Key: model.ServicePrincipalKey(me.UserName)}, true, nil
 	case me.UserName != "":
 		return model.Ref{Kind: model.KindUser, Key: model.UserKey(me.UserName)}, true, nil

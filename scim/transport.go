@@ -396,6 +396,17 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 		return nil, false, err
 	}
 	t.redact.Add(tok.Reveal())
+	var extra http.Header
+	if hc, ok := r.creds.(auth.HeaderCredentials); ok {
+		if extra, err = hc.Headers(ctx); err != nil {
+			return nil, false, err
+		}
+		for _, v := range extra {
+			for _, s := range v {
+				t.redact.Add(s)
+			}
+		}
+	}
 	select {
 	case t.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -430,6 +441,9 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 		return nil, false, err
 	}
 	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	for k, v := range extra {
 		req.Header[k] = v
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.Reveal())
