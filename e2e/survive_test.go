@@ -208,3 +208,34 @@ func faultName(f emulator.Faults) string {
 	}
 	return emulator.FaultSlowCommit
 }
+
+// TestThrottlingProvesItself: an emulator whose limits differ from the client's defaults
+// (20 requests/s overall, PATCH and POST at 10/s with Retry-After, at most 4 requests in
+// flight, Databricks' concurrent limit, §5.3) against a client at its defaults (25/s, 8 in
+// flight): the apply still converges, and the emulator did refuse requests, so the run
+// shows the client adapts rather than holding by construction (issue 13).
+func TestThrottlingProvesItself(t *testing.T) {
+	s := newStack(t, model.LevelAccount, emulator.Options{
+		RateLimit:      20,
+		VerbRateLimits: map[string]float64{"PATCH": 10, "POST": 10},
+		RetryAfter:     true,
+		MaxConcurrent:  4,
+	}, func(c *scim.Config) { c.RateLimit, c.MaxInFlight = 0, 0 })
+	desired := synth.Org(9, synth.Spec{Users: 20, ServicePrincipals: 2, Groups: 4, Memberships: 30, Depth: 2, Workspaces: 1})
+	p := s.plan(t, desired)
+	mustApply(t, s, p)
+	if again := s.plan(t, desired); !again.Empty() {
+		t.Fatalf("not converged: %v", describe(again))
+	}
+	assertNoDuplicates(t, s.srv.State())
+	c := s.srv.Counters()
+	st := s.client.Stats()
+	if c.TooManyRequests+c.ConcurrencyRejected == 0 || st.Throttled == 0 {
+		t.Errorf("the emulator refused nothing (429s %d, concurrency %d; client saw %d): the run proves nothing", c.TooManyRequests, c.ConcurrencyRejected, st.Throttled)
+	}
+	if c.MaxInFlight > 8 {
+		t.Errorf("%d requests in flight at once, beyond the client's cap of 8", c.MaxInFlight)
+	}
+	t.Logf("%d requests; emulator: %d 429s, %d concurrency refusals, %d in flight at most; client: %d throttled, rate now %.1f/s",
+		c.Requests, c.TooManyRequests, c.ConcurrencyRejected, c.MaxInFlight, st.Throttled, st.RateLimit)
+}
