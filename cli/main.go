@@ -53,6 +53,8 @@ type Runtime struct {
 	// softStop, so that the first interrupt does not also cancel Ctx.
 	Stop     <-chan struct{}
 	softStop atomic.Bool
+	// Profile is the global --profile flag: the ~/.databrickscfg profile to connect with.
+	Profile string
 	// Redact knows the secrets of this run. IO.Out and IO.Err already pass through it;
 	// files a command writes must too (writeFileAtomic, the audit log), and so must the
 	// SCIM client, which adds the credentials and each OAuth token it mints.
@@ -71,6 +73,7 @@ func (rt *Runtime) Color() bool {
 type grammar struct {
 	LogLevel  string `name:"log-level" enum:"debug,info,warn,error" default:"warn" env:"SCIMSYNC_LOG_LEVEL" help:"Log level: debug, info, warn or error. Logs go to stderr."`
 	LogFormat string `name:"log-format" enum:"text,json" default:"text" env:"SCIMSYNC_LOG_FORMAT" help:"Log format: text or json."`
+	Profile   string `name:"profile" placeholder:"NAME" help:"Profile of ~/.databrickscfg to connect with; wins over target.profile and DATABRICKS_CONFIG_PROFILE."`
 
 	Validate ValidateCmd `cmd:"" help:"Parse and validate all sources and report every problem with file:line:column."`
 	Plan     PlanCmd     `cmd:"" help:"Compare the desired state with the live one and write the plan that reconciles them."`
@@ -114,7 +117,7 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := make(chan struct{})
-	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop, Redact: red, rawOut: rawOut}
+	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop, Profile: g.Profile, Redact: red, rawOut: rawOut}
 	go watchInterrupts(ctx, rt, stop, cancel)
 	if err := kctx.Run(rt); err != nil {
 		return report(stdio.Err, err)

@@ -57,6 +57,10 @@ func connect(rt *Runtime, cfg *config.Config, explicitLevel bool, t Tuning) (*co
 		AccountID:   cfg.Target.AccountID,
 		WorkspaceID: cfg.Target.WorkspaceID,
 		Profile:     cfg.Target.Profile,
+		AuthType:    cfg.Target.AuthType,
+	}
+	if rt.Profile != "" {
+		set.Profile = rt.Profile
 	}
 	if explicitLevel {
 		set.Level = cfg.Target.Level
@@ -86,6 +90,7 @@ func connect(rt *Runtime, cfg *config.Config, explicitLevel bool, t Tuning) (*co
 		return nil, fmt.Errorf("connect to Databricks: %w", err)
 	}
 	a := c.Auth()
+	rt.Log.Info("connect", "host", a.Host, "level", a.Level, "auth_type", a.AuthType)
 	rt.Log.Debug("target", slog.Any("config", a))
 	return &connection{client: c, target: plan.TargetID{Level: a.Level, Host: a.Host, AccountID: a.AccountID, WorkspaceID: a.WorkspaceID}}, nil
 }

@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/scimsync/scimsync/model"
-	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/schemas"
 )
 
@@ -60,17 +61,21 @@ apply:
 	want.File = p
 	want.Target = Target{Level: model.LevelWorkspace, Host: "https://dbc-1.cloud.databricks.com", WorkspaceID: "123"}
 	want.Sources = []Source{
-		{Kind: SourceYAML, Paths: []string{filepath.Join(dir, "identities")}, Origin: model.Origin{File: p, Line: 6, Column: 5}},
-		{Kind: SourceYAML, Paths: []string{filepath.Join(dir, "a.yaml"), "/abs/b.yaml"}, AllowEmpty: true, Origin: model.Origin{File: p, Line: 8, Column: 5}},
-		{Kind: SourceCSV, Users: filepath.Join(dir, "csv/users.csv"), ServicePrincipals: filepath.Join(dir, "csv/sps.csv"), Origin: model.Origin{File: p, Line: 11, Column: 5}},
+		{Kind: SourceYAML, Paths: []string{filepath.Join(dir, "identities")}, Dir: dir, Origin: model.Origin{File: p, Line: 6, Column: 5}},
+		{Kind: SourceYAML, Paths: []string{filepath.Join(dir, "a.yaml"), "/abs/b.yaml"}, AllowEmpty: true, Dir: dir, Origin: model.Origin{File: p, Line: 8, Column: 5}},
+		{Kind: SourceCSV, Dir: dir, Origin: model.Origin{File: p, Line: 11, Column: 5}},
 	}
 	want.Policy.Scope.Ignore = []string{"user:*@contractor.example.com"}
 	want.Policy.Guards.MaxRemovals = 0 // explicit 0: no limit
 	want.Policy.Protected.Users = []string{"breakglass@example.com"}
 	want.Apply.Timeout = 30 * time.Second
 	want.Apply.RateLimit = 10
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Source{}, "Settings")); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
+	}
+	// The settings of a kind stay in the source's entry, for its reader to decode.
+	if s := got.Sources[2].Settings; s == nil || len(s.Content) != 6 || s.Content[2].Value != "users" || s.Content[3].Value != "csv/users.csv" {
+		t.Errorf("csv source settings = %+v, want its whole entry", s)
 	}
 }
 
@@ -94,7 +99,7 @@ func TestLoadDefaults(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("config (-want +got):\n%s", diff)
 			}
-			if got.Policy.Guards != plan.DefaultPolicy().Guards {
+			if got.Policy.Guards != policy.Default().Guards {
 				t.Errorf("guards = %+v, want the defaults", got.Policy.Guards)
 			}
 		})
@@ -108,7 +113,7 @@ func TestLoadProblems(t *testing.T) {
 	}{
 		"unknown field": {
 			content: "target:\n  level: account\n  acount: x\n",
-			want:    []string{"scimsync.yaml:3:3: error: target.acount: unknown field (known fields: accountId, host, level, profile, workspaceId) [schema]"},
+			want:    []string{"scimsync.yaml:3:3: error: target.acount: unknown field (known fields: accountId, authType, host, level, profile, workspaceId) [schema]"},
 		},
 		"several problems at once": {
 			content: "target:\n  level: galaxy\npolicy:\n  guards:\n    maxRemovals: -1\n  removal:\n    groups: deactivate\n",

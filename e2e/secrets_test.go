@@ -34,7 +34,9 @@ const (
 func TestSecretsStayOut(t *testing.T) {
 	a := newAccount(t, emulator.Options{Token: secretToken, ClientSecret: secretClientSecret}, nil)
 	base := []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + a.srv.URL, "DATABRICKS_ACCOUNT_ID=" + a.srv.Options().AccountID}
-	pat := append(append([]string{}, base...), "DATABRICKS_TOKEN="+secretToken,
+	// Both kinds of credentials are set, as in an environment that has both: the auth type
+	// picks one, and the other secret must not leak either.
+	pat := append(append([]string{}, base...), "DATABRICKS_TOKEN="+secretToken, "DATABRICKS_AUTH_TYPE=pat",
 		"DATABRICKS_CLIENT_ID="+a.srv.Options().ClientID, "DATABRICKS_CLIENT_SECRET="+secretClientSecret)
 	oauth := append(append([]string{}, base...), "DATABRICKS_CLIENT_ID="+a.srv.Options().ClientID, "DATABRICKS_CLIENT_SECRET="+secretClientSecret)
 

@@ -14,7 +14,12 @@ import (
 // token endpoint and the workspace (and account) discovery documents.
 func (s *Server) serveOIDC(w http.ResponseWriter, r *http.Request, _ route) {
 	p := r.URL.Path
-	base := "http://" + r.Host
+	// Endpoints use the scheme the client used (an emulator served over TLS says https).
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	base := scheme + "://" + r.Host
 	account := s.st.accountLevel()
 	acctPrefix := "/oidc/accounts/" + s.opts.AccountID
 	switch {

@@ -24,7 +24,8 @@ import (
 // (§1.4, the unified-host convention of this emulator).
 const HeaderWorkspaceID = "X-Databricks-Workspace-Id"
 
-// headerOrgID is set on workspace responses (§1.4).
+// headerOrgID is set on workspace responses (§1.4) and accepted on requests as the legacy
+// name of HeaderWorkspaceID (§7).
 const headerOrgID = "X-Databricks-Org-Id"
 
 // maxBody bounds request bodies.
@@ -258,11 +259,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.opts.OnRequest(entry)
 	}
 	sw := &statusWriter{ResponseWriter: w}
-	defer func() {
+	logged := false
+	// logNow records the request; a connection about to be dropped is logged first, so
+	// that a client that sees the drop finds it in the log.
+	logNow := func() {
+		if logged {
+			return
+		}
+		logged = true
 		entry.Status = sw.status
 		entry.Duration = time.Since(start)
 		s.record(entry)
-	}()
+	}
+	defer logNow()
 
 	rt := s.route(r)
 	if rt.kind == routeOIDC {
@@ -307,6 +316,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(sw, rt, &apiError{status: http.StatusTooManyRequests, detail: "Too many requests. Please wait a moment and try again."})
 		return
 	case FaultReset:
+		logNow()
 		resetConn(w, true)
 		return
 	}
@@ -333,6 +343,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	entry.Fault = FaultCreateDrop
 	sw.status = buf.status
+	logNow()
 	resetConn(w, false)
 }
 
@@ -509,6 +520,10 @@ func (s *Server) route(r *http.Request) route {
 		rt := scimRoute(strings.TrimPrefix(p, "/api/2.0/preview/scim/v2"))
 		rt.view.ws = s.opts.Workspaces[0]
 		h := strings.TrimSpace(r.Header.Get(HeaderWorkspaceID))
+		if h == "" {
+			// SDKs older than the header's rename send the legacy name (§7).
+			h = strings.TrimSpace(r.Header.Get(headerOrgID))
+		}
 		switch {
 		case account && h == "":
 			rt.err = errBadRequest("invalidValue", "The %s header is required to address a workspace on this host.", HeaderWorkspaceID)

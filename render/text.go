@@ -78,7 +78,7 @@ func Symbol(a plan.Action) string {
 // changeSymbol is Symbol, except that a permission change of an existing assignment is an
 // update (~), not an addition.
 func changeSymbol(ch *plan.Change) string {
-	if ch.Action == plan.Assign && len(ch.Attributes) > 0 {
+	if ch.Action == plan.Assign && ch.Permission.From != "" {
 		return "~"
 	}
 	return Symbol(ch.Action)
@@ -177,15 +177,14 @@ func Headline(ch *plan.Change) string {
 	case plan.RemoveMembers:
 		return fmt.Sprintf("%s: remove %s", subject, count(len(ch.Members), "member"))
 	case plan.Assign:
-		return fmt.Sprintf("%s: assign to workspace %s as %s", subject, ch.Workspace, ch.Permission)
+		return fmt.Sprintf("%s: assign to workspace %s as %s", subject, ch.Workspace, ch.Permission.To)
 	case plan.Unassign:
 		return fmt.Sprintf("%s: unassign from workspace %s", subject, ch.Workspace)
 	case plan.Rename:
 		return fmt.Sprintf("%s: rename", subject)
+	case plan.SetEntitlements:
+		return fmt.Sprintf("%s: update in workspace %s", subject, ch.Workspace)
 	case plan.Update:
-		if ch.Workspace != "" {
-			return fmt.Sprintf("%s: update in workspace %s", subject, ch.Workspace)
-		}
 		return subject
 	}
 	return fmt.Sprintf("%s: %s", subject, ch.Action)
@@ -276,7 +275,7 @@ func SummaryLine(p *plan.Plan) string {
 		}
 	}
 	add(by[plan.Create], "to create")
-	add(by[plan.Update]+by[plan.Reactivate], "to update")
+	add(by[plan.Update]+by[plan.Reactivate]+by[plan.SetEntitlements], "to update")
 	add(by[plan.Rename], "to rename")
 	add(by[plan.AddMembers]+by[plan.RemoveMembers], "membership changes")
 	add(by[plan.Assign]+by[plan.Unassign], "workspace assignment changes")

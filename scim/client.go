@@ -74,6 +74,13 @@ type Config struct {
 	Timeout time.Duration
 	// PageSize is the count sent with list requests. 0 means DefaultPageSize.
 	PageSize int
+	// MaxListObjects caps the objects one list may return, so that a server sending fresh
+	// pages without end cannot exhaust memory. 0 means 20 times the account's identity
+	// limit for the resource (reference §6): 200,000 users or service principals, 100,000
+	// groups.
+	MaxListObjects int
+	// MaxResponseBytes caps the size of one response body. 0 means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
 	// HTTPClient sends the requests (tests point it at handlers). nil means a client of
 	// its own. Its Timeout, if any, applies on top of Timeout.
 	HTTPClient *http.Client
@@ -96,7 +103,9 @@ type Client struct {
 	t        *transport
 	log      *slog.Logger
 	pageSize int
-	home     *Tree
+	// maxListObjects is Config.MaxListObjects; 0 means the default per resource.
+	maxListObjects int
+	home           *Tree
 
 	mu      sync.Mutex
 	wsCreds map[string]auth.Credentials // credentials per workspace host (account level)
@@ -152,6 +161,7 @@ func New(cfg Config) (*Client, error) {
 		baseDelay:   orDefault(cfg.RetryBaseDelay, DefaultRetryBaseDelay),
 		maxDelay:    orDefault(cfg.RetryMaxDelay, DefaultRetryMaxDelay),
 		timeout:     orDefault(cfg.Timeout, DefaultTimeout),
+		maxBody:     cfg.MaxResponseBytes,
 		stats:       counters{requests: map[string]*atomic.Int64{"OTHER": {}}},
 		sleep:       sleep,
 		redact:      red,
@@ -173,12 +183,13 @@ func New(cfg Config) (*Client, error) {
 		}
 	}
 	c := &Client{
-		auth:     ac,
-		hc:       hc,
-		t:        t,
-		log:      log,
-		pageSize: orDefault(cfg.PageSize, DefaultPageSize),
-		wsCreds:  map[string]auth.Credentials{},
+		auth:           ac,
+		hc:             hc,
+		t:              t,
+		log:            log,
+		pageSize:       orDefault(cfg.PageSize, DefaultPageSize),
+		maxListObjects: cfg.MaxListObjects,
+		wsCreds:        map[string]auth.Credentials{},
 	}
 	creds := ac.Credentials(hc)
 	if ac.Level == model.LevelAccount {

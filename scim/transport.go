@@ -36,6 +36,10 @@ const (
 	DefaultTimeout        = 60 * time.Second
 	DefaultRetryBaseDelay = 250 * time.Millisecond
 	DefaultRetryMaxDelay  = 10 * time.Second
+	// DefaultMaxResponseBytes caps one response body. A list page of 10,000 users with the
+	// attributes Snapshot asks for is a few MB; a page of groups with their members can be
+	// far larger, but not this large within the account limits (reference §6).
+	DefaultMaxResponseBytes = 512 << 20
 )
 
 // Limiter adaptation: on throttling the rate is halved (at most once per decreaseInterval,
@@ -175,6 +179,7 @@ type transport struct {
 	baseDelay   time.Duration
 	maxDelay    time.Duration
 	timeout     time.Duration
+	maxBody     int64 // response body cap; 0 means DefaultMaxResponseBytes
 	stats       counters
 	// sleep waits between attempts; tests replace it to observe the waits.
 	sleep func(context.Context, time.Duration) error
@@ -367,7 +372,14 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 		return nil, wrote.Load(), err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+	limit := t.maxBody
+	if limit <= 0 {
+		limit = DefaultMaxResponseBytes
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		err = fmt.Errorf("%w (%d bytes)", errBodyTooLarge, limit)
+	}
 	t.log.DebugContext(ctx, "scim request", "method", r.method, "path", r.path, "status", resp.StatusCode, "attempt", n, "duration", time.Since(began))
 	audit.FromContext(ctx).Attempt(r.method, r.path, resp.StatusCode, nil)
 	if err != nil {
@@ -460,9 +472,16 @@ func netErrorText(err error) string {
 	return err.Error()
 }
 
-// permanent reports network errors that no retry can mend: a host name that does not
-// resolve, and a certificate that does not verify.
+// errBodyTooLarge is a response body beyond the transport's cap; sending again would only
+// fetch it again.
+var errBodyTooLarge = errors.New("the response body is larger than the client accepts")
+
+// permanent reports errors that no retry can mend: a host name that does not resolve, a
+// certificate that does not verify, and a response body beyond the cap.
 func permanent(err error) bool {
+	if errors.Is(err, errBodyTooLarge) {
+		return true
+	}
 	var dns *net.DNSError
 	if errors.As(err, &dns) && dns.IsNotFound {
 		return true
