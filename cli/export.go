@@ -16,7 +16,7 @@ import (
 // ExportCmd writes the live state as a snapshot file or as a YAML manifest.
 type ExportCmd struct {
 	Tuning
-	Config     string   `short:"c" name:"config" env:"SCIMSYNC_CONFIG" placeholder:"FILE" help:"Config file: the target, the scope, and the sources that name the workspaces. Default: ./scimsync.yaml when it exists."`
+	ConfigFlag
 	Format     string   `enum:"snapshot,manifest" default:"snapshot" env:"SCIMSYNC_EXPORT_FORMAT" help:"snapshot: the live state with ids, for drift --snapshot and backups; manifest: YAML that declares the account as it is, to adopt it."`
 	Out        string   `short:"o" name:"out" placeholder:"FILE" help:"Write to FILE instead of standard output."`
 	Workspaces []string `name:"workspace" placeholder:"ID" help:"Read the assignments and entitlements of this workspace (repeatable). Default: the workspaces the config's sources declare."`
@@ -27,7 +27,7 @@ const workspaceHint = "name the workspaces to export with --workspace ID, or fix
 
 // Run reads the live state and writes it.
 func (c *ExportCmd) Run(rt *Runtime) error {
-	src := Sources{Config: c.Config}
+	src := Sources{ConfigFlag: c.ConfigFlag}
 	file := src.configFile()
 	cfg, err := loadConfig(file)
 	if err != nil {

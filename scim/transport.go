@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -181,6 +182,9 @@ type transport struct {
 	timeout     time.Duration
 	maxBody     int64 // response body cap; 0 means DefaultMaxResponseBytes
 	stats       counters
+	// answered is set once any response came back: from then on a refused connection is
+	// a blip worth retrying, not a wrong host or port.
+	answered atomic.Bool
 	// sleep waits between attempts; tests replace it to observe the waits.
 	sleep func(context.Context, time.Duration) error
 	// redact learns each token sent and cleans the error bodies parsed.
@@ -233,7 +237,7 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 		)
 		switch {
 		case err != nil:
-			if permanent(err) {
+			if permanent(err) || t.unreachable(err) {
 				return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
 			}
 			var te *auth.TokenError
@@ -372,6 +376,7 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 		return nil, wrote.Load(), err
 	}
 	defer resp.Body.Close()
+	t.answered.Store(true)
 	limit := t.maxBody
 	if limit <= 0 {
 		limit = DefaultMaxResponseBytes
@@ -476,10 +481,18 @@ func netErrorText(err error) string {
 // fetch it again.
 var errBodyTooLarge = errors.New("the response body is larger than the client accepts")
 
+// unreachable reports a refused connection before the host ever answered: a wrong host
+// or port, or a service that is not running, which retrying for seconds would only hide.
+// Once the host has answered, a refused connection is retried like any network error.
+func (t *transport) unreachable(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) && !t.answered.Load()
+}
+
 // permanent reports errors that no retry can mend: a host name that does not resolve, a
-// certificate that does not verify, and a response body beyond the cap.
+// certificate that does not verify, an HTTPS request answered in plain HTTP (a URL with
+// the wrong scheme), and a response body beyond the cap.
 func permanent(err error) bool {
-	if errors.Is(err, errBodyTooLarge) {
+	if errors.Is(err, errBodyTooLarge) || errors.Is(err, http.ErrSchemeMismatch) {
 		return true
 	}
 	var dns *net.DNSError
