@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -202,6 +203,9 @@ type transport struct {
 	sleep func(context.Context, time.Duration) error
 	// redact learns each token sent and cleans the error bodies parsed.
 	redact *redact.Redactor
+	// rejected maps credentials (auth.Credentials) that Databricks rejected to the error
+	// that said so: no further request is sent with them.
+	rejected sync.Map
 }
 
 // request is one logical request; the transport may send it several times.
@@ -239,7 +243,46 @@ type response struct {
 // to its own earlier execution counts as done: a DELETE's 404, a PATCH's 400 for a value
 // to remove that is already gone. Every wait returns early with ctx's error when ctx is
 // done.
+//
+// Once Databricks rejects a request's credentials (a 401, or a token endpoint that
+// refuses the client), no further request is sent with them: each fails at once with
+// the first rejection, so that an apply whose token expired or was revoked does not send
+// every remaining write only to have each refused.
 func (t *transport) do(ctx context.Context, r *request) (*response, error) {
+	key := credentialsKey(r.creds)
+	if key != nil {
+		if first, ok := t.rejected.Load(key); ok {
+			return nil, fmt.Errorf("%s %s: not sent, the credentials were rejected before: %w", r.method, r.path, first.(error))
+		}
+	}
+	res, err := t.send(ctx, r)
+	if err != nil && key != nil && credentialsRejected(err) {
+		t.rejected.LoadOrStore(key, err)
+	}
+	return res, err
+}
+
+// credentialsKey returns creds as a map key, or nil when there are none or their type
+// cannot be compared.
+func credentialsKey(creds auth.Credentials) any {
+	if creds == nil || !reflect.TypeOf(creds).Comparable() {
+		return nil
+	}
+	return creds
+}
+
+// credentialsRejected reports a 401 from Databricks or a token endpoint that refused the
+// client (400, 401 or 403 with an OAuth error).
+func credentialsRejected(err error) bool {
+	var te *auth.TokenError
+	if errors.As(err, &te) {
+		return !te.Temporary() && te.Status >= 400
+	}
+	return IsUnauthorized(err)
+}
+
+// send is do without the check for rejected credentials.
+func (t *transport) send(ctx context.Context, r *request) (*response, error) {
 	start := time.Now()
 	maybeDone := false // an earlier attempt may have been executed
 	for attempt := 1; ; attempt++ {
