@@ -81,7 +81,7 @@ func TestEveryRuleHasAnExample(t *testing.T) {
 		source.RuleMembershipCycle, source.RuleNestingTooDeep, source.RuleRenameConflict,
 		source.RuleUnknownEntitlement, source.RuleWrongLevel, source.RuleGroupOnly, source.RuleConsumeConflict,
 		source.RuleReservedGroup, source.RuleInvalidEmail, source.RuleInvalidApplicationID,
-		source.RuleExternalIDTooLong, source.RuleGroupNameTooLong,
+		source.RuleExternalIDTooLong, source.RuleGroupNameTooLong, source.RuleNoWorkspaceHost,
 	}
 	coveredElsewhere := map[string]string{
 		source.RuleUnknownSourceKind:  "every kind the schema allows is registered sooner or later",

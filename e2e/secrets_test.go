@@ -27,7 +27,7 @@ const (
 // exported manifest.
 func TestSecretsStayOut(t *testing.T) {
 	a := newAccount(t, emulator.Options{Token: secretToken, ClientSecret: secretClientSecret}, nil)
-	base := []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + a.srv.URL, "DATABRICKS_ACCOUNT_ID=" + a.srv.Options().AccountID}
+	base := []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + a.srv.URL, "DATABRICKS_ACCOUNT_ID=" + a.srv.Options().AccountID, overridesEnv(a.srv)}
 	pat := append(append([]string{}, base...), "DATABRICKS_TOKEN="+secretToken,
 		"DATABRICKS_CLIENT_ID="+a.srv.Options().ClientID, "DATABRICKS_CLIENT_SECRET="+secretClientSecret)
 	oauth := append(append([]string{}, base...), "DATABRICKS_CLIENT_ID="+a.srv.Options().ClientID, "DATABRICKS_CLIENT_SECRET="+secretClientSecret)

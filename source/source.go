@@ -111,6 +111,9 @@ func Load(ctx context.Context, cfg *config.Config, extraPaths []string) (*model.
 			level = model.LevelAccount
 		}
 		diags = append(diags, Check(s, level)...)
+		if level == model.LevelAccount && !cfg.Target.UnifiedHost {
+			diags = append(diags, CheckWorkspaceHosts(s)...)
+		}
 	}
 	diags.Sort()
 	return s, diags
