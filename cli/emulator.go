@@ -20,7 +20,8 @@ type EmulatorCmd struct {
 	Admin      string        `default:"admin@example.com" placeholder:"USERNAME" help:"userName of the admin who owns the emulator's token (seeded as an account admin)."`
 }
 
-// Run serves until the context ends, printing the environment a client needs first.
+// Run serves until the context ends, printing the environment a client needs first. The
+// emulator's fixed test credentials are that output, so it is not redacted.
 func (c *EmulatorCmd) Run(rt *Runtime) error {
 	ids, hosts, err := parseWorkspaces(c.Workspaces)
 	if err != nil {
@@ -34,7 +35,7 @@ func (c *EmulatorCmd) Run(rt *Runtime) error {
 		MeUserName:     c.Admin,
 		Workspaces:     ids,
 		WorkspaceHosts: hosts,
-	}, rt.IO.Out)
+	}, rt.rawOut)
 }
 
 // parseWorkspaces splits --workspace values of the form ID or ID=HOST.

@@ -82,6 +82,7 @@ func TestEveryRuleHasAnExample(t *testing.T) {
 		source.RuleUnknownEntitlement, source.RuleWrongLevel, source.RuleGroupOnly, source.RuleConsumeConflict,
 		source.RuleReservedGroup, source.RuleInvalidEmail, source.RuleInvalidApplicationID,
 		source.RuleExternalIDTooLong, source.RuleGroupNameTooLong, source.RuleNoWorkspaceHost,
+		source.RuleInvisibleCharacter, source.RuleNameTooLong,
 	}
 	coveredElsewhere := map[string]string{
 		source.RuleUnknownSourceKind:  "every kind the schema allows is registered sooner or later",
@@ -91,6 +92,7 @@ func TestEveryRuleHasAnExample(t *testing.T) {
 		source.RuleTooManyPrincipals:  "needs 10,001 principals",
 		source.RuleTooManyGroups:      "needs 5,001 groups",
 		source.RuleTooManyMemberships: "needs 1,501 groups",
+		source.RuleMixedScript:        "a warning, which validate reports with exit 0 (cli/testdata/script/lookalike.txtar)",
 	}
 	for _, rule := range rules {
 		if _, ok := coveredElsewhere[rule]; ok {

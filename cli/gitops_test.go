@@ -26,7 +26,7 @@ func TestParseGitOps(t *testing.T) {
 			args: []string{"drift", "-c", "s.yaml", "--snapshot", "snap.json", "--ignore", "user:a*", "--ignore", "group:b*", "--format", "markdown"},
 			cmd:  "drift",
 			get:  func(g *grammar) any { return g.Drift },
-			want: DriftCmd{Sources: Sources{Config: "s.yaml"}, Snapshot: "snap.json", Ignore: []string{"user:a*", "group:b*"}, Format: "markdown"},
+			want: DriftCmd{Sources: Sources{ConfigFlag: ConfigFlag{Config: "s.yaml"}}, Snapshot: "snap.json", Ignore: []string{"user:a*", "group:b*"}, Format: "markdown"},
 		},
 		"drift from the environment": {
 			args: []string{"drift", "dir"},
@@ -42,10 +42,10 @@ func TestParseGitOps(t *testing.T) {
 			want: ExportCmd{Format: "manifest", Out: "adopted.yaml", Workspaces: []string{"1", "2"}},
 		},
 		"demo with another config": {
-			args: []string{"demo", "--config", "x/scimsync.yaml"},
+			args: []string{"-c", "x/scimsync.yaml", "demo"},
 			cmd:  "demo",
 			get:  func(g *grammar) any { return g.Demo },
-			want: DemoCmd{Config: "x/scimsync.yaml"},
+			want: DemoCmd{ConfigFlag{Config: "x/scimsync.yaml"}},
 		},
 	}
 	for name, tc := range tests {

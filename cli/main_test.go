@@ -30,7 +30,8 @@ func TestParse(t *testing.T) {
 			Emulator: EmulatorCmd{Listen: "127.0.0.1:8765", Level: "account", RateLimit: 25, Admin: "admin@example.com"},
 			Drift:    DriftCmd{Format: "text"},
 			Export:   ExportCmd{Format: "snapshot"},
-			Demo:     DemoCmd{Config: "examples/org/scimsync.yaml"},
+			Apply:    ApplyCmd{Format: "text"},
+			Demo:     DemoCmd{},
 			GitHub:   GitHubCmd{FindComment: FindCommentCmd{PerPage: 100}},
 		}
 		edit(&g)
@@ -52,7 +53,7 @@ func TestParse(t *testing.T) {
 			args:    []string{"validate", "-c", "x/scimsync.yaml", "--format", "json"},
 			command: "validate",
 			want: defaults(func(g *grammar) {
-				g.Validate.Config = "x/scimsync.yaml"
+				g.Config, g.Validate.Config = "x/scimsync.yaml", "x/scimsync.yaml"
 				g.Validate.Format = "json"
 			}),
 		},
@@ -62,8 +63,21 @@ func TestParse(t *testing.T) {
 			command: "validate",
 			want: defaults(func(g *grammar) {
 				g.LogLevel, g.LogFormat = "debug", "json"
-				g.Validate.Config, g.Validate.Format = "c.yaml", "json"
+				g.Config, g.Validate.Config, g.Validate.Format = "c.yaml", "c.yaml", "json"
 			}),
+		},
+		"the config before the command": {
+			args:    []string{"-c", "x.yaml", "plan"},
+			command: "plan",
+			want: defaults(func(g *grammar) {
+				g.Config, g.Plan.Config = "x.yaml", "x.yaml"
+			}),
+		},
+		"the environment's format is one validate knows": {
+			args:    []string{"validate"},
+			env:     map[string]string{"SCIMSYNC_FORMAT": "markdown"},
+			command: "validate",
+			want:    defaults(func(g *grammar) { g.Validate.Format = "markdown" }),
 		},
 		"flags win over the environment": {
 			args:    []string{"--log-level", "error", "validate", "--config=flag.yaml"},
@@ -71,7 +85,7 @@ func TestParse(t *testing.T) {
 			command: "validate",
 			want: defaults(func(g *grammar) {
 				g.LogLevel = "error"
-				g.Validate.Config = "flag.yaml"
+				g.Config, g.Validate.Config = "flag.yaml", "flag.yaml"
 			}),
 		},
 		"plan with a plan file and overrides": {
@@ -79,6 +93,7 @@ func TestParse(t *testing.T) {
 			env:     map[string]string{"SCIMSYNC_CONCURRENCY": "4"},
 			command: "plan",
 			want: defaults(func(g *grammar) {
+				g.Config = "s.yaml"
 				g.Plan.Config, g.Plan.Out, g.Plan.DetailedExitcode, g.Plan.AllowMassRemoval = "s.yaml", "plan.json", true, true
 				g.Plan.RateLimit, g.Plan.Concurrency = 10, 4
 			}),
@@ -108,7 +123,7 @@ func TestParse(t *testing.T) {
 			command: "version",
 			want:    defaults(func(*grammar) {}),
 		},
-		"bad enum":         {args: []string{"validate", "--format", "xml"}, wantErr: `--format must be one of "text","json" but got "xml"`},
+		"bad enum":         {args: []string{"validate", "--format", "xml"}, wantErr: `--format must be one of "text","markdown","json" but got "xml"`},
 		"bad enum in env":  {args: []string{"validate"}, env: map[string]string{"SCIMSYNC_LOG_LEVEL": "loud"}, wantErr: `--log-level must be one of "debug","info","warn","error" but got "loud"`},
 		"unknown command":  {args: []string{"frobnicate"}, wantErr: "unexpected argument frobnicate"},
 		"no command":       {args: nil, wantErr: "expected one of"},

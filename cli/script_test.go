@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -61,6 +62,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("DATABRICKS_CLIENT_ID", emulator.DefaultClientID)
 			env.Setenv("DATABRICKS_CLIENT_SECRET", emulator.DefaultClientSecret)
 			env.Setenv("EMULATOR_URL", srv.URL)
+			env.Setenv("EMULATOR_HOSTPORT", strings.TrimPrefix(srv.URL, "http://"))
 			return nil
 		},
 	})

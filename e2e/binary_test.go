@@ -141,9 +141,13 @@ func startAccount(t *testing.T, opts emulator.Options) *account {
 
 // overridesEnv is the SCIMSYNC_HOST_OVERRIDES setting that sends the workspace hosts of
 // srv to it, as scimsync emulator prints it.
-func overridesEnv(srv *emulator.TestServer) string {
+func overridesEnv(srv *emulator.TestServer) string { return overridesTo(srv, srv.URL) }
+
+// overridesTo is the SCIMSYNC_HOST_OVERRIDES setting that sends the workspace hosts of
+// srv to url, such as a proxy in front of it.
+func overridesTo(srv *emulator.TestServer, url string) string {
 	var entries []string
-	for host, url := range srv.HostOverrides() {
+	for host := range srv.HostOverrides() {
 		entries = append(entries, host+"="+url)
 	}
 	sort.Strings(entries)
@@ -182,7 +186,7 @@ policy:
   guards: {maxRemovals: 10, maxRemovalPercent: 5}
   protected:
     users: [%s]
-    servicePrincipals: [emulator-client]
+    servicePrincipals: [7e3c5a2b-1d4f-4e6a-8b9c-0d1e2f3a4b5c]
 apply:
   rateLimit: 1000
   concurrency: 8

@@ -36,6 +36,10 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, rt route, own
 	if !rt.view.account {
 		w.Header().Set(headerOrgID, rt.view.ws)
 	}
+	if err := s.checkMedia(r); err != nil {
+		writeSCIMError(w, err)
+		return
+	}
 	if rt.resource == "Me" {
 		if rt.view.account || rt.id != "" || r.Method != http.MethodGet {
 			writeSCIMError(w, errEndpoint())
@@ -99,6 +103,15 @@ func (s *Server) serveMe(w http.ResponseWriter, r *http.Request, rt route, owner
 	}
 	res := s.st.render(o, rt.view, p, false)
 	s.mu.RUnlock()
+	if o.kind == kindSP {
+		// /Me for a service principal's token answers a user-shaped object whose
+		// userName is the applicationId (§7; Terraform's databricks_current_user tells
+		// service principals from users by it).
+		res["schemas"] = []string{scim.SchemaUser}
+		res["userName"] = o.appID
+		delete(res, "applicationId")
+		p.apply(res)
+	}
 	writeJSON(w, http.StatusOK, res)
 }
 
@@ -381,6 +394,10 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, v view, k kind) 
 		writeSCIMError(w, err)
 		return
 	}
+	if err := s.checkResource(b, k); err != nil {
+		writeSCIMError(w, err)
+		return
+	}
 	wr, err := decodeResource(b)
 	if err != nil {
 		writeSCIMError(w, err)
@@ -465,8 +482,8 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, v view, k kind, 
 	var ops []patchOp
 	var wr *wireResource
 	if patch {
-		ops, err = parsePatch(b, s.strictRemove(v))
-	} else {
+		ops, err = parsePatch(b, patchRules{strictRemove: s.strictRemove(v), strict: !s.opts.Lenient})
+	} else if err = s.checkResource(b, k); err == nil {
 		wr, err = decodeResource(b)
 	}
 	if err != nil {

@@ -71,11 +71,15 @@ func (s *Server) hostWorkspace(r *http.Request) (ws string, ok bool) {
 }
 
 // baseURL is the URL clients use for the host a request was addressed to: the workspace's
-// https host for a workspace host of an account-level emulator, else the loopback address
-// the request came to.
+// https host for a workspace host of an account-level emulator, else the address the
+// request came to, with the scheme the client used (an emulator served over TLS says
+// https).
 func (s *Server) baseURL(r *http.Request) string {
 	if ws, ok := s.hostWorkspace(r); ok && s.st.accountLevel() {
 		return s.WorkspaceHost(ws)
+	}
+	if r.TLS != nil {
+		return "https://" + r.Host
 	}
 	return "http://" + r.Host
 }

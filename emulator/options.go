@@ -10,9 +10,11 @@ import (
 
 // Default values of Options.
 const (
-	DefaultAccountID    = "a1b2c3d4-0000-4000-8000-000000000001"
-	DefaultToken        = "dapi-emulator-token"
-	DefaultClientID     = "emulator-client"
+	DefaultAccountID = "a1b2c3d4-0000-4000-8000-000000000001"
+	DefaultToken     = "dapi-emulator-token"
+	// DefaultClientID is a UUID, as Databricks OAuth client ids are: a service
+	// principal's applicationId (§2.5, §7).
+	DefaultClientID     = "7e3c5a2b-1d4f-4e6a-8b9c-0d1e2f3a4b5c"
 	DefaultClientSecret = "emulator-secret"
 	DefaultMeUserName   = "admin@example.com"
 	DefaultRateLimit    = 25
@@ -98,6 +100,21 @@ type Options struct {
 	// LenientRemove turns that off. The workspace tree is lenient unless StrictRemove is set.
 	StrictRemove  bool
 	LenientRemove bool
+	// Lenient turns strict mode off. In strict mode, the default, the emulator accepts only
+	// the request shapes the reference documents (see the table in doc.go): a JSON
+	// Content-Type on bodies and an Accept that allows JSON, schemas on resources and
+	// PatchOps, no unknown fields, attribute values of the documented types (active as a
+	// boolean in resources, as a string or Terraform's list form in PATCH). Lenient accepts
+	// any body that decodes, as the emulator did before.
+	Lenient bool
+	// SchemalessResources accepts POST and PUT bodies without schemas. Terraform always sends
+	// them; the Go SDK's V2 account request types have none, so the account API presumably
+	// accepts their absence (§2.2, an inference: UNKNOWN). Off by default: schemas required.
+	SchemalessResources bool
+	// RemoveAbsentFails answers a filtered remove (members[value eq "x"], roles[value eq
+	// "x"]) that matches nothing with 400 noTarget, as RFC 7644 §3.5.2.2 has it. Whether
+	// Databricks does is UNKNOWN; by default such a remove is a no-op.
+	RemoveAbsentFails bool
 	// CreateStatus is the status of a successful POST: 201 (default) or 200 (UNKNOWN, §4.1).
 	CreateStatus int
 	// PatchResponse is PatchResource (default), PatchEmpty or PatchNoContent (UNKNOWN, §4.1).

@@ -24,7 +24,8 @@ import (
 // (§1.4, the unified-host convention of this emulator).
 const HeaderWorkspaceID = "X-Databricks-Workspace-Id"
 
-// headerOrgID is set on workspace responses (§1.4).
+// headerOrgID is set on workspace responses (§1.4) and accepted on requests as the legacy
+// name of HeaderWorkspaceID (§7).
 const headerOrgID = "X-Databricks-Org-Id"
 
 // maxBody bounds request bodies.
@@ -260,11 +261,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.opts.OnRequest(entry)
 	}
 	sw := &statusWriter{ResponseWriter: w}
-	defer func() {
+	logged := false
+	// logNow records the request; a connection about to be dropped is logged first, so
+	// that a client that sees the drop finds it in the log.
+	logNow := func() {
+		if logged {
+			return
+		}
+		logged = true
 		entry.Status = sw.status
 		entry.Duration = time.Since(start)
 		s.record(entry)
-	}()
+	}
+	defer logNow()
 
 	rt := s.route(r)
 	if rt.kind == routeOIDC {
@@ -309,6 +318,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(sw, rt, &apiError{status: http.StatusTooManyRequests, detail: "Too many requests. Please wait a moment and try again."})
 		return
 	case FaultReset:
+		logNow()
 		resetConn(w, true)
 		return
 	}
@@ -335,6 +345,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	entry.Fault = FaultCreateDrop
 	sw.status = buf.status
+	logNow()
 	resetConn(w, false)
 }
 
@@ -521,6 +532,10 @@ func (s *Server) route(r *http.Request) route {
 			rt.view.ws = hostWS
 		}
 		h := strings.TrimSpace(r.Header.Get(HeaderWorkspaceID))
+		if h == "" {
+			// SDKs older than the header's rename send the legacy name (§7).
+			h = strings.TrimSpace(r.Header.Get(headerOrgID))
+		}
 		switch {
 		case account && !onWS && h == "":
 			rt.err = errBadRequest("invalidValue", "The %s header is required to address a workspace on this host.", HeaderWorkspaceID)

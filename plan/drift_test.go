@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/schemas"
 )
 
@@ -104,7 +105,7 @@ func TestDriftInSync(t *testing.T) {
 func TestDriftDeclaredAt(t *testing.T) {
 	desired := &model.State{Users: []model.User{{UserName: "a@example.com", Active: true,
 		Origin: model.Origin{File: "users.yaml", Line: 3, Column: 5}}}}
-	r := Drift(desired, &model.State{}, DefaultPolicy(), Options{})
+	r := Drift(desired, &model.State{}, policy.Default(), Options{})
 	if len(r.Objects) != 1 || r.Objects[0].Status != Missing || r.Objects[0].DeclaredAt != "users.yaml:3:5" {
 		t.Errorf("objects = %+v", r.Objects)
 	}
@@ -156,7 +157,7 @@ func TestDriftAgreesWithPlan(t *testing.T) {
 					// Declared objects the plan cannot create stay missing.
 				case o.Status == Missing || o.Status == Changed:
 					t.Errorf("after apply, %s is %s: %+v", o.Ref(), o.Status, o.Differences)
-				case o.Status == Unmanaged && removalOf(pol, o.Kind) != RemovalIgnore:
+				case o.Status == Unmanaged && removalOf(pol, o.Kind) != policy.RemovalIgnore:
 					t.Errorf("after apply, %s is unmanaged under removal policy %s", o.Ref(), removalOf(pol, o.Kind))
 				}
 			}
@@ -186,7 +187,7 @@ func dirsOf(t *testing.T, pattern string) []string {
 	return dirs
 }
 
-func removalOf(pol Policy, k model.Kind) Removal {
+func removalOf(pol policy.Policy, k model.Kind) policy.Removal {
 	switch k {
 	case model.KindUser:
 		return pol.Removal.Users
@@ -205,7 +206,7 @@ func TestOutOfScope(t *testing.T) {
 		},
 		Groups: []model.Group{{DisplayName: "admins"}, {DisplayName: "eng"}},
 	}
-	pol := DefaultPolicy()
+	pol := policy.Default()
 	pol.Scope.Ignore = []string{"user:*@contractors.example.com"}
 	pol.Protected.Users = []string{"Root@example.com"}
 	got := OutOfScope(live, pol, &model.Ref{Kind: model.KindServicePrincipal, Key: "99999999-9999-4999-8999-999999999999"})

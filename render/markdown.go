@@ -11,6 +11,7 @@ import (
 
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
 )
 
 // CommentLimit is GitHub's limit on the length of an issue or pull-request comment.
@@ -162,7 +163,7 @@ func seeFull(where string) string {
 	return " The full plan is in " + where + "."
 }
 
-func guardPhrase(g plan.Guards) string {
+func guardPhrase(g policy.Guards) string {
 	var parts []string
 	if g.MaxRemovals > 0 {
 		parts = append(parts, fmt.Sprintf("at most %d removals", g.MaxRemovals))
@@ -242,7 +243,7 @@ func changeSection(c *plan.Change) string {
 		fmt.Fprintf(&b, "%s\n\n", escape(c.Reason))
 	}
 	b.WriteString("```diff\n")
-	b.WriteString(fence(changeDiff(c)))
+	b.WriteString(fence(safeLines(changeDiff(c))))
 	b.WriteString("```\n\n</details>\n\n")
 	return b.String()
 }
@@ -250,8 +251,8 @@ func changeSection(c *plan.Change) string {
 // changeDiff returns a unified diff of the canonical YAML of a change's object before and
 // after, or for changes without objects, the lines it adds and removes.
 func changeDiff(c *plan.Change) string {
-	switch {
-	case c.Action == plan.AddMembers || c.Action == plan.RemoveMembers:
+	switch c.Action {
+	case plan.AddMembers, plan.RemoveMembers:
 		sign := "+"
 		if c.Action == plan.RemoveMembers {
 			sign = "-"
@@ -262,7 +263,7 @@ func changeDiff(c *plan.Change) string {
 			fmt.Fprintf(&b, "%s  - %s %s\n", sign, kindName(m.Kind), m.Key)
 		}
 		return b.String()
-	case c.Before == nil && c.After == nil:
+	case plan.Assign, plan.Unassign, plan.SetEntitlements:
 		var b strings.Builder
 		fmt.Fprintf(&b, " workspace %s, %s %s:\n", c.Workspace, kindName(c.Kind), c.Key)
 		for _, a := range c.Attributes {
@@ -273,8 +274,8 @@ func changeDiff(c *plan.Change) string {
 				fmt.Fprintf(&b, "+  %s: %s\n", a.Name, av)
 			}
 		}
-		if c.Action == plan.Assign && len(c.Attributes) == 0 {
-			fmt.Fprintf(&b, "+  permission: %s\n", c.Permission)
+		if c.Action == plan.Assign && c.Permission.From == "" {
+			fmt.Fprintf(&b, "+  permission: %s\n", c.Permission.To)
 		}
 		return b.String()
 	}
@@ -348,6 +349,15 @@ func unifiedDiff(before, after string) string {
 }
 
 // fence keeps text from closing its code block.
+// safeLines is safe for each line of a multi-line text, keeping the line breaks.
+func safeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = safe(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 func fence(s string) string { return strings.ReplaceAll(s, "```", "`\u200b``") }
 
 func code(s string) string { return "`" + strings.ReplaceAll(safe(s), "`", "'") + "`" }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/synth"
 )
 
@@ -37,7 +38,7 @@ func bigPlan(t *testing.T) *plan.Plan {
 	for i := range live.Groups {
 		live.Groups[i].ID = "g" + live.Groups[i].Key()
 	}
-	p, err := plan.Diff(desired, live, plan.DefaultPolicy(), plan.Options{
+	p, err := plan.Diff(desired, live, policy.Default(), plan.Options{
 		Target: plan.TargetID{Level: model.LevelAccount, Host: "https://accounts.example.test", AccountID: "a"},
 		Now:    time.Unix(0, 0), OverrideGuards: true,
 	})

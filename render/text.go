@@ -38,39 +38,27 @@ func (p palette) red(s string) string    { return p.wrap("31", s) }
 func (p palette) bold(s string) string   { return p.wrap("1", s) }
 func (p palette) dim(s string) string    { return p.wrap("2", s) }
 
-// safe makes identity data harmless on a terminal: control characters (which could move
-// the cursor, recolour or erase a line a reviewer should see) and bidirectional overrides
-// (which reorder what is shown) are written as visible \u escapes.
+// safe makes identity data harmless on a terminal and unambiguous to a reviewer: control
+// characters (which could move the cursor, recolour or erase a line a reviewer should
+// see), bidirectional controls (which reorder what is shown) and invisible characters such
+// as zero-width spaces and joiners or the byte-order mark (which make two names look the
+// same) are written as visible \u escapes; model.IsInvisible says which.
 func safe(s string) string {
-	clean := true
-	for _, r := range s {
-		if unsafeRune(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if !strings.ContainsFunc(s, model.IsInvisible) {
 		return s
 	}
 	var b strings.Builder
 	for _, r := range s {
-		if unsafeRune(r) {
+		switch {
+		case !model.IsInvisible(r):
+			b.WriteRune(r)
+		case r > 0xffff:
+			fmt.Fprintf(&b, "\\U%08x", r)
+		default:
 			fmt.Fprintf(&b, "\\u%04x", r)
-			continue
 		}
-		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-func unsafeRune(r rune) bool {
-	switch {
-	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
-		return true
-	}
-	return false
 }
 
 // Symbol returns the one-character marker of an action: + create, ~ update, - delete or
@@ -90,7 +78,7 @@ func Symbol(a plan.Action) string {
 // changeSymbol is Symbol, except that a permission change of an existing assignment is an
 // update (~), not an addition.
 func changeSymbol(ch *plan.Change) string {
-	if ch.Action == plan.Assign && len(ch.Attributes) > 0 {
+	if ch.Action == plan.Assign && ch.Permission.From != "" {
 		return "~"
 	}
 	return Symbol(ch.Action)
@@ -189,15 +177,14 @@ func Headline(ch *plan.Change) string {
 	case plan.RemoveMembers:
 		return fmt.Sprintf("%s: remove %s", subject, count(len(ch.Members), "member"))
 	case plan.Assign:
-		return fmt.Sprintf("%s: assign to workspace %s as %s", subject, ch.Workspace, ch.Permission)
+		return fmt.Sprintf("%s: assign to workspace %s as %s", subject, ch.Workspace, ch.Permission.To)
 	case plan.Unassign:
 		return fmt.Sprintf("%s: unassign from workspace %s", subject, ch.Workspace)
 	case plan.Rename:
 		return fmt.Sprintf("%s: rename", subject)
+	case plan.SetEntitlements:
+		return fmt.Sprintf("%s: update in workspace %s", subject, ch.Workspace)
 	case plan.Update:
-		if ch.Workspace != "" {
-			return fmt.Sprintf("%s: update in workspace %s", subject, ch.Workspace)
-		}
 		return subject
 	}
 	return fmt.Sprintf("%s: %s", subject, ch.Action)
@@ -288,7 +275,7 @@ func SummaryLine(p *plan.Plan) string {
 		}
 	}
 	add(by[plan.Create], "to create")
-	add(by[plan.Update]+by[plan.Reactivate], "to update")
+	add(by[plan.Update]+by[plan.Reactivate]+by[plan.SetEntitlements], "to update")
 	add(by[plan.Rename], "to rename")
 	add(by[plan.AddMembers]+by[plan.RemoveMembers], "membership changes")
 	add(by[plan.Assign]+by[plan.Unassign], "workspace assignment changes")

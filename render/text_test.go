@@ -126,3 +126,29 @@ func TestTextEscapesControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// TestTextEscapesInvisibleCharacters: two group names that differ only by a zero-width
+// character, a joiner or a byte-order mark do not look the same in a plan.
+func TestTextEscapesInvisibleCharacters(t *testing.T) {
+	hidden := "platform\u200b-admins\u200d\ufeff"
+	p := &plan.Plan{Changes: []plan.Change{
+		{Action: plan.Create, Kind: model.KindGroup, Key: "platform-admins"},
+		{Action: plan.Create, Kind: model.KindGroup, Key: hidden},
+	}}
+	p.Summary.ByAction = map[plan.Action]int{plan.Create: 2}
+	var text, md bytes.Buffer
+	if err := Text(&text, p, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Markdown(&md, p, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"text": text.String(), "markdown": md.String()} {
+		if strings.Contains(out, hidden) || strings.ContainsAny(out, "\u200d\ufeff") {
+			t.Errorf("%s: the invisible characters reached the output:\n%q", name, out)
+		}
+		if !strings.Contains(out, `platform\u200b-admins\u200d\ufeff`) {
+			t.Errorf("%s: the name is not shown with visible escapes:\n%s", name, out)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/redact"
 	"github.com/scimsync/scimsync/scim/auth"
 )
 
@@ -73,6 +74,13 @@ type Config struct {
 	Timeout time.Duration
 	// PageSize is the count sent with list requests. 0 means DefaultPageSize.
 	PageSize int
+	// MaxListObjects caps the objects one list may return, so that a server sending fresh
+	// pages without end cannot exhaust memory. 0 means 20 times the account's identity
+	// limit for the resource (reference §6): 200,000 users or service principals, 100,000
+	// groups.
+	MaxListObjects int
+	// MaxResponseBytes caps the size of one response body. 0 means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
 	// HTTPClient sends the requests (tests point it at handlers). nil means a client of
 	// its own. Its Timeout, if any, applies on top of Timeout.
 	HTTPClient *http.Client
@@ -86,6 +94,11 @@ type Config struct {
 	// Logger receives a debug record per attempt (method, path, status, attempt, duration),
 	// never headers or bodies. nil means no logging.
 	Logger *slog.Logger
+	// Redactor learns the resolved token and client secret and every OAuth access token
+	// as it is minted, and redacts the error bodies the client parses, so that a server
+	// that echoes the Authorization header leaks nothing. nil means a Redactor of the
+	// client's own; pass the one the outputs go through.
+	Redactor *redact.Redactor
 }
 
 // Client is a Databricks SCIM client for one account or one workspace. It is safe for
@@ -97,8 +110,10 @@ type Client struct {
 	t        *transport
 	log      *slog.Logger
 	pageSize int
-	home     *Tree
-	unified  bool
+	// maxListObjects is Config.MaxListObjects; 0 means the default per resource.
+	maxListObjects int
+	home           *Tree
+	unified        bool
 
 	mu      sync.Mutex
 	wsCreds map[string]auth.Credentials // credentials per workspace host (account level)
@@ -111,6 +126,12 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	red := cfg.Redactor
+	if red == nil {
+		red = redact.New()
+	}
+	red.Add(ac.Token.Reveal())
+	red.Add(ac.ClientSecret.Reveal())
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{
@@ -152,8 +173,10 @@ func New(cfg Config) (*Client, error) {
 		baseDelay:   orDefault(cfg.RetryBaseDelay, DefaultRetryBaseDelay),
 		maxDelay:    orDefault(cfg.RetryMaxDelay, DefaultRetryMaxDelay),
 		timeout:     orDefault(cfg.Timeout, DefaultTimeout),
+		maxBody:     cfg.MaxResponseBytes,
 		stats:       counters{requests: map[string]*atomic.Int64{"OTHER": {}}},
 		sleep:       sleep,
+		redact:      red,
 	}
 	for _, m := range methods {
 		t.stats.requests[m] = &atomic.Int64{}
@@ -172,13 +195,14 @@ func New(cfg Config) (*Client, error) {
 		}
 	}
 	c := &Client{
-		auth:     ac,
-		hc:       hc,
-		t:        t,
-		log:      log,
-		pageSize: orDefault(cfg.PageSize, DefaultPageSize),
-		unified:  cfg.UnifiedHost,
-		wsCreds:  map[string]auth.Credentials{},
+		auth:           ac,
+		hc:             hc,
+		t:              t,
+		log:            log,
+		pageSize:       orDefault(cfg.PageSize, DefaultPageSize),
+		maxListObjects: cfg.MaxListObjects,
+		unified:        cfg.UnifiedHost,
+		wsCreds:        map[string]auth.Credentials{},
 	}
 	creds := ac.Credentials(hc)
 	if ac.Level == model.LevelAccount {

@@ -52,7 +52,7 @@ func TestWorkspaceTreeNeedsHost(t *testing.T) {
 
 func TestOverrideKeepsHostName(t *testing.T) {
 	c, rec, _ := testClient(t, model.LevelAccount, func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, `{"Resources":[]}`)
+		_, _ = io.WriteString(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"startIndex":1,"itemsPerPage":0,"Resources":[]}`)
 	}, withWorkspaceHost)
 	tree, err := c.WorkspaceTree(model.Workspace{ID: "1001", Host: strings.ToUpper(testWorkspaceHost)})
 	if err != nil {

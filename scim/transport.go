@@ -18,11 +18,13 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/scimsync/scimsync/audit"
+	"github.com/scimsync/scimsync/redact"
 	"github.com/scimsync/scimsync/scim/auth"
 )
 
@@ -35,6 +37,10 @@ const (
 	DefaultTimeout        = 60 * time.Second
 	DefaultRetryBaseDelay = 250 * time.Millisecond
 	DefaultRetryMaxDelay  = 10 * time.Second
+	// DefaultMaxResponseBytes caps one response body. A list page of 10,000 users with the
+	// attributes Snapshot asks for is a few MB; a page of groups with their members can be
+	// far larger, but not this large within the account limits (reference §6).
+	DefaultMaxResponseBytes = 512 << 20
 )
 
 // Limiter adaptation: on throttling the rate is halved (at most once per decreaseInterval,
@@ -174,9 +180,15 @@ type transport struct {
 	baseDelay   time.Duration
 	maxDelay    time.Duration
 	timeout     time.Duration
+	maxBody     int64 // response body cap; 0 means DefaultMaxResponseBytes
 	stats       counters
+	// answered is set once any response came back: from then on a refused connection is
+	// a blip worth retrying, not a wrong host or port.
+	answered atomic.Bool
 	// sleep waits between attempts; tests replace it to observe the waits.
 	sleep func(context.Context, time.Duration) error
+	// redact learns each token sent and cleans the error bodies parsed.
+	redact *redact.Redactor
 }
 
 // request is one logical request; the transport may send it several times.
@@ -225,7 +237,7 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 		)
 		switch {
 		case err != nil:
-			if permanent(err) {
+			if permanent(err) || t.unreachable(err) {
 				return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
 			}
 			var te *auth.TokenError
@@ -244,6 +256,8 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 			return res, nil
 		default:
 			e := parseError(r.method, r.path, res.status, res.body)
+			// A proxy or WAF may echo the request headers, Authorization included.
+			e.Detail, e.ScimType, e.Code = t.redact.String(e.Detail), t.redact.String(e.ScimType), t.redact.String(e.Code)
 			lastErr = e
 			switch {
 			case e.Throttled():
@@ -312,6 +326,7 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 	if err != nil {
 		return nil, false, err
 	}
+	t.redact.Add(tok.Reveal())
 	select {
 	case t.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -361,7 +376,15 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 		return nil, wrote.Load(), err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+	t.answered.Store(true)
+	limit := t.maxBody
+	if limit <= 0 {
+		limit = DefaultMaxResponseBytes
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		err = fmt.Errorf("%w (%d bytes)", errBodyTooLarge, limit)
+	}
 	t.log.DebugContext(ctx, "scim request", "method", r.method, "path", r.path, "status", resp.StatusCode, "attempt", n, "duration", time.Since(began))
 	audit.FromContext(ctx).Attempt(r.method, r.path, resp.StatusCode, nil)
 	if err != nil {
@@ -454,9 +477,24 @@ func netErrorText(err error) string {
 	return err.Error()
 }
 
-// permanent reports network errors that no retry can mend: a host name that does not
-// resolve, and a certificate that does not verify.
+// errBodyTooLarge is a response body beyond the transport's cap; sending again would only
+// fetch it again.
+var errBodyTooLarge = errors.New("the response body is larger than the client accepts")
+
+// unreachable reports a refused connection before the host ever answered: a wrong host
+// or port, or a service that is not running, which retrying for seconds would only hide.
+// Once the host has answered, a refused connection is retried like any network error.
+func (t *transport) unreachable(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) && !t.answered.Load()
+}
+
+// permanent reports errors that no retry can mend: a host name that does not resolve, a
+// certificate that does not verify, an HTTPS request answered in plain HTTP (a URL with
+// the wrong scheme), and a response body beyond the cap.
 func permanent(err error) bool {
+	if errors.Is(err, errBodyTooLarge) || errors.Is(err, http.ErrSchemeMismatch) {
+		return true
+	}
 	var dns *net.DNSError
 	if errors.As(err, &dns) && dns.IsNotFound {
 		return true

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -609,5 +610,69 @@ func TestPermanentNetworkErrorsAreNotRetried(t *testing.T) {
 				t.Errorf("%d calls and %d retries, want 1 and 0", calls, c.Stats().Retries)
 			}
 		})
+	}
+}
+
+// TestRefusedConnectionFailsFast checks that a refused connection before the host ever
+// answered (a wrong port, a service that is down) fails at once, and that the same error
+// after the host has answered is retried as a blip.
+func TestRefusedConnectionFailsFast(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	c, _, srv := testClient(t, model.LevelWorkspace, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"id":"1","userName":"a@example.com"}`)
+	}, func(cfg *Config) { cfg.MaxAttempts = 3 })
+	waits := sleeps(c)
+	real := c.t.hc.Transport
+	if real == nil {
+		real = http.DefaultTransport
+	}
+	refuse := false
+	c.t.hc.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if refuse {
+			u := *r.URL
+			u.Scheme, u.Host = "http", strings.TrimPrefix(closed, "http://")
+			r = r.Clone(r.Context())
+			r.URL = &u
+		}
+		return real.RoundTrip(r)
+	})
+	refuse = true
+	_, err = c.Users().Get(context.Background(), "1")
+	if !errors.Is(err, syscall.ECONNREFUSED) || len(*waits) != 0 || c.Stats().Total() != 1 {
+		t.Fatalf("first contact: err = %v, waits %v, requests %d; want one refused attempt", err, *waits, c.Stats().Total())
+	}
+	refuse = false
+	if _, err := c.Users().Get(context.Background(), "1"); err != nil {
+		t.Fatalf("against %s: %v", srv.URL, err)
+	}
+	refuse = true
+	_, err = c.Users().Get(context.Background(), "1")
+	if !errors.Is(err, syscall.ECONNREFUSED) || len(*waits) != 2 || !strings.Contains(err.Error(), "giving up after 3 attempts") {
+		t.Fatalf("after an answer: err = %v, waits %v; want 3 attempts", err, *waits)
+	}
+}
+
+// TestSchemeMismatchFailsFast checks that an https URL for a plain-HTTP server fails at
+// once: no retry makes the scheme right.
+func TestSchemeMismatchFailsFast(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer plain.Close()
+	c, _, _ := testClient(t, model.LevelWorkspace, nil, nil)
+	waits := sleeps(c)
+	c.t.hc.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		u := *r.URL
+		u.Scheme, u.Host = "https", strings.TrimPrefix(plain.URL, "http://")
+		r = r.Clone(r.Context())
+		r.URL = &u
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	_, err := c.Users().Get(context.Background(), "1")
+	if err == nil || len(*waits) != 0 || c.Stats().Total() != 1 {
+		t.Fatalf("err = %v, waits %v, requests %d; want one attempt", err, *waits, c.Stats().Total())
 	}
 }

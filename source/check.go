@@ -77,6 +77,7 @@ func Check(s *model.State, level model.Level) diag.List {
 		c.spNames[strings.TrimSpace(s.ServicePrincipals[i].DisplayName)]++
 	}
 	c.users()
+	c.names()
 	c.servicePrincipals()
 	c.groups()
 	c.memberships()
@@ -116,7 +117,7 @@ func (c *checker) users() {
 		} else {
 			first[u.Key()] = u
 		}
-		if !validEmail(u.UserName) {
+		if !validEmail(u.UserName) && !strings.ContainsFunc(u.UserName, model.IsInvisible) {
 			c.errorf(u.Origin, RuleInvalidEmail, "userName %q is not an email address", u.UserName)
 		}
 		if len(u.ExternalID) > MaxExternalID || len(u.Entitlements) > 0 {
@@ -526,17 +527,29 @@ func (c *checker) limits() {
 	}
 }
 
-// validEmail reports whether s looks like an email address: one @, a non-empty local part,
-// a dotted domain, and no spaces, control characters or characters that need quoting.
+// validEmail reports whether s looks like an email address: one @, a local part of 1 to
+// 64 characters, a domain of dot-separated labels of 1 to 63 letters, digits and inner
+// hyphens whose last label is not a number (so no IP address), and no spaces, control
+// characters or characters that need quoting.
 func validEmail(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	if !ok || local == "" || strings.Contains(domain, "@") || strings.ContainsAny(s, " \t\r\n<>()[],;:\\\"") || strings.ContainsFunc(s, unicode.IsControl) {
 		return false
 	}
-	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
+	if utf8.RuneCountInString(local) > MaxEmailLocal || strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
 		return false
 	}
-	return !strings.HasPrefix(local, ".") && !strings.HasSuffix(local, ".")
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || utf8.RuneCountInString(l) > MaxDomainLabel || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") ||
+			strings.ContainsFunc(l, func(r rune) bool { return r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+			return false
+		}
+	}
+	return strings.ContainsFunc(labels[len(labels)-1], unicode.IsLetter)
 }
 
 // thousands formats n with comma separators: 10,000.

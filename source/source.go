@@ -13,13 +13,17 @@
 // several sources. A principal's workspace assignment and its entitlements in a workspace
 // must agree wherever they are declared. A source that yields no users is an error
 // (rule "empty-source") unless it sets allowEmpty, so that a source that read nothing
-// never turns into mass removals.
+// never turns into mass removals; Load is the one place that rule is enforced.
+//
+// Each source kind owns its settings: its reader decodes them from the source's config
+// entry with source/read, which reports settings the kind does not read.
 //
 // Package source imports model, diag, schemas, config and its own subpackages.
 package source
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -31,12 +35,14 @@ import (
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/source/manifest"
 	"github.com/scimsync/scimsync/source/merge"
+	"github.com/scimsync/scimsync/source/read"
 )
 
-// ReadFunc reads one source into a state. It reports every problem it finds as a
-// diagnostic and returns whatever it could read; the state may be nil when nothing could.
-// ReadFuncs of different sources run concurrently.
-type ReadFunc func(ctx context.Context, src config.Source) (*model.State, diag.List)
+// ReadFunc reads one source. It decodes the settings of its kind from src (see
+// read.Settings), reports every problem it finds as a diagnostic and returns whatever it
+// could read; the result's state may be nil when nothing could. ReadFuncs of different
+// sources run concurrently.
+type ReadFunc func(ctx context.Context, src config.Source) (*read.Result, diag.List)
 
 // Kinds returns the source kinds this build can read, sorted.
 func Kinds() []string {
@@ -64,40 +70,32 @@ func Load(ctx context.Context, cfg *config.Config, extraPaths []string) (*model.
 		return nil, diags
 	}
 	type result struct {
-		state *model.State
+		res   *read.Result
 		diags diag.List
 	}
 	results := make([]result, len(sources))
 	var wg sync.WaitGroup
 	for i, src := range sources {
-		read, ok := readers[src.Kind]
+		readSource, ok := readers[src.Kind]
 		if !ok {
 			results[i].diags.Errorf(src.Origin, RuleUnknownSourceKind, "unknown source kind %q; this build reads %s",
 				src.Kind, strings.Join(Kinds(), ", "))
 			continue
 		}
 		wg.Go(func() {
-			s, d := read(ctx, src)
-			results[i] = result{s, d}
+			res, d := readSource(ctx, src)
+			results[i] = result{res, d}
 		})
 	}
 	wg.Wait()
 	var states []*model.State
 	for i, r := range results {
 		diags = append(diags, r.diags...)
-		if r.state == nil {
+		if r.res == nil || r.res.State == nil {
 			continue
 		}
-		states = append(states, r.state)
-		src := sources[i]
-		if len(r.state.Users) == 0 && !src.AllowEmpty && !r.diags.HasErrors() {
-			if src.Origin.IsZero() {
-				diags.Errorf(src.Origin, RuleEmptySource, "the manifests given on the command line (%s) declare no users; a source without users would remove every user",
-					strings.Join(src.Paths, ", "))
-			} else {
-				diags.Errorf(src.Origin, RuleEmptySource, "this %s source yields no users; set allowEmpty: true on the source if that is intended", src.Kind)
-			}
-		}
+		states = append(states, r.res.State)
+		diags = append(diags, checkEmpty(sources[i], r.res, r.diags)...)
 	}
 	if len(states) == 0 {
 		diags.Sort()
@@ -146,10 +144,43 @@ func complete(diags diag.List) bool {
 	return true
 }
 
+// checkEmpty is the empty-source guard: a source that yields no users, or a file of it
+// that lists none, is an error unless the source allows empty. A source whose reader
+// reported errors is not checked, since its emptiness is a consequence of them.
+func checkEmpty(src config.Source, res *read.Result, readDiags diag.List) diag.List {
+	var diags diag.List
+	if src.AllowEmpty || readDiags.HasErrors() {
+		return nil
+	}
+	why := ""
+	if len(res.Skipped) > 0 {
+		why = fmt.Sprintf(" (skipped: %s)", res.Skipped)
+		for _, s := range res.Skipped {
+			if s.Reason.Hint != "" {
+				why += "; " + s.Reason.Hint
+			}
+		}
+	}
+	for _, f := range res.EmptyFiles {
+		diags.Errorf(f.At, RuleEmptySource, "the file lists no %s%s; set allowEmpty: true on the source if that is intended", f.What, why)
+	}
+	if len(res.State.Users) > 0 || len(res.EmptyFiles) > 0 {
+		return diags
+	}
+	if src.Origin.IsZero() {
+		diags.Errorf(src.Origin, RuleEmptySource, "the manifests given on the command line (%s) declare no users; a source without users would remove every user",
+			strings.Join(src.Paths, ", "))
+		return diags
+	}
+	diags.Errorf(src.Origin, RuleEmptySource, "this %s source yields no users%s; set allowEmpty: true on the source if that is intended", src.Kind, why)
+	return diags
+}
+
 // readYAML reads a YAML manifest source. The config file itself is skipped when it sits in
 // a manifest directory.
-func readYAML(ctx context.Context, src config.Source) (*model.State, diag.List) {
+func readYAML(ctx context.Context, src config.Source) (*read.Result, diag.List) {
 	files, diags := manifest.Files(src.Paths)
+	diags = append(diags, read.Settings(src, &struct{}{})...)
 	if src.Origin.File != "" {
 		cfgFile, err := filepath.Abs(src.Origin.File)
 		if err == nil {
@@ -160,5 +191,5 @@ func readYAML(ctx context.Context, src config.Source) (*model.State, diag.List) 
 		}
 	}
 	s, more := manifest.ReadFiles(ctx, files)
-	return s, append(diags, more...)
+	return &read.Result{State: s}, append(diags, more...)
 }

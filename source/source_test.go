@@ -76,6 +76,32 @@ func TestLoad(t *testing.T) {
 			config: "sources:\n  - kind: yaml\n    path: users\n  - kind: yaml\n    path: sps\n    allowEmpty: true\n",
 			users:  1,
 		},
+		"empty users.csv of a csv source": {
+			files:  map[string]string{"users.csv": "userName,displayName\n", "groups.csv": "displayName\neng\n"},
+			config: "sources:\n  - kind: csv\n    path: .\n",
+			want:   []string{"users.csv:1: error: the file lists no users; set allowEmpty: true on the source if that is intended [empty-source]"},
+		},
+		"empty users.csv allowed": {
+			files:  map[string]string{"users.csv": "userName,displayName\n", "groups.csv": "displayName\neng\n", "m.yaml": "users:\n  - userName: a@x.io\n"},
+			config: "sources:\n  - kind: csv\n    path: .\n    allowEmpty: true\n",
+			paths:  []string{"m.yaml"},
+			users:  1,
+		},
+		"export of guests only": {
+			files:  map[string]string{"users.csv": "userPrincipalName,mail,userType,accountEnabled\nann_x.io#EXT#@t.onmicrosoft.com,ann@x.io,Guest,True\n"},
+			config: "sources:\n  - kind: entra\n    path: users.csv\n",
+			want:   []string{"users.csv: error: the file lists no users (skipped: 1 guest); set mapping.includeGuests: true to keep guests; set allowEmpty: true on the source if that is intended [empty-source]"},
+		},
+		"ldif export without users": {
+			files:  map[string]string{"d.ldif": "dn: cn=g,dc=x\nobjectClass: groupOfNames\ncn: g\nmember:\n"},
+			config: "sources:\n  - kind: ldif\n    path: d.ldif\n",
+			want:   []string{"scimsync.yaml:2:5: error: this ldif source yields no users; set allowEmpty: true on the source if that is intended [empty-source]"},
+		},
+		"settings of another kind": {
+			files:  map[string]string{"m.yaml": "users:\n  - userName: a@x.io\n"},
+			config: "sources:\n  - kind: yaml\n    path: m.yaml\n    mapping: {userName: mail}\n",
+			want:   []string{"scimsync.yaml:4:5: error: mapping is not used by yaml sources [unused-setting]"},
+		},
 		"empty command line source": {
 			files: map[string]string{"m.yaml": "groups: []\n"},
 			paths: []string{"m.yaml"},

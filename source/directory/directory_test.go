@@ -6,8 +6,8 @@ import (
 	"github.com/go-ldap/ldap/v3"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/scimsync/scimsync/config"
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/source/mapping"
 )
 
 func TestNormalizeDN(t *testing.T) {
@@ -83,14 +83,14 @@ func TestBuildScopes(t *testing.T) {
 		entry("cn=team,ou=groups,dc=x", "objectClass", "groupOfNames", "cn", "team",
 			"member", "uid=a,ou=staff,dc=x", "member", "uid=b,ou=former,dc=x", "member", "uid=c,ou=staff,dc=x"),
 	}
-	mp, diags := NewMapper(config.Mapping{
-		Users:  config.UserScope{BaseDN: "ou=staff,dc=x"},
-		Active: config.ActiveRule{Attribute: "status", ActiveValues: []string{"on"}},
+	mp, diags := NewMapper(Mapping{
+		Users:  UserScope{BaseDN: "ou=staff,dc=x"},
+		Active: mapping.ActiveRule{Attribute: "status", ActiveValues: []string{"on"}},
 	}, model.Origin{})
 	if len(diags) > 0 {
 		t.Fatal(diags)
 	}
-	state, diags := mp.Build(entries)
+	state, _, diags := mp.Build(entries)
 	want := &model.State{
 		Users: []model.User{
 			{UserName: "a@x", Active: true, Origin: entries[0].Origin},
@@ -107,8 +107,8 @@ func TestBuildScopes(t *testing.T) {
 }
 
 func TestAttributesAndFilters(t *testing.T) {
-	mp, _ := NewMapper(config.Mapping{UserName: "uid", Active: config.ActiveRule{Attribute: "employeeStatus"},
-		GroupName: config.NameRule{Attribute: "displayName"}}, model.Origin{})
+	mp, _ := NewMapper(Mapping{UserName: mapping.Names{"uid"}, Active: mapping.ActiveRule{Attribute: "employeeStatus"},
+		GroupName: GroupName{Attribute: "displayName"}}, model.Origin{})
 	want := []string{"objectClass", "uid", "member", "uniqueMember", "memberUid", "userAccountControl", "displayName",
 		"cn", "givenName", "sn", "entryUUID", "objectGUID", "employeeStatus"}
 	if diff := cmp.Diff(want, mp.Attributes()); diff != "" {

@@ -5,7 +5,7 @@
 // positions are checked as well. Run the tests with -update to rewrite the golden files
 // from the current results, then review the difference.
 //
-// Package sourcetest is for tests only; it imports model, diag and go-cmp.
+// Package sourcetest is for tests only; it imports model, diag, go-cmp and yaml.v3.
 package sourcetest
 
 import (
@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
 
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
@@ -91,4 +92,29 @@ func compare(t *testing.T, path, got string) {
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("%s differs (-want +got):\n%s", path, diff)
 	}
+}
+
+// Node returns the settings struct v of a source kind encoded as the YAML node of the
+// source's config entry, as config.Load keeps it in config.Source.Settings.
+func Node(t testing.TB, v any) *yaml.Node {
+	t.Helper()
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return &n
+}
+
+// YAML parses the text of a source's config entry into the node config.Load keeps in
+// config.Source.Settings; lines count from 1 at the start of text.
+func YAML(t testing.TB, text string) *yaml.Node {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Content) == 0 {
+		return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	}
+	return doc.Content[0]
 }
