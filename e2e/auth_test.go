@@ -49,7 +49,7 @@ func TestAuthTypesAgainstFakes(t *testing.T) {
 			}
 			a := newAccount(t, opts, map[string]string{"u.yaml": "users:\n  - userName: auth-test@northwind.example\n"})
 			o := a.srv.Options()
-			base := []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + a.srv.URL, "DATABRICKS_ACCOUNT_ID=" + o.AccountID}
+			base := []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + a.srv.URL, "DATABRICKS_ACCOUNT_ID=" + o.AccountID, overridesEnv(a.srv)}
 			c := authCase{authType: strings.TrimSuffix(name, "-profile")}
 			switch name {
 			case "github-oidc":
