@@ -116,10 +116,14 @@ func Apply(ctx context.Context, p *Plan, t Target, opts ApplyOptions) (*Result, 
 	return Execute(ctx, p, t, opts), nil
 }
 
-// Verify refuses a plan of another format version, a plan made for another target, and a
-// stale plan: one whose live objects changed since it was made. It reads the live state.
+// Verify refuses a plan of another format version, a change whose payload does not fit
+// its action, a plan made for another target, and a stale plan: one whose live objects
+// changed since it was made. It reads the live state.
 func Verify(ctx context.Context, p *Plan, t Target, target TargetID) error {
 	if err := checkVersion(p.FormatVersion); err != nil {
+		return err
+	}
+	if err := p.checkChanges(); err != nil {
 		return err
 	}
 	if p.Target != target {
