@@ -391,6 +391,7 @@ func TestAction(t *testing.T) {
 	res := r.use(inputs("comment", "true"))
 	mustSucceed(t, res)
 	wantOutputs(t, res, "true", planFile, "scimsync plan: 59 to create, 10 to update, 14 membership changes, 11 workspace assignment changes")
+	wantCounts(t, res, "changes", "94", "removals", "0")
 	if !strings.Contains(res.summary, "## scimsync plan: 59 to create") || !strings.Contains(res.summary, "<details>") {
 		t.Errorf("step summary:\n%s", res.summary)
 	}
@@ -418,6 +419,10 @@ func TestAction(t *testing.T) {
 	res = r.use(inputs("command", "apply"))
 	mustSucceed(t, res)
 	wantOutputs(t, res, "true", planFile, "Apply complete: 94 of 94 changes applied.")
+	wantCounts(t, res, "changes", "94", "removals", "0", "applied", "94", "failed", "0", "skipped", "0", "not-run", "0")
+	if !strings.Contains(res.log, "Plan: 59 to create") {
+		t.Errorf("the log does not show the plan applied:\n%s", res.log)
+	}
 	if !strings.Contains(res.summary, "## scimsync apply: Apply complete: 94 of 94 changes applied.") || !strings.Contains(res.summary, "### scimsync plan: 59 to create") {
 		t.Errorf("step summary:\n%s", res.summary)
 	}
@@ -550,6 +555,16 @@ func wantOutputs(t *testing.T, res result, hasChanges, planFile, summary string)
 	}
 	if md, err := os.ReadFile(got["markdown-file"]); err != nil || string(md) != res.summary {
 		t.Errorf("markdown-file %q (%v) is not what went to the step summary", got["markdown-file"], err)
+	}
+}
+
+// wantCounts checks the count outputs, given as name, value pairs.
+func wantCounts(t *testing.T, res result, kv ...string) {
+	t.Helper()
+	for i := 0; i < len(kv); i += 2 {
+		if got := res.outputs[kv[i]]; got != kv[i+1] {
+			t.Errorf("output %s = %q, want %q", kv[i], got, kv[i+1])
+		}
 	}
 }
 

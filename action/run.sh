@@ -78,6 +78,7 @@ plan)
 		[[ $status == 2 ]] && has_changes=true
 		status=0
 		"$scimsync" show --format markdown "$plan_file" >"$md"
+		"$scimsync" github outputs --plan "$plan_file" >"$out_dir/counts.txt"
 		summary=$(heading)
 		plan_out=$plan_file
 	else
@@ -91,12 +92,19 @@ apply)
 		run plan -c "$config" -o "$plan_file"
 	fi
 	if [[ $status == 0 ]]; then
-		run apply -c "$config" "$plan_file" "${extra[@]}" >"$out_dir/out.txt"
-		cat "$out_dir/out.txt"
+		# The plan for the log, then apply's JSON result for the outputs' counts.
+		"$scimsync" show "$plan_file"
+		echo
+		run apply -c "$config" "$plan_file" --format json "${extra[@]}" >"$out_dir/apply.json"
+		if [[ -s "$out_dir/apply.json" ]]; then
+			"$scimsync" github outputs --plan "$plan_file" --apply "$out_dir/apply.json" >"$out_dir/all-counts.txt"
+			summary=$(grep -m1 '^summary=' "$out_dir/all-counts.txt" | cut -d= -f2-)
+			grep -v '^summary=' "$out_dir/all-counts.txt" >"$out_dir/counts.txt" || true
+			echo "$summary"
+		fi
 	fi
 	if [[ $status == 0 ]]; then
-		summary=$(grep -m1 -E '^(Apply complete|No changes)' "$out_dir/out.txt" || true)
-		grep -q '^Apply complete' "$out_dir/out.txt" && has_changes=true
+		grep -q '^applied=[1-9]' "$out_dir/counts.txt" && has_changes=true
 		{
 			printf '## scimsync apply: %s\n\n' "$summary"
 			"$scimsync" show --format markdown "$plan_file" | sed 's/^## /### /'
@@ -206,6 +214,11 @@ if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
 		echo "summary=${summary//$'\n'/ }"
 		echo "markdown-file=$md"
 		echo "exit-code=$status"
+		# The counts: changes and removals of the plan; applied, failed, skipped and
+		# not-run of an apply.
+		if [[ -f "$out_dir/counts.txt" ]]; then
+			cat "$out_dir/counts.txt"
+		fi
 	} >>"$GITHUB_OUTPUT"
 fi
 exit "$status"

@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/scimsync/scimsync/audit"
@@ -17,10 +19,11 @@ import (
 // one step.
 type ApplyCmd struct {
 	Tuning
+	ConfigFlag
 	Args             []string `arg:"" optional:"" name:"plan-or-paths" help:"The plan file to apply; with --auto-approve, manifest files or directories instead."`
-	Config           string   `short:"c" name:"config" env:"SCIMSYNC_CONFIG" placeholder:"FILE" help:"Config file: the target and apply settings (and with --auto-approve the sources). Default: ./scimsync.yaml when it exists."`
 	AutoApprove      bool     `name:"auto-approve" help:"Plan and apply in one step, without a reviewed plan file."`
-	AllowMassRemoval bool     `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"With --auto-approve, override the removal guards."`
+	AllowMassRemoval bool     `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"With --auto-approve, override the removal guards. A saved plan was checked by the guards when it was made (plan --allow-mass-removal)."`
+	Format           string   `enum:"text,json" default:"text" help:"Output format: text (the plan, then the outcome) or json (the outcome only: counts and the changes that failed)."`
 	AuditLog         string   `name:"audit-log" env:"SCIMSYNC_AUDIT_LOG" placeholder:"FILE" help:"Append one JSON line per change (time, change, requests, status, attempts, duration) to FILE."`
 	BatchSize        int      `name:"batch-size" env:"SCIMSYNC_BATCH_SIZE" placeholder:"N" help:"Most members added or removed in one PATCH (default 100)."`
 }
@@ -33,11 +36,12 @@ var errNoPlan = &Error{
 
 // Run applies the plan and reports the outcome; it returns an error when any change failed.
 func (c *ApplyCmd) Run(rt *Runtime) error {
-	src := Sources{Config: c.Config}
+	if err := c.checkArgs(); err != nil {
+		return err
+	}
+	src := Sources{ConfigFlag: c.ConfigFlag}
 	if c.AutoApprove {
 		src.Paths = c.Args
-	} else if len(c.Args) != 1 {
-		return errNoPlan
 	}
 	file := src.configFile()
 	if c.AutoApprove {
@@ -49,6 +53,9 @@ func (c *ApplyCmd) Run(rt *Runtime) error {
 	}
 	p, err := readPlan(c.Args[0])
 	if err != nil {
+		if kind := sniff(c.Args[0]); kind != kindPlan && kind != kindUnknown {
+			return notAPlan(c.Args[0], kind)
+		}
 		return err
 	}
 	cfg, err := loadConfig(file)
@@ -83,12 +90,71 @@ func (c *ApplyCmd) autoPlan(rt *Runtime, src *Sources) (*planned, error) {
 	p, err := planWith(rt, conn, cfg, desired, c.AllowMassRemoval)
 	if err != nil {
 		var guard *plan.GuardError
-		if errors.As(err, &guard) {
+		if errors.As(err, &guard) && c.Format != "json" {
 			_ = render.Text(rt.IO.Out, p, render.Options{Color: rt.Color()})
 		}
 		return nil, err
 	}
 	return &planned{conn: conn, cfg: cfg, plan: p}, nil
+}
+
+// checkArgs refuses arguments that cannot be what the user meant: a saved plan with
+// --allow-mass-removal, several plan files, manifests without --auto-approve and a plan
+// file with it.
+func (c *ApplyCmd) checkArgs() error {
+	if c.AutoApprove {
+		for _, a := range c.Args {
+			if sniff(a) == kindPlan {
+				return &Error{
+					Err:  fmt.Errorf("%s is a plan file; with --auto-approve, apply plans from manifests and takes no plan file", a),
+					Hint: "apply the reviewed plan with: scimsync apply " + a,
+				}
+			}
+		}
+		return nil
+	}
+	if len(c.Args) == 0 {
+		return errNoPlan
+	}
+	if len(c.Args) > 1 {
+		for _, a := range c.Args {
+			if kind := sniff(a); kind != kindPlan && kind != kindUnknown {
+				return notAPlan(a, kind)
+			}
+		}
+		return &Error{
+			Err:  fmt.Errorf("apply takes one plan file, got %d arguments", len(c.Args)),
+			Hint: "apply the plans one at a time, each made from the state the previous one left: scimsync plan -o plan.json, then scimsync apply plan.json",
+		}
+	}
+	if c.AllowMassRemoval {
+		return &Error{
+			Err:  errors.New("--allow-mass-removal has no effect on a saved plan: the guards were checked when it was made"),
+			Hint: "make the plan with: scimsync plan --allow-mass-removal -o plan.json, review it, then apply it without the flag",
+		}
+	}
+	return nil
+}
+
+// notAPlan is the error for a file given to apply that is something else.
+func notAPlan(path string, kind fileKind) error {
+	switch kind {
+	case kindManifest:
+		return &Error{
+			Err:  fmt.Errorf("%s is a manifest, not a plan file", path),
+			Hint: "make a plan from it with 'scimsync plan " + path + " -o plan.json' and apply that, or plan and apply in one step with 'scimsync apply --auto-approve " + path + "'",
+		}
+	case kindConfig:
+		return &Error{
+			Err:  fmt.Errorf("%s is a config file, not a plan file", path),
+			Hint: "pass a config with -c: scimsync plan -c " + path + " -o plan.json, then scimsync apply -c " + path + " plan.json",
+		}
+	default:
+		return &Error{
+			Err:  fmt.Errorf("%s is a %s, not a plan file", path, kind),
+			Hint: "make a plan with 'scimsync plan -o plan.json', review it, then run 'scimsync apply plan.json'",
+		}
+	}
 }
 
 // execute prints and runs a plan. check says whether it comes from a file and must first be
@@ -99,10 +165,15 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 			return err
 		}
 	}
-	if err := render.Text(rt.IO.Out, p, render.Options{Color: rt.Color()}); err != nil {
-		return err
+	if c.Format != "json" {
+		if err := render.Text(rt.IO.Out, p, render.Options{Color: rt.Color()}); err != nil {
+			return err
+		}
 	}
 	if p.Empty() {
+		if c.Format == "json" {
+			return writeApplyJSON(rt.IO.Out, &plan.Result{})
+		}
 		return nil
 	}
 	var log *audit.Log
@@ -112,7 +183,7 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 			return fmt.Errorf("open audit log: %w", err)
 		}
 		defer f.Close()
-		log = audit.NewLog(f)
+		log = audit.NewLog(rt.Redact.Writer(f))
 	}
 	batch := cfg.Apply.BatchSize
 	if c.BatchSize > 0 {
@@ -133,11 +204,17 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 		Progress:    bar.update,
 		Logger:      rt.Log,
 	}
-	fmt.Fprintln(rt.IO.Out)
+	if c.Format != "json" {
+		fmt.Fprintln(rt.IO.Out)
+	}
 	start := time.Now()
 	res := plan.Execute(rt.Ctx, p, conn.client, opts)
 	bar.done()
-	if err := render.ApplyText(rt.IO.Out, res, render.Options{Color: rt.Color()}); err != nil {
+	if c.Format == "json" {
+		if err := writeApplyJSON(rt.IO.Out, res); err != nil {
+			return err
+		}
+	} else if err := render.ApplyText(rt.IO.Out, res, render.Options{Color: rt.Color()}); err != nil {
 		return err
 	}
 	stats := conn.client.Stats()
@@ -146,6 +223,83 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 		return err
 	}
 	return res.Err()
+}
+
+// applyReport is the JSON form of apply's outcome (apply --format json).
+type applyReport struct {
+	// Complete is true when every change was applied.
+	Complete bool `json:"complete"`
+	Total    int  `json:"total"`
+	Applied  int  `json:"applied"`
+	Failed   int  `json:"failed"`
+	Skipped  int  `json:"skipped"`
+	NotRun   int  `json:"notRun"`
+	// Stopped is true when an interrupt stopped apply.
+	Stopped bool `json:"stopped"`
+	// Summary is the last line of the text output: "Apply complete: 4 of 4 changes applied."
+	Summary string `json:"summary"`
+	// Failures are the changes that failed or were skipped, in plan order.
+	Failures []applyFailure `json:"failures"`
+}
+
+// applyFailure is one change that failed, or was skipped because one it needs failed.
+type applyFailure struct {
+	// Index is the change's position in the plan's changes, from 0.
+	Index  int         `json:"index"`
+	Change string      `json:"change"`
+	Status plan.Status `json:"status"`
+	Error  string      `json:"error"`
+}
+
+func writeApplyJSON(w io.Writer, r *plan.Result) error {
+	rep := applyReport{
+		Complete: r.OK == len(r.Changes), Total: len(r.Changes), Applied: r.OK,
+		Failed: r.Failed, Skipped: r.Skipped, NotRun: r.NotRun, Stopped: r.Stopped,
+		Failures: []applyFailure{},
+	}
+	rep.Summary = applySummary(r)
+	if len(r.Changes) == 0 {
+		rep.Summary = "No changes. The live state matches the desired state."
+	}
+	for _, cr := range r.Changes {
+		if cr.Status == plan.StatusFailed || cr.Status == plan.StatusSkipped {
+			msg := ""
+			if cr.Err != nil {
+				msg = cr.Err.Error()
+			}
+			rep.Failures = append(rep.Failures, applyFailure{Index: cr.Index, Change: render.Headline(cr.Change), Status: cr.Status, Error: msg})
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		return fmt.Errorf("write apply result: %w", err)
+	}
+	return nil
+}
+
+// applySummary is the outcome of apply in one line, as its text output ends.
+func applySummary(r *plan.Result) string {
+	switch {
+	case len(r.Changes) == 0:
+		return "No changes. The live state matches the desired state."
+	case r.OK == len(r.Changes):
+		return fmt.Sprintf("Apply complete: %d of %d changes applied.", r.OK, len(r.Changes))
+	}
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{r.OK, "ok"}, {r.Failed, "failed"}, {r.Skipped, "skipped"}, {r.NotRun, "not run"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	line := "Apply incomplete: " + strings.Join(parts, ", ") + "."
+	if r.Stopped {
+		line += " Stopped by interrupt."
+	}
+	return line
 }
 
 // progress draws a progress bar with an ETA on a terminal, and nothing elsewhere.

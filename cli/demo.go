@@ -19,9 +19,13 @@ import (
 // DemoCmd starts the built-in emulator on loopback, seeds it with an account that already
 // exists, and walks the GitOps loop over the example organisation: validate, plan, apply,
 // plan again, drift.
+// The global -c flag names another example configuration.
 type DemoCmd struct {
-	Config string `name:"config" default:"examples/org/scimsync.yaml" env:"SCIMSYNC_DEMO_CONFIG" placeholder:"FILE" help:"The example configuration to walk through."`
+	ConfigFlag
 }
+
+// demoConfig is the configuration the demo walks through without -c.
+const demoConfig = "examples/org/scimsync.yaml"
 
 // The people and groups the demo's existing account has besides those of the example.
 const (
@@ -43,13 +47,16 @@ type demoStep struct {
 
 // Run runs the demo; it fails when a step does not end as expected.
 func (c *DemoCmd) Run(rt *Runtime) error {
+	if c.Config == "" {
+		c.Config = demoConfig
+	}
 	if _, err := os.Stat(c.Config); err != nil {
 		return &Error{
 			Err:  fmt.Errorf("demo: read %s: %w", c.Config, errors.Unwrap(err)),
-			Hint: "run the demo from the root of the scimsync repository (go run ./cmd/scimsync demo), or pass --config with the path of examples/org/scimsync.yaml",
+			Hint: "run the demo from the root of the scimsync repository (go run ./cmd/scimsync demo), or pass -c with the path of examples/org/scimsync.yaml",
 		}
 	}
-	src := Sources{Config: c.Config}
+	src := Sources{ConfigFlag: c.ConfigFlag}
 	cfg, desired, err := src.loadValid(rt)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)

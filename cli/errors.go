@@ -58,6 +58,7 @@ func report(w io.Writer, err error) int {
 		fmt.Fprintln(w, summary(diags.List))
 		return ExitError
 	}
+	err = rootCause(err)
 	hint := ""
 	var withHint hinter
 	var parseErr *kong.ParseError

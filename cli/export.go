@@ -16,7 +16,7 @@ import (
 // ExportCmd writes the live state as a snapshot file or as a YAML manifest.
 type ExportCmd struct {
 	Tuning
-	Config     string   `short:"c" name:"config" env:"SCIMSYNC_CONFIG" placeholder:"FILE" help:"Config file: the target, the scope, and the sources that name the workspaces. Default: ./scimsync.yaml when it exists."`
+	ConfigFlag
 	Format     string   `enum:"snapshot,manifest" default:"snapshot" env:"SCIMSYNC_EXPORT_FORMAT" help:"snapshot: the live state with ids, for drift --snapshot and backups; manifest: YAML that declares the account as it is, to adopt it."`
 	Out        string   `short:"o" name:"out" placeholder:"FILE" help:"Write to FILE instead of standard output."`
 	Workspaces []string `name:"workspace" placeholder:"ID" help:"Read the assignments and entitlements of this workspace (repeatable). Default: the workspaces the config's sources declare."`
@@ -27,7 +27,7 @@ const workspaceHint = "name the workspaces to export with --workspace ID, or fix
 
 // Run reads the live state and writes it.
 func (c *ExportCmd) Run(rt *Runtime) error {
-	src := Sources{Config: c.Config}
+	src := Sources{ConfigFlag: c.ConfigFlag}
 	file := src.configFile()
 	cfg, err := loadConfig(file)
 	if err != nil {
@@ -83,7 +83,7 @@ func (c *ExportCmd) Run(rt *Runtime) error {
 	if err := os.MkdirAll(filepath.Dir(c.Out), 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", what, err)
 	}
-	if err := writeFileAtomic(c.Out, write); err != nil {
+	if err := writeFileAtomic(rt.Redact, c.Out, write); err != nil {
 		return fmt.Errorf("write %s: %w", what, err)
 	}
 	_, err = fmt.Fprintf(rt.IO.Out, "Exported a %s of %s to %s: %s, %s, %s, %s.\n", what, conn.target, c.Out,
@@ -94,7 +94,7 @@ func (c *ExportCmd) Run(rt *Runtime) error {
 
 // withoutRefs returns a copy of a state without the objects drop names, and without every
 // membership, assignment and entitlement that refers to them.
-func withoutRefs(s *model.State, drop map[model.Ref]string) *model.State {
+func withoutRefs(s *model.State, drop map[model.Ref]plan.Exclusion) *model.State {
 	out := &model.State{}
 	keep := func(k model.Kind, key string) bool {
 		_, gone := drop[model.Ref{Kind: k, Key: key}]

@@ -16,6 +16,40 @@ type GitHubCmd struct {
 	PRNumber    PRNumberCmd    `cmd:"" name:"pr-number" help:"Print the pull-request number of a GitHub event payload, or nothing."`
 	FindComment FindCommentCmd `cmd:"" name:"find-comment" help:"Read a page of issue comments (JSON) on stdin and print 'found ID', 'more' or 'none'."`
 	CommentBody CommentBodyCmd `cmd:"" name:"comment-body" help:"Print the JSON request body of a comment: the marker, then the file's text."`
+	Outputs     OutputsCmd     `cmd:"" name:"outputs" help:"Print the step outputs (name=value lines) with the counts of a plan file and of apply's JSON result."`
+}
+
+// OutputsCmd prints the counts the action sets as step outputs.
+type OutputsCmd struct {
+	Plan  string `name:"plan" placeholder:"FILE" help:"A plan file: changes and removals."`
+	Apply string `name:"apply" placeholder:"FILE" help:"What apply --format json printed: applied, failed, skipped, not-run and summary."`
+}
+
+// Run prints "changes=N" and "removals=N" for a plan, and "applied=N",
+// "failed=N", "skipped=N", "not-run=N" and "summary=LINE" for an apply.
+func (c *OutputsCmd) Run(rt *Runtime) error {
+	var b strings.Builder
+	if c.Plan != "" {
+		p, err := readPlan(c.Plan)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "changes=%d\nremovals=%d\n", p.Summary.Total, p.Summary.Removals)
+	}
+	if c.Apply != "" {
+		data, err := os.ReadFile(c.Apply)
+		if err != nil {
+			return fmt.Errorf("read apply result: %w", err)
+		}
+		var r applyReport
+		if err := json.Unmarshal(data, &r); err != nil {
+			return fmt.Errorf("read apply result %s: %w", c.Apply, err)
+		}
+		fmt.Fprintf(&b, "applied=%d\nfailed=%d\nskipped=%d\nnot-run=%d\nsummary=%s\n",
+			r.Applied, r.Failed, r.Skipped, r.NotRun, strings.ReplaceAll(r.Summary, "\n", " "))
+	}
+	_, err := io.WriteString(rt.IO.Out, b.String())
+	return err
 }
 
 // PRNumberCmd prints the number of the pull request an event is about.

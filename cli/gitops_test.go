@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/plan"
 )
 
 // TestParseGitOps checks the arguments and environment of drift, export and demo.
@@ -26,7 +27,7 @@ func TestParseGitOps(t *testing.T) {
 			args: []string{"drift", "-c", "s.yaml", "--snapshot", "snap.json", "--ignore", "user:a*", "--ignore", "group:b*", "--format", "markdown"},
 			cmd:  "drift",
 			get:  func(g *grammar) any { return g.Drift },
-			want: DriftCmd{Sources: Sources{Config: "s.yaml"}, Snapshot: "snap.json", Ignore: []string{"user:a*", "group:b*"}, Format: "markdown"},
+			want: DriftCmd{Sources: Sources{ConfigFlag: ConfigFlag{Config: "s.yaml"}}, Snapshot: "snap.json", Ignore: []string{"user:a*", "group:b*"}, Format: "markdown"},
 		},
 		"drift from the environment": {
 			args: []string{"drift", "dir"},
@@ -42,10 +43,10 @@ func TestParseGitOps(t *testing.T) {
 			want: ExportCmd{Format: "manifest", Out: "adopted.yaml", Workspaces: []string{"1", "2"}},
 		},
 		"demo with another config": {
-			args: []string{"demo", "--config", "x/scimsync.yaml"},
+			args: []string{"-c", "x/scimsync.yaml", "demo"},
 			cmd:  "demo",
 			get:  func(g *grammar) any { return g.Demo },
-			want: DemoCmd{Config: "x/scimsync.yaml"},
+			want: DemoCmd{ConfigFlag{Config: "x/scimsync.yaml"}},
 		},
 	}
 	for name, tc := range tests {
@@ -166,10 +167,10 @@ func TestWithoutRefs(t *testing.T) {
 			Entitlements: []model.PrincipalEntitlements{{Principal: model.Ref{Kind: model.KindUser, Key: "x@contractors.example.com"}, Entitlements: []string{"workspace-access"}}},
 		}},
 	}
-	drop := map[model.Ref]string{
-		{Kind: model.KindUser, Key: "x@contractors.example.com"}: "ignored",
-		{Kind: model.KindServicePrincipal, Key: "ci"}:            "protected",
-		{Kind: model.KindGroup, Key: "admins"}:                   "built-in group",
+	drop := map[model.Ref]plan.Exclusion{
+		{Kind: model.KindUser, Key: "x@contractors.example.com"}: plan.ExcludedIgnored,
+		{Kind: model.KindServicePrincipal, Key: "ci"}:            plan.ExcludedProtected,
+		{Kind: model.KindGroup, Key: "admins"}:                   plan.ExcludedBuiltIn,
 	}
 	want := &model.State{
 		Users:             []model.User{{UserName: "a@example.com"}},

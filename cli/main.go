@@ -20,6 +20,9 @@ import (
 	"sync/atomic"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/scimsync/scimsync/redact"
+	"github.com/scimsync/scimsync/scim/auth"
 )
 
 // IO is the input, output and environment of one run of the command line.
@@ -50,6 +53,15 @@ type Runtime struct {
 	// softStop, so that the first interrupt does not also cancel Ctx.
 	Stop     <-chan struct{}
 	softStop atomic.Bool
+	// Profile is the global --profile flag: the ~/.databrickscfg profile to connect with.
+	Profile string
+	// Redact knows the secrets of this run. IO.Out and IO.Err already pass through it;
+	// files a command writes must too (writeFileAtomic, the audit log), and so must the
+	// SCIM client, which adds the credentials and each OAuth token it mints.
+	Redact *redact.Redactor
+	// rawOut is IO.Out before redaction, for the emulator command, whose own test
+	// credentials are its output.
+	rawOut io.Writer
 }
 
 // Color reports whether output to Out may be coloured.
@@ -61,17 +73,24 @@ func (rt *Runtime) Color() bool {
 type grammar struct {
 	LogLevel  string `name:"log-level" enum:"debug,info,warn,error" default:"warn" env:"SCIMSYNC_LOG_LEVEL" help:"Log level: debug, info, warn or error. Logs go to stderr."`
 	LogFormat string `name:"log-format" enum:"text,json" default:"text" env:"SCIMSYNC_LOG_FORMAT" help:"Log format: text or json."`
+	Profile   string `name:"profile" placeholder:"NAME" help:"Profile of ~/.databrickscfg to connect with; wins over target.profile and DATABRICKS_CONFIG_PROFILE."`
+	// Config is global so that it may come before the command (scimsync -c FILE plan) as
+	// well as after it; the commands that read a config get it through configFlag.
+	Config  string           `short:"c" name:"config" env:"SCIMSYNC_CONFIG" placeholder:"FILE" help:"Config file: the target, the sources and the policy. Default: ./scimsync.yaml when it exists."`
+	Version kong.VersionFlag `name:"version" help:"Print the version of scimsync and exit."`
 
-	Validate ValidateCmd `cmd:"" help:"Parse and validate all sources and report every problem with file:line:column."`
-	Plan     PlanCmd     `cmd:"" help:"Compare the desired state with the live one and write the plan that reconciles them."`
-	Show     ShowCmd     `cmd:"" help:"Print a saved plan as text, Markdown or JSON."`
-	Apply    ApplyCmd    `cmd:"" help:"Apply a reviewed plan file, or plan and apply with --auto-approve."`
-	Drift    DriftCmd    `cmd:"" help:"Compare the desired state with the live one, or with a snapshot file offline, and report the drift."`
-	Export   ExportCmd   `cmd:"" help:"Write the live state as a snapshot file, or as a YAML manifest to adopt an existing account."`
-	Demo     DemoCmd     `cmd:"" help:"Start the built-in emulator with an existing account and walk validate, plan, apply and drift over examples/org."`
-	Emulator EmulatorCmd `cmd:"" help:"Serve the built-in Databricks SCIM emulator on loopback until interrupted."`
-	Version  VersionCmd  `cmd:"" help:"Print the version of scimsync."`
-	GitHub   GitHubCmd   `cmd:"" name:"github" hidden:"" help:"JSON helpers of the GitHub Action (action/run.sh)."`
+	Validate   ValidateCmd   `cmd:"" help:"Parse and validate all sources and report every problem with file:line:column."`
+	Plan       PlanCmd       `cmd:"" help:"Compare the desired state with the live one and write the plan that reconciles them."`
+	Show       ShowCmd       `cmd:"" help:"Print a saved plan as text, Markdown or JSON."`
+	Apply      ApplyCmd      `cmd:"" help:"Apply a reviewed plan file, or plan and apply with --auto-approve."`
+	Drift      DriftCmd      `cmd:"" help:"Compare the desired state with the live one, or with a snapshot file offline, and report the drift."`
+	Export     ExportCmd     `cmd:"" help:"Write the live state as a snapshot file, or as a YAML manifest to adopt an existing account."`
+	Demo       DemoCmd       `cmd:"" help:"Start the built-in emulator with an existing account and walk validate, plan, apply and drift over examples/org."`
+	Emulator   EmulatorCmd   `cmd:"" help:"Serve the built-in Databricks SCIM emulator on loopback until interrupted."`
+	VersionCmd VersionCmd    `cmd:"" name:"version" help:"Print the version of scimsync."`
+	Completion CompletionCmd `cmd:"" help:"Print the script that enables tab completion in bash, zsh or fish."`
+	Help       HelpCmd       `cmd:"" help:"Show the help of scimsync or of one of its commands."`
+	GitHub     GitHubCmd     `cmd:"" name:"github" hidden:"" help:"JSON helpers of the GitHub Action (action/run.sh)."`
 }
 
 const description = "GitOps for Databricks identities: keep users, groups, service principals, " +
@@ -86,6 +105,18 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	if stdio.In == nil {
 		stdio.In = strings.NewReader("")
 	}
+	if len(args) == 0 {
+		// Without arguments, scimsync prints its help, as go and gh do.
+		args = []string{"help"}
+	}
+	// Every byte written to Out and Err, from kong's usage errors to the last log line,
+	// passes the redactor.
+	red := redact.New()
+	for _, name := range secretEnv {
+		red.Add(stdio.Getenv(name))
+	}
+	rawOut := stdio.Out
+	stdio.Out, stdio.Err = red.Writer(stdio.Out), red.Writer(stdio.Err)
 	kctx, g, exit, err := parse(args, stdio)
 	if exit >= 0 {
 		return exit
@@ -96,12 +127,22 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := make(chan struct{})
-	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop}
+	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop, Profile: g.Profile, Redact: red, rawOut: rawOut}
 	go watchInterrupts(ctx, rt, stop, cancel)
 	if err := kctx.Run(rt); err != nil {
 		return report(stdio.Err, err)
 	}
 	return ExitOK
+}
+
+// secretEnv are the environment variables whose values are redacted from every output
+// from the start of a run: Databricks credentials, the LDAP bind password and the tokens
+// of a GitHub Actions job. Credentials read from ~/.databrickscfg and OAuth access tokens
+// are added when the SCIM client resolves and mints them.
+var secretEnv = []string{
+	auth.EnvToken, auth.EnvClientSecret, "DATABRICKS_PASSWORD",
+	"LDAP_BIND_PASSWORD",
+	"GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_RUNTIME_TOKEN",
 }
 
 // watchInterrupts turns the first interrupt into a soft stop (or a cancel for commands that
@@ -143,6 +184,8 @@ func parse(args []string, stdio IO) (kctx *kong.Context, g *grammar, exit int, e
 		kong.Writers(stdio.Out, stdio.Err),
 		kong.Exit(func(code int) { panic(exitRequest(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Vars{"version": versionLine()},
+		kong.Bind(g),
 		kong.Resolvers(kong.ResolverFunc(func(_ *kong.Context, _ *kong.Path, flag *kong.Flag) (any, error) {
 			for _, name := range envs[flag] {
 				if v := stdio.Getenv(name); v != "" {
@@ -165,6 +208,13 @@ func parse(args []string, stdio IO) (kctx *kong.Context, g *grammar, exit int, e
 			kctx, g, exit, err = nil, nil, int(code), nil
 		}
 	}()
+	if line := stdio.Getenv("COMP_LINE"); line != "" {
+		// The shell asks for completions (see CompletionCmd): print them, run nothing.
+		if err := printCompletions(parser, line, stdio.Getenv("COMP_POINT"), stdio.Out); err != nil {
+			return nil, nil, -1, err
+		}
+		return nil, nil, ExitOK, nil
+	}
 	kctx, err = parser.Parse(args)
 	return kctx, g, -1, err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -30,7 +31,8 @@ func TestParse(t *testing.T) {
 			Emulator: EmulatorCmd{Listen: "127.0.0.1:8765", Level: "account", RateLimit: 25, Admin: "admin@example.com"},
 			Drift:    DriftCmd{Format: "text"},
 			Export:   ExportCmd{Format: "snapshot"},
-			Demo:     DemoCmd{Config: "examples/org/scimsync.yaml"},
+			Apply:    ApplyCmd{Format: "text"},
+			Demo:     DemoCmd{},
 			GitHub:   GitHubCmd{FindComment: FindCommentCmd{PerPage: 100}},
 		}
 		edit(&g)
@@ -43,6 +45,16 @@ func TestParse(t *testing.T) {
 		want    grammar
 		wantErr string
 	}{
+		"emulator with faults and unknowns": {
+			args:    []string{"emulator", "--fault", "write-drop=0.05", "--fault", "commit-504=0.01", "--unknown", "patch-204", "--visibility-delay", "Users=3s", "--lenient"},
+			command: "emulator",
+			want: defaults(func(g *grammar) {
+				g.Emulator.Fault = map[string]float64{"write-drop": 0.05, "commit-504": 0.01}
+				g.Emulator.Unknown = []string{"patch-204"}
+				g.Emulator.Visibility = map[string]time.Duration{"Users": 3 * time.Second}
+				g.Emulator.Lenient = true
+			}),
+		},
 		"validate with paths": {
 			args:    []string{"validate", "a.yaml", "dir"},
 			command: "validate <paths>",
@@ -52,7 +64,7 @@ func TestParse(t *testing.T) {
 			args:    []string{"validate", "-c", "x/scimsync.yaml", "--format", "json"},
 			command: "validate",
 			want: defaults(func(g *grammar) {
-				g.Validate.Config = "x/scimsync.yaml"
+				g.Config, g.Validate.Config = "x/scimsync.yaml", "x/scimsync.yaml"
 				g.Validate.Format = "json"
 			}),
 		},
@@ -62,8 +74,21 @@ func TestParse(t *testing.T) {
 			command: "validate",
 			want: defaults(func(g *grammar) {
 				g.LogLevel, g.LogFormat = "debug", "json"
-				g.Validate.Config, g.Validate.Format = "c.yaml", "json"
+				g.Config, g.Validate.Config, g.Validate.Format = "c.yaml", "c.yaml", "json"
 			}),
+		},
+		"the config before the command": {
+			args:    []string{"-c", "x.yaml", "plan"},
+			command: "plan",
+			want: defaults(func(g *grammar) {
+				g.Config, g.Plan.Config = "x.yaml", "x.yaml"
+			}),
+		},
+		"the environment's format is one validate knows": {
+			args:    []string{"validate"},
+			env:     map[string]string{"SCIMSYNC_FORMAT": "markdown"},
+			command: "validate",
+			want:    defaults(func(g *grammar) { g.Validate.Format = "markdown" }),
 		},
 		"flags win over the environment": {
 			args:    []string{"--log-level", "error", "validate", "--config=flag.yaml"},
@@ -71,7 +96,7 @@ func TestParse(t *testing.T) {
 			command: "validate",
 			want: defaults(func(g *grammar) {
 				g.LogLevel = "error"
-				g.Validate.Config = "flag.yaml"
+				g.Config, g.Validate.Config = "flag.yaml", "flag.yaml"
 			}),
 		},
 		"plan with a plan file and overrides": {
@@ -79,6 +104,7 @@ func TestParse(t *testing.T) {
 			env:     map[string]string{"SCIMSYNC_CONCURRENCY": "4"},
 			command: "plan",
 			want: defaults(func(g *grammar) {
+				g.Config = "s.yaml"
 				g.Plan.Config, g.Plan.Out, g.Plan.DetailedExitcode, g.Plan.AllowMassRemoval = "s.yaml", "plan.json", true, true
 				g.Plan.RateLimit, g.Plan.Concurrency = 10, 4
 			}),
@@ -108,7 +134,7 @@ func TestParse(t *testing.T) {
 			command: "version",
 			want:    defaults(func(*grammar) {}),
 		},
-		"bad enum":         {args: []string{"validate", "--format", "xml"}, wantErr: `--format must be one of "text","json" but got "xml"`},
+		"bad enum":         {args: []string{"validate", "--format", "xml"}, wantErr: `--format must be one of "text","markdown","json" but got "xml"`},
 		"bad enum in env":  {args: []string{"validate"}, env: map[string]string{"SCIMSYNC_LOG_LEVEL": "loud"}, wantErr: `--log-level must be one of "debug","info","warn","error" but got "loud"`},
 		"unknown command":  {args: []string{"frobnicate"}, wantErr: "unexpected argument frobnicate"},
 		"no command":       {args: nil, wantErr: "expected one of"},

@@ -2,18 +2,17 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/scimsync/scimsync/emulator"
+	"github.com/scimsync/scimsync/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files and scripts with the current output")
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
@@ -36,7 +35,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
-		UpdateScripts:       *update,
+		UpdateScripts:       golden.Update(),
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLES", examples)
 			// Every script gets a Databricks account of its own: an emulator on loopback,
@@ -53,6 +52,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("DATABRICKS_CLIENT_ID", emulator.DefaultClientID)
 			env.Setenv("DATABRICKS_CLIENT_SECRET", emulator.DefaultClientSecret)
 			env.Setenv("EMULATOR_URL", srv.URL)
+			env.Setenv("EMULATOR_HOSTPORT", strings.TrimPrefix(srv.URL, "http://"))
 			return nil
 		},
 	})

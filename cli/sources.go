@@ -12,10 +12,22 @@ import (
 )
 
 // Sources are the options every command that reads the desired state shares: a config
-// file and manifest paths.
+// file (the global -c flag) and manifest paths.
 type Sources struct {
-	Paths  []string `arg:"" optional:"" name:"paths" help:"Manifest files or directories, read as one more YAML source."`
-	Config string   `short:"c" name:"config" env:"SCIMSYNC_CONFIG" placeholder:"FILE" help:"Config file. Default: ./scimsync.yaml when it exists."`
+	ConfigFlag
+	Paths []string `arg:"" optional:"" name:"paths" help:"Manifest files or directories, read as one more YAML source."`
+}
+
+// ConfigFlag gives a command the global -c/--config flag, which may come before the
+// command or after it. Kong fills it after parsing, through AfterApply.
+type ConfigFlag struct {
+	Config string `kong:"-"`
+}
+
+// AfterApply copies the global flag into the command.
+func (f *ConfigFlag) AfterApply(g *grammar) error {
+	f.Config = g.Config
+	return nil
 }
 
 // errNothingToRead is returned when there is neither a config file nor a manifest path.

@@ -13,7 +13,7 @@ import (
 // ValidateCmd parses and validates every source and reports every problem at once.
 type ValidateCmd struct {
 	Sources
-	Format string `enum:"text,json" default:"text" env:"SCIMSYNC_FORMAT" help:"Output format: text or json."`
+	Format string `enum:"text,markdown,json" default:"text" env:"SCIMSYNC_FORMAT" help:"Output format: text, markdown (for job summaries and comments) or json."`
 }
 
 // Run validates and writes the report to Out; it returns exit status 1 when the sources
@@ -25,9 +25,12 @@ func (c *ValidateCmd) Run(rt *Runtime) error {
 	}
 	r := newValidation(state, diags)
 	r.Sources = configSummaries(summaries)
-	if c.Format == "json" {
+	switch c.Format {
+	case "json":
 		err = r.writeJSON(rt.IO.Out)
-	} else {
+	case "markdown":
+		err = r.writeMarkdown(rt.IO.Out)
+	default:
 		err = r.writeText(rt.IO.Out, rt.Color())
 	}
 	if err != nil {
@@ -114,6 +117,54 @@ func (r *validation) writeText(w io.Writer, color bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeMarkdown writes the report for a job summary or a pull-request comment: a heading
+// with the outcome, then a table of the problems.
+func (r *validation) writeMarkdown(w io.Writer) error {
+	var b strings.Builder
+	if r.Valid {
+		c := r.Counts
+		fmt.Fprintf(&b, "## scimsync validate: valid\n\n%s, %s, %s, %s.\n", plural(c.Users, "user"), plural(c.ServicePrincipals, "service principal"),
+			plural(c.Groups, "group"), plural(c.Workspaces, "workspace"))
+	} else {
+		fmt.Fprintf(&b, "## scimsync validate: %s\n", summary(r.Diagnostics))
+	}
+	if len(r.Diagnostics) > 0 {
+		b.WriteString("\n| where | severity | problem | rule |\n|---|---|---|---|\n")
+		for _, d := range r.Diagnostics {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCode(d.Origin.String()), d.Severity, mdCell(d.Message), mdCode(d.Rule))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// mdCode writes s as a Markdown code span in a table cell.
+func mdCode(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.NewReplacer("`", "'", "|", "\\|", "\n", " ").Replace(s)
+	return "`" + s + "`"
+}
+
+// mdCell escapes text for a Markdown table cell: characters that would start Markdown or
+// HTML are backslash-escaped, and line breaks become spaces.
+func mdCell(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r':
+			b.WriteByte(' ')
+		case strings.ContainsRune("\\`*_[]<>|#!~&", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // summary counts the errors and warnings of a list and the files they are in:

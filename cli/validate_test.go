@@ -150,12 +150,12 @@ func TestValidate(t *testing.T) {
 		},
 		"bad config": {
 			files:    map[string]string{"c.yaml": "sources:\n  - kind: yaml\n"},
-			cmd:      ValidateCmd{Sources: Sources{Config: "c.yaml"}, Format: "text"},
+			cmd:      ValidateCmd{Sources: Sources{ConfigFlag: ConfigFlag{Config: "c.yaml"}}, Format: "text"},
 			wantOut:  "c.yaml:2:5: error: sources[0].path: missing required property [schema]\n1 error in 1 file\n",
 			wantCode: 1,
 		},
 		"missing config": {
-			cmd:      ValidateCmd{Sources: Sources{Config: "nope.yaml"}, Format: "text"},
+			cmd:      ValidateCmd{Sources: Sources{ConfigFlag: ConfigFlag{Config: "nope.yaml"}}, Format: "text"},
 			wantOut:  "nope.yaml: error: read config: no such file or directory [read]\n1 error in 1 file\n",
 			wantCode: 1,
 		},

@@ -22,11 +22,17 @@ func Version() string {
 	return "(devel)"
 }
 
+// versionLine is what both `scimsync version` and `scimsync --version` print:
+// "scimsync <version> (<go version> <os>/<arch>)".
+func versionLine() string {
+	return fmt.Sprintf("scimsync %s (%s %s/%s)", Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
 // VersionCmd prints the version.
 type VersionCmd struct{}
 
-// Run prints "scimsync <version> (<go version> <os>/<arch>)".
+// Run prints the version line.
 func (c *VersionCmd) Run(rt *Runtime) error {
-	_, err := fmt.Fprintf(rt.IO.Out, "scimsync %s (%s %s/%s)\n", Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	_, err := fmt.Fprintln(rt.IO.Out, versionLine())
 	return err
 }

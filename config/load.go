@@ -8,7 +8,7 @@ import (
 
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
-	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/schemas"
 )
 
@@ -20,7 +20,7 @@ const RuleRead = "read"
 func Defaults() *Config {
 	return &Config{
 		Target: Target{Level: model.LevelAccount},
-		Policy: plan.DefaultPolicy(),
+		Policy: policy.Default(),
 		Apply: Apply{
 			BatchSize:   DefaultBatchSize,
 			Concurrency: DefaultConcurrency,
@@ -71,6 +71,9 @@ func Load(path string) (*Config, diag.List) {
 	}
 	if cfg.Target.Level == "" {
 		cfg.Target.Level = model.LevelAccount
+	}
+	if d := checkSettings(doc.Content[0], cfg, path); d.HasErrors() {
+		return nil, append(diags, d...)
 	}
 	dir := filepath.Dir(path)
 	for i := range cfg.Sources {

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/scimsync/scimsync/model"
-	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/schemas"
 )
 
@@ -99,7 +99,7 @@ func TestLoadDefaults(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("config (-want +got):\n%s", diff)
 			}
-			if got.Policy.Guards != plan.DefaultPolicy().Guards {
+			if got.Policy.Guards != policy.Default().Guards {
 				t.Errorf("guards = %+v, want the defaults", got.Policy.Guards)
 			}
 		})
@@ -113,7 +113,7 @@ func TestLoadProblems(t *testing.T) {
 	}{
 		"unknown field": {
 			content: "target:\n  level: account\n  acount: x\n",
-			want:    []string{"scimsync.yaml:3:3: error: target.acount: unknown field (known fields: accountId, host, level, profile, workspaceId) [schema]"},
+			want:    []string{"scimsync.yaml:3:3: error: target.acount: unknown field (known fields: accountId, authType, host, level, profile, workspaceId) [schema]"},
 		},
 		"several problems at once": {
 			content: "target:\n  level: galaxy\npolicy:\n  guards:\n    maxRemovals: -1\n  removal:\n    groups: deactivate\n",
@@ -126,6 +126,25 @@ func TestLoadProblems(t *testing.T) {
 		"two documents": {
 			content: "target: {}\n---\ntarget: {}\n",
 			want:    []string{"scimsync.yaml:2:1: error: a config file holds one YAML document, this one has 2 [yaml]"},
+		},
+		"absurd apply settings": {
+			content: "apply:\n  rateLimit: 0.0001\n  writeRateLimit: 0.5\n  concurrency: 1000\n",
+			want: []string{
+				"scimsync.yaml:2:14: error: apply.rateLimit: must be at least 1, got 0.0001 [schema]",
+				"scimsync.yaml:3:19: error: apply.writeRateLimit: must be 0 (the overall budget only) or between 1 and 10000 requests per second [schema]",
+				"scimsync.yaml:4:16: error: apply.concurrency: must be at most 64, got 1000 [schema]",
+			},
+		},
+		"absurd timeouts": {
+			content: "apply:\n  timeout: 1ns\n",
+			want:    []string{"scimsync.yaml:2:12: error: apply.timeout: 1ns is outside 1s to 1h0m0s [absurd-setting]"},
+		},
+		"malformed ignore globs": {
+			content: "policy:\n  scope:\n    ignore:\n      - user:*@contractors.example.com\n      - user:[a-\n      - 'group:x\\'\n",
+			want: []string{
+				`scimsync.yaml:5:9: error: policy.scope.ignore[1]: "user:[a-" is not a valid glob pattern (path.Match syntax: * ? [a-z] and \ to escape) [invalid-glob]`,
+				`scimsync.yaml:6:9: error: policy.scope.ignore[2]: "group:x\\" is not a valid glob pattern (path.Match syntax: * ? [a-z] and \ to escape) [invalid-glob]`,
+			},
 		},
 		"duplicate key": {
 			content: "apply:\n  concurrency: 2\n  concurrency: 3\n",

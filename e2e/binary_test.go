@@ -161,7 +161,7 @@ policy:
   guards: {maxRemovals: 10, maxRemovalPercent: 5}
   protected:
     users: [%s]
-    servicePrincipals: [emulator-client]
+    servicePrincipals: [7e3c5a2b-1d4f-4e6a-8b9c-0d1e2f3a4b5c]
 apply:
   rateLimit: 1000
   concurrency: 8

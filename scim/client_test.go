@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/redact"
 	"github.com/scimsync/scimsync/scim/auth"
 )
 
@@ -291,5 +292,41 @@ func TestDebugLogsHaveNoSecrets(t *testing.T) {
 	}
 	if strings.Contains(c.Auth().String(), testToken) {
 		t.Errorf("Auth().String() leaks the token")
+	}
+}
+
+// TestEchoedAuthorizationIsRedacted: a server (or a proxy in front of it) whose error
+// bodies echo the Authorization header, in JSON or in plain text, does not put the token
+// into the error, and the redactor given in Config has learnt the token.
+func TestEchoedAuthorizationIsRedacted(t *testing.T) {
+	for name, write := range map[string]func(http.ResponseWriter, string){
+		"scim json": func(w http.ResponseWriter, h string) {
+			scimError(w, 400, "rejected: Authorization: "+h+" token "+strings.TrimPrefix(h, "Bearer "))
+		},
+		"plain text": func(w http.ResponseWriter, h string) {
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, "blocked\nAuthorization="+h+"\nraw="+strings.TrimPrefix(h, "Bearer "))
+		},
+		"databricks json": func(w http.ResponseWriter, h string) {
+			w.WriteHeader(http.StatusNotFound)
+			json.NewEncoder(w).Encode(map[string]string{"error_code": "NOT_FOUND", "message": "no " + strings.TrimPrefix(h, "Bearer ")})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			red := redact.New()
+			c, _, _ := testClient(t, model.LevelAccount, func(w http.ResponseWriter, r *http.Request) {
+				write(w, r.Header.Get("Authorization"))
+			}, func(cfg *Config) { cfg.Redactor = red })
+			_, err := c.Users().Get(context.Background(), "1")
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			if strings.Contains(err.Error(), testToken) || !strings.Contains(err.Error(), redact.Mask) {
+				t.Errorf("error = %q; want the token redacted", err)
+			}
+			if got := red.String("x " + testToken); got != "x "+redact.Mask {
+				t.Errorf("the redactor did not learn the token: %q", got)
+			}
+		})
 	}
 }

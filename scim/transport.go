@@ -16,13 +16,16 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/scimsync/scimsync/audit"
+	"github.com/scimsync/scimsync/redact"
 	"github.com/scimsync/scimsync/scim/auth"
 )
 
@@ -35,6 +38,13 @@ const (
 	DefaultTimeout        = 60 * time.Second
 	DefaultRetryBaseDelay = 250 * time.Millisecond
 	DefaultRetryMaxDelay  = 10 * time.Second
+	// DefaultAdoptWait is how long a create answered 409 waits for the existing object to
+	// show in a lookup.
+	DefaultAdoptWait = 10 * time.Second
+	// DefaultMaxResponseBytes caps one response body. A list page of 10,000 users with the
+	// attributes Snapshot asks for is a few MB; a page of groups with their members can be
+	// far larger, but not this large within the account limits (reference §6).
+	DefaultMaxResponseBytes = 512 << 20
 )
 
 // Limiter adaptation: on throttling the rate is halved (at most once per decreaseInterval,
@@ -59,8 +69,14 @@ type Stats struct {
 	UnknownOutcomes int64            `json:"unknownOutcomes"` // writes that may or may not have happened
 	// CreatesResolved counts creates whose outcome was unknown and whose object was found
 	// by a lookup, so the create was not sent again.
-	CreatesResolved int64   `json:"createsResolved"`
-	RateLimit       float64 `json:"rateLimit"` // the overall limit now, after any slowdown
+	CreatesResolved int64 `json:"createsResolved"`
+	// CreatesAdopted counts apply's creates answered 409 at the first attempt whose object
+	// was found by a lookup and adopted: made by an earlier apply or someone else.
+	CreatesAdopted int64 `json:"createsAdopted"`
+	// Replays counts writes that failed only because an earlier attempt of theirs had
+	// already done them (a 404 on DELETE, a remove of a value already gone), counted done.
+	Replays   int64   `json:"replays"`
+	RateLimit float64 `json:"rateLimit"` // the overall limit now, after any slowdown
 }
 
 // Total returns the number of attempts sent.
@@ -85,6 +101,8 @@ type counters struct {
 	networkErrors   atomic.Int64
 	unknownOutcomes atomic.Int64
 	createsResolved atomic.Int64
+	createsAdopted  atomic.Int64
+	replays         atomic.Int64
 }
 
 // adaptiveLimiter is the overall token bucket, slowed down on throttling and paused while
@@ -174,9 +192,16 @@ type transport struct {
 	baseDelay   time.Duration
 	maxDelay    time.Duration
 	timeout     time.Duration
+	adoptWait   time.Duration // how long a 409's lookup waits for the object to show
+	maxBody     int64         // response body cap; 0 means DefaultMaxResponseBytes
 	stats       counters
+	// answered is set once any response came back: from then on a refused connection is
+	// a blip worth retrying, not a wrong host or port.
+	answered atomic.Bool
 	// sleep waits between attempts; tests replace it to observe the waits.
 	sleep func(context.Context, time.Duration) error
+	// redact learns each token sent and cleans the error bodies parsed.
+	redact *redact.Redactor
 }
 
 // request is one logical request; the transport may send it several times.
@@ -204,12 +229,16 @@ type response struct {
 }
 
 // do sends r until it succeeds, fails for good, or the attempt cap or retry budget is
-// used up. It retries 429, 503 and REQUEST_LIMIT_EXCEEDED 500s (refusals: the request was
-// not executed) for every method; 502, 504 and network errors after the request was sent
-// (outcome unknown) only for idempotent methods. A create whose outcome is unknown is
-// resolved with r.lookup: if the object exists its id is returned, otherwise the create is
-// sent again. A DELETE that meets 404 after an attempt of unknown outcome has succeeded.
-// Every wait returns early with ctx's error when ctx is done.
+// used up. It retries 429 and REQUEST_LIMIT_EXCEEDED 500s (refusals: the request was not
+// executed) for every method; 502, 503, 504 and network errors after the request was sent
+// may have been executed (a gateway answers 503 or 504 for a backend that carried on), so
+// after them a write is retried only if it is idempotent, and a create is first resolved
+// with r.lookup: if the object exists its id is returned, otherwise the create is sent
+// again. A 409 on a create after such an attempt is resolved by the same lookup, tolerating an
+// object that takes a while to show in lists (see adopt). A write that meets the answer
+// to its own earlier execution counts as done: a DELETE's 404, a PATCH's 400 for a value
+// to remove that is already gone. Every wait returns early with ctx's error when ctx is
+// done.
 func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 	start := time.Now()
 	maybeDone := false // an earlier attempt may have been executed
@@ -225,7 +254,7 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 		)
 		switch {
 		case err != nil:
-			if permanent(err) {
+			if permanent(err) || t.unreachable(err) {
 				return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
 			}
 			var te *auth.TokenError
@@ -244,6 +273,8 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 			return res, nil
 		default:
 			e := parseError(r.method, r.path, res.status, res.body)
+			// A proxy or WAF may echo the request headers, Authorization included.
+			e.Detail, e.ScimType, e.Code = t.redact.String(e.Detail), t.redact.String(e.ScimType), t.redact.String(e.Code)
 			lastErr = e
 			switch {
 			case e.Throttled():
@@ -256,13 +287,21 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 			case e.Status == http.StatusServiceUnavailable:
 				t.stats.serverErrors.Add(1)
 				wait = retryAfter(res.header, time.Now())
+				unknown = true
 			case e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout:
 				t.stats.serverErrors.Add(1)
 				unknown = true
-			case e.Status == http.StatusNotFound && r.method == http.MethodDelete && maybeDone:
+			case maybeDone && replayDone(r, e):
+				t.stats.replays.Add(1)
+				t.log.DebugContext(ctx, "scim write already done by an earlier attempt", "method", r.method, "path", r.path, "status", e.Status)
 				return &response{status: http.StatusNoContent}, nil
-			case e.Status == http.StatusConflict && r.method == http.MethodPost && maybeDone && r.lookup != nil:
-				unknown = true
+			case e.Status == http.StatusConflict && r.method == http.MethodPost && r.lookup != nil && maybeDone:
+				id, err := t.adopt(ctx, r.lookup, e)
+				if err != nil {
+					return nil, err
+				}
+				t.stats.createsResolved.Add(1)
+				return &response{status: http.StatusOK, existingID: id}, nil
 			default:
 				if e.Status >= 500 {
 					t.stats.serverErrors.Add(1)
@@ -305,12 +344,68 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 	}
 }
 
+// replayDone reports whether e is what a write answers when an earlier attempt of it was
+// executed: a DELETE's 404, and a PATCH's 400 for a value to remove that is no longer
+// there (RFC 7644 §3.5.2.2 noTarget, or Databricks' invalidPath for entitlements that are
+// all gone, reference §4.2 item 5).
+func replayDone(r *request, e *Error) bool {
+	switch {
+	case r.method == http.MethodDelete:
+		return e.Status == http.StatusNotFound
+	case r.method == http.MethodPatch && e.Status == http.StatusBadRequest:
+		return e.ScimType == "noTarget" || (e.ScimType == "invalidPath" && strings.Contains(e.Detail, "No such attribute with the name : entitlements"))
+	}
+	return false
+}
+
+// adopt resolves a create answered 409 (the object exists: made by an earlier attempt
+// whose answer was lost, by an earlier apply, or by someone else) by looking it up, and
+// returns its id. A new object may take a while to show in lists and filters (consistency
+// after create is UNKNOWN, reference §6), so the lookup is repeated with growing waits, in
+// all up to adoptWait, before the conflict is reported. The lookup matches on the key the
+// create was for (userName, displayName or applicationId), so only the object meant is
+// found; an ambiguous match is an error.
+func (t *transport) adopt(ctx context.Context, lookup func(context.Context) (string, bool, error), conflict error) (string, error) {
+	var waited time.Duration
+	delay := 100 * time.Millisecond
+	for {
+		id, found, err := lookup(ctx)
+		if err != nil {
+			return "", fmt.Errorf("%w, and looking the object up failed: %w", conflict, err)
+		}
+		if found {
+			t.log.DebugContext(ctx, "scim create found the existing object", "id", id)
+			return id, nil
+		}
+		if waited+delay > t.adoptWait {
+			return "", fmt.Errorf("%w; the object did not show in a lookup within %s", conflict, t.adoptWait)
+		}
+		if err := t.sleep(ctx, delay); err != nil {
+			return "", err
+		}
+		waited += delay
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
 // attempt sends r once. sent reports whether the request was written to the connection,
 // so that a failure may have been executed by the server.
 func (t *transport) attempt(ctx context.Context, r *request, n int) (res *response, sent bool, err error) {
 	tok, err := r.creds.Token(ctx)
 	if err != nil {
 		return nil, false, err
+	}
+	t.redact.Add(tok.Reveal())
+	var extra http.Header
+	if hc, ok := r.creds.(auth.HeaderCredentials); ok {
+		if extra, err = hc.Headers(ctx); err != nil {
+			return nil, false, err
+		}
+		for _, v := range extra {
+			for _, s := range v {
+				t.redact.Add(s)
+			}
+		}
 	}
 	select {
 	case t.sem <- struct{}{}:
@@ -348,6 +443,9 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 	for k, v := range r.header {
 		req.Header[k] = v
 	}
+	for k, v := range extra {
+		req.Header[k] = v
+	}
 	req.Header.Set("Authorization", "Bearer "+tok.Reveal())
 	if r.body != nil {
 		req.Header.Set("Content-Type", r.contentType)
@@ -361,7 +459,15 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 		return nil, wrote.Load(), err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+	t.answered.Store(true)
+	limit := t.maxBody
+	if limit <= 0 {
+		limit = DefaultMaxResponseBytes
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		err = fmt.Errorf("%w (%d bytes)", errBodyTooLarge, limit)
+	}
 	t.log.DebugContext(ctx, "scim request", "method", r.method, "path", r.path, "status", resp.StatusCode, "attempt", n, "duration", time.Since(began))
 	audit.FromContext(ctx).Attempt(r.method, r.path, resp.StatusCode, nil)
 	if err != nil {
@@ -407,6 +513,8 @@ func (t *transport) snapshot() Stats {
 	s.NetworkErrors = t.stats.networkErrors.Load()
 	s.UnknownOutcomes = t.stats.unknownOutcomes.Load()
 	s.CreatesResolved = t.stats.createsResolved.Load()
+	s.CreatesAdopted = t.stats.createsAdopted.Load()
+	s.Replays = t.stats.replays.Load()
 	s.RateLimit = t.overall.limit()
 	return s
 }
@@ -454,9 +562,24 @@ func netErrorText(err error) string {
 	return err.Error()
 }
 
-// permanent reports network errors that no retry can mend: a host name that does not
-// resolve, and a certificate that does not verify.
+// errBodyTooLarge is a response body beyond the transport's cap; sending again would only
+// fetch it again.
+var errBodyTooLarge = errors.New("the response body is larger than the client accepts")
+
+// unreachable reports a refused connection before the host ever answered: a wrong host
+// or port, or a service that is not running, which retrying for seconds would only hide.
+// Once the host has answered, a refused connection is retried like any network error.
+func (t *transport) unreachable(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) && !t.answered.Load()
+}
+
+// permanent reports errors that no retry can mend: a host name that does not resolve, a
+// certificate that does not verify, an HTTPS request answered in plain HTTP (a URL with
+// the wrong scheme), and a response body beyond the cap.
 func permanent(err error) bool {
+	if errors.Is(err, errBodyTooLarge) || errors.Is(err, http.ErrSchemeMismatch) {
+		return true
+	}
 	var dns *net.DNSError
 	if errors.As(err, &dns) && dns.IsNotFound {
 		return true

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func TestRetryPolicyByStatus(t *testing.T) {
 		"GET 404 is not retried":                   {method: "GET", status: 404, attempts: 1, fails: true},
 		"GET 401 is not retried":                   {method: "GET", status: 401, attempts: 1, fails: true},
 		"POST 429 is a refusal, retried at once":   {method: "POST", status: 429, attempts: 2},
-		"POST 503 is a refusal, retried at once":   {method: "POST", status: 503, attempts: 2},
+		"POST 503 is looked up before a retry":     {method: "POST", status: 503, attempts: 2, lookups: 1},
 		"POST 500 REQUEST_LIMIT_EXCEEDED retried":  {method: "POST", status: 500, detail: limit500, attempts: 2},
 		"POST 502 is looked up before a retry":     {method: "POST", status: 502, attempts: 2, lookups: 1},
 		"POST 504 is looked up before a retry":     {method: "POST", status: 504, attempts: 2, lookups: 1},
@@ -83,7 +84,8 @@ func TestRetryPolicyByStatus(t *testing.T) {
 			case "GET":
 				_, err = c.Users().Get(ctx, "7")
 			case "POST":
-				_, err = c.CreateUser(ctx, &model.User{UserName: "a@example.com", Active: true})
+				// The plain create: apply's CreateUser adopts on 409 (TestCreateAdoptsOn409).
+				_, err = c.Users().Create(ctx, &User{Schemas: []string{SchemaUser}, UserName: "a@example.com"})
 			case "PATCH":
 				err = c.UpdateUser(ctx, "7", &model.User{Active: true}, &model.User{Active: false})
 			case "PUT":
@@ -609,5 +611,69 @@ func TestPermanentNetworkErrorsAreNotRetried(t *testing.T) {
 				t.Errorf("%d calls and %d retries, want 1 and 0", calls, c.Stats().Retries)
 			}
 		})
+	}
+}
+
+// TestRefusedConnectionFailsFast checks that a refused connection before the host ever
+// answered (a wrong port, a service that is down) fails at once, and that the same error
+// after the host has answered is retried as a blip.
+func TestRefusedConnectionFailsFast(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	c, _, srv := testClient(t, model.LevelWorkspace, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"id":"1","userName":"a@example.com"}`)
+	}, func(cfg *Config) { cfg.MaxAttempts = 3 })
+	waits := sleeps(c)
+	real := c.t.hc.Transport
+	if real == nil {
+		real = http.DefaultTransport
+	}
+	refuse := false
+	c.t.hc.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if refuse {
+			u := *r.URL
+			u.Scheme, u.Host = "http", strings.TrimPrefix(closed, "http://")
+			r = r.Clone(r.Context())
+			r.URL = &u
+		}
+		return real.RoundTrip(r)
+	})
+	refuse = true
+	_, err = c.Users().Get(context.Background(), "1")
+	if !errors.Is(err, syscall.ECONNREFUSED) || len(*waits) != 0 || c.Stats().Total() != 1 {
+		t.Fatalf("first contact: err = %v, waits %v, requests %d; want one refused attempt", err, *waits, c.Stats().Total())
+	}
+	refuse = false
+	if _, err := c.Users().Get(context.Background(), "1"); err != nil {
+		t.Fatalf("against %s: %v", srv.URL, err)
+	}
+	refuse = true
+	_, err = c.Users().Get(context.Background(), "1")
+	if !errors.Is(err, syscall.ECONNREFUSED) || len(*waits) != 2 || !strings.Contains(err.Error(), "giving up after 3 attempts") {
+		t.Fatalf("after an answer: err = %v, waits %v; want 3 attempts", err, *waits)
+	}
+}
+
+// TestSchemeMismatchFailsFast checks that an https URL for a plain-HTTP server fails at
+// once: no retry makes the scheme right.
+func TestSchemeMismatchFailsFast(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer plain.Close()
+	c, _, _ := testClient(t, model.LevelWorkspace, nil, nil)
+	waits := sleeps(c)
+	c.t.hc.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		u := *r.URL
+		u.Scheme, u.Host = "https", strings.TrimPrefix(plain.URL, "http://")
+		r = r.Clone(r.Context())
+		r.URL = &u
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	_, err := c.Users().Get(context.Background(), "1")
+	if err == nil || len(*waits) != 0 || c.Stats().Total() != 1 {
+		t.Fatalf("err = %v, waits %v, requests %d; want one attempt", err, *waits, c.Stats().Total())
 	}
 }

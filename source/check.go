@@ -79,6 +79,7 @@ func Check(s *model.State, level model.Level) diag.List {
 		c.spNames[strings.TrimSpace(s.ServicePrincipals[i].DisplayName)]++
 	}
 	c.users()
+	c.names()
 	c.servicePrincipals()
 	c.groups()
 	c.memberships()
@@ -119,7 +120,7 @@ func (c *checker) users() {
 			first[u.Key()] = u
 		}
 		c.placeholders(u.Origin, fmt.Sprintf("user %q", u.UserName), u.UserName, u.DisplayName, u.GivenName, u.FamilyName, u.ExternalID)
-		if !validEmail(u.UserName) {
+		if !validEmail(u.UserName) && !strings.ContainsFunc(u.UserName, model.IsInvisible) {
 			c.errorf(u.Origin, RuleInvalidEmail, "userName %q is not an email address", u.UserName)
 		}
 		if len(u.ExternalID) > MaxExternalID || len(u.Entitlements) > 0 {

@@ -18,7 +18,8 @@
 // Each source kind owns its settings: its reader decodes them from the source's config
 // entry with source/read, which reports settings the kind does not read.
 //
-// Package source imports model, diag, schemas, config and its own subpackages.
+// Package source imports model, diag, config and its own subpackages (and may import
+// schemas); it never depends on plan or scim, which internal/arch checks.
 package source
 
 import (

@@ -167,16 +167,34 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-// ValidEmail reports whether s looks like an email address: one @, a non-empty local
-// part, a dotted domain, and no spaces, control characters or characters that need
-// quoting.
+// ValidEmail reports whether s looks like an email address: one @, a local part of 1 to
+// 64 characters, a domain of dot-separated labels of 1 to 63 letters, digits and inner
+// hyphens whose last label is not a number (so no IP address), and no spaces, control
+// characters or characters that need quoting.
 func ValidEmail(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	if !ok || !utf8.ValidString(s) || local == "" || strings.Contains(domain, "@") || strings.ContainsAny(s, " \t\r\n<>()[],;:\\\"") || strings.ContainsFunc(s, unicode.IsControl) {
 		return false
 	}
-	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
+	if utf8.RuneCountInString(local) > maxEmailLocal || strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
 		return false
 	}
-	return !strings.HasPrefix(local, ".") && !strings.HasSuffix(local, ".")
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || utf8.RuneCountInString(l) > maxDomainLabel || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") ||
+			strings.ContainsFunc(l, func(r rune) bool { return r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+			return false
+		}
+	}
+	return strings.ContainsFunc(labels[len(labels)-1], unicode.IsLetter)
 }
+
+// The bounds of an email address's parts (RFC 5321 §4.5.3.1): source.MaxEmailLocal and
+// source.MaxDomainLabel name the same numbers for the rule messages.
+const (
+	maxEmailLocal  = 64
+	maxDomainLabel = 63
+)
