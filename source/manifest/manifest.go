@@ -26,7 +26,7 @@ import (
 // schemas and package merge.
 const (
 	// RuleRead is a file or directory that cannot be read.
-	RuleRead = "read"
+	RuleRead = read.RuleRead
 	// RuleUnknownReference is a reference to an identity that is not declared.
 	RuleUnknownReference = "unknown-reference"
 )
