@@ -53,6 +53,20 @@ type Options struct {
 	MeUserName string
 	// TokenTTL is the lifetime of OAuth tokens (expires_in); default DefaultTokenTTL.
 	TokenTTL time.Duration
+	// TokenKind is the kind of Token: TokenAny (the default), TokenPAT (of the first
+	// workspace) or TokenAccountSCIM. See tokens.go for what each kind opens.
+	TokenKind string
+	// Tokens are further tokens the emulator accepts, with their kind, owner and scope.
+	Tokens []TokenSpec
+	// AllowPATOnAccount lets PATs call account APIs; whether Databricks does is UNKNOWN
+	// (§7). Off by default.
+	AllowPATOnAccount bool
+	// Federation are the federation policies the token endpoints accept ID tokens of
+	// (workload identity federation, §7).
+	Federation []FederationPolicy
+	// Entra, when set, makes the emulator accept Microsoft Entra ID tokens of a tenant, as
+	// Azure Databricks does.
+	Entra *EntraTrust
 	// Workspaces are the workspace ids of the account, default DefaultWorkspaces. At
 	// workspace level the first one is the workspace itself.
 	Workspaces []string

@@ -16,7 +16,6 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/scim"
 )
 
@@ -38,8 +37,9 @@ type Server struct {
 	mu sync.RWMutex // guards st
 	st *store
 
-	tokMu  sync.Mutex
-	tokens map[string]time.Time // OAuth access tokens and their expiry
+	tokMu       sync.Mutex
+	tokens      map[string]*issued // OAuth access tokens minted, and Options.Tokens (tokens.go)
+	optionToken *issued            // what Options.Token is
 
 	limMu   sync.Mutex
 	limiter *rate.Limiter
@@ -97,7 +97,7 @@ func New(opts Options) *Server {
 	opts = opts.withDefaults()
 	s := &Server{
 		opts:   opts,
-		tokens: make(map[string]time.Time),
+		tokens: make(map[string]*issued),
 		rng:    rand.New(rand.NewPCG(uint64(opts.Seed), 0xfa17)),
 		faults: opts.Faults,
 	}
@@ -114,6 +114,7 @@ func New(opts Options) *Server {
 		}
 	}
 	s.counters = newCounters()
+	s.registerTokens()
 	return s
 }
 
@@ -344,9 +345,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	owner, ok := s.authenticate(r)
-	if !ok {
-		s.fail(sw, rt, &apiError{status: http.StatusUnauthorized, detail: "Invalid access token."})
+	owner, aerr := s.authorize(r, rt)
+	if aerr != nil {
+		s.fail(sw, rt, aerr)
 		return
 	}
 	if !after {
@@ -556,34 +557,6 @@ func (s *Server) drawFault(r Request, create, write bool) (string, bool) {
 	return "", false
 }
 
-// authenticate checks the bearer token and returns the id of the principal that owns it.
-func (s *Server) authenticate(r *http.Request) (int64, bool) {
-	h := r.Header.Get("Authorization")
-	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return 0, false
-	}
-	tok = strings.TrimSpace(tok)
-	if tok == s.opts.Token {
-		s.mu.RLock()
-		defer s.mu.RUnlock()
-		return s.st.users[model.UserKey(s.opts.MeUserName)], true
-	}
-	s.tokMu.Lock()
-	exp, found := s.tokens[tok]
-	valid := found && s.opts.Now().Before(exp)
-	if found && !valid {
-		delete(s.tokens, tok)
-	}
-	s.tokMu.Unlock()
-	if !valid {
-		return 0, false
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.st.sps[model.ServicePrincipalKey(s.opts.ClientID)], true
-}
-
 // routeKind says which API a path belongs to.
 type routeKind int
 
@@ -716,6 +689,8 @@ func restCode(status int) string {
 		return "INVALID_PARAMETER_VALUE"
 	case http.StatusUnauthorized:
 		return "UNAUTHENTICATED"
+	case http.StatusForbidden:
+		return "PERMISSION_DENIED"
 	case http.StatusNotFound:
 		return "RESOURCE_DOES_NOT_EXIST"
 	case http.StatusTooManyRequests:

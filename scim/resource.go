@@ -66,6 +66,7 @@ func (r *Resource[T]) List(ctx context.Context, opts ListOptions) ([]T, error) {
 	var out []T
 	err := listPages(ctx, r, opts, func(page []T, _ []byte) error {
 		out = append(out, page...)
+		r.tree.c.listed.Add(int64(len(page)))
 		return nil
 	})
 	return out, err

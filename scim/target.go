@@ -9,11 +9,12 @@ import (
 	"strings"
 
 	"github.com/scimsync/scimsync/model"
-	"github.com/scimsync/scimsync/scim/auth"
 )
 
 // This file holds the write calls apply makes (the plan package's Target interface) and
 // Identity. Updates send the minimal PATCH and no request at all when nothing changed.
+// Their errors are the request's own (method, path, status, SCIM detail), not wrapped
+// again with the object: apply, their only caller, names the change that failed.
 
 // workspaceLevel reports whether objects of the target's own tree carry entitlements.
 func (c *Client) workspaceLevel() bool { return c.auth.Level == model.LevelWorkspace }
@@ -32,7 +33,7 @@ func (c *Client) workspaceLevel() bool { return c.auth.Level == model.LevelWorks
 func (c *Client) CreateUser(ctx context.Context, u *model.User) (string, error) {
 	out, _, err := c.Users().createOrAdopt(ctx, UserFromModel(u, c.workspaceLevel()))
 	if err != nil {
-		return "", fmt.Errorf("create user %s: %w", u.UserName, err)
+		return "", err
 	}
 	return out.ID, nil
 }
@@ -43,7 +44,7 @@ func (c *Client) CreateUser(ctx context.Context, u *model.User) (string, error) 
 func (c *Client) CreateServicePrincipal(ctx context.Context, sp *model.ServicePrincipal) (id, applicationID string, err error) {
 	out, _, err := c.ServicePrincipals().createOrAdopt(ctx, ServicePrincipalFromModel(sp, c.workspaceLevel()))
 	if err != nil {
-		return "", "", fmt.Errorf("create service principal %s: %w", sp.Key(), err)
+		return "", "", err
 	}
 	return out.ID, out.ApplicationID, nil
 }
@@ -63,7 +64,7 @@ func (c *Client) CreateGroupWithMembers(ctx context.Context, g *model.Group, mem
 	w.Members = values(memberIDs)
 	out, adopted, err := c.Groups().createOrAdopt(ctx, w)
 	if err != nil {
-		return "", fmt.Errorf("create group %s: %w", g.DisplayName, err)
+		return "", err
 	}
 	if adopted && len(memberIDs) > 0 {
 		// The members meant to come with the create are added to the adopted group;
@@ -79,7 +80,7 @@ func (c *Client) CreateGroupWithMembers(ctx context.Context, g *model.Group, mem
 // UserOps), or nothing when they are equal.
 func (c *Client) UpdateUser(ctx context.Context, id string, from, to *model.User) error {
 	if err := c.Users().Patch(ctx, id, UserOps(from, to, c.workspaceLevel())); err != nil {
-		return fmt.Errorf("update user %s: %w", to.UserName, err)
+		return err
 	}
 	return nil
 }
@@ -88,7 +89,7 @@ func (c *Client) UpdateUser(ctx context.Context, id string, from, to *model.User
 // to (see ServicePrincipalOps), or nothing when they are equal.
 func (c *Client) UpdateServicePrincipal(ctx context.Context, id string, from, to *model.ServicePrincipal) error {
 	if err := c.ServicePrincipals().Patch(ctx, id, ServicePrincipalOps(from, to, c.workspaceLevel())); err != nil {
-		return fmt.Errorf("update service principal %s: %w", to.Key(), err)
+		return err
 	}
 	return nil
 }
@@ -97,7 +98,7 @@ func (c *Client) UpdateServicePrincipal(ctx context.Context, id string, from, to
 // GroupOps), or nothing when they are equal. Members are changed by PatchMembers.
 func (c *Client) UpdateGroup(ctx context.Context, id string, from, to *model.Group) error {
 	if err := c.Groups().Patch(ctx, id, GroupOps(from, to, c.workspaceLevel())); err != nil {
-		return fmt.Errorf("update group %s: %w", to.DisplayName, err)
+		return err
 	}
 	return nil
 }
@@ -107,7 +108,7 @@ func (c *Client) UpdateGroup(ctx context.Context, id string, from, to *model.Gro
 // sent when both are empty.
 func (c *Client) PatchMembers(ctx context.Context, groupID string, add, remove []string) error {
 	if err := c.Groups().Patch(ctx, groupID, MemberOps(add, remove)); err != nil {
-		return fmt.Errorf("change members of group %s: %w", groupID, err)
+		return err
 	}
 	return nil
 }
@@ -126,7 +127,7 @@ func (c *Client) Delete(ctx context.Context, kind model.Kind, id string) error {
 		return fmt.Errorf("delete %s: unknown kind %q", id, kind)
 	}
 	if err != nil {
-		return fmt.Errorf("delete %s %s: %w", kind, id, err)
+		return err
 	}
 	return nil
 }
@@ -154,7 +155,7 @@ func (c *Client) PatchWorkspaceEntitlements(ctx context.Context, ws model.Worksp
 	}
 	tree, err := c.WorkspaceTree(ws)
 	if err != nil {
-		return fmt.Errorf("change entitlements of %s %s: %w", kind, principalID, err)
+		return err
 	}
 	switch kind {
 	case model.KindUser:
@@ -172,7 +173,7 @@ func (c *Client) PatchWorkspaceEntitlements(ctx context.Context, ws model.Worksp
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("change entitlements of %s %s in workspace %s: %w", kind, principalID, ws.ID, err)
+		return err
 	}
 	return nil
 }
@@ -186,14 +187,15 @@ var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 // Identity returns the identity that owns the credentials, so that plans never change it.
 // At workspace level it asks /Me: the owner is a service principal when the answer has an
 // applicationId, or a userName that is a UUID (an applicationId) or the OAuth client id;
-// otherwise it is a user. At account level with OAuth it is the service principal whose
-// applicationId is the client id, known without a request. At account level with a token
-// the owner cannot be found out (the account API has no /Me) and ok is false.
+// otherwise it is a user. At account level with credentials of a known service principal
+// (auth.Config.ServicePrincipal: OAuth, OIDC federation, Azure service principals) it is
+// that service principal, known without a request. At account level with a token or a
+// user's login the owner cannot be found out (the account API has no /Me) and ok is false.
 func (c *Client) Identity(ctx context.Context) (ref model.Ref, ok bool, err error) {
-	oauth := c.auth.AuthType == auth.AuthOAuthM2M
+	appID, oauth := c.auth.ServicePrincipal()
 	if c.auth.Level == model.LevelAccount {
 		if oauth {
-			return model.Ref{Kind: model.KindServicePrincipal, Key: model.ServicePrincipalKey(c.auth.ClientID)}, true, nil
+			return model.Ref{Kind: model.KindServicePrincipal, Key: model.ServicePrincipalKey(appID)}, true, nil
 		}
 		return model.Ref{}, false, nil
 	}
@@ -207,7 +209,7 @@ func (c *Client) Identity(ctx context.Context) (ref model.Ref, ok bool, err erro
 	switch {
 	case me.ApplicationID != "":
 		return model.Ref{Kind: model.KindServicePrincipal, Key: model.ServicePrincipalKey(me.ApplicationID)}, true, nil
-	case uuidPattern.MatchString(me.UserName) || (oauth && strings.EqualFold(me.UserName, c.auth.ClientID)):
+	case uuidPattern.MatchString(me.UserName) || (oauth && strings.EqualFold(me.UserName, appID)):
 		return model.Ref{Kind: model.KindServicePrincipal, Key: model.ServicePrincipalKey(me.UserName)}, true, nil
 	case me.UserName != "":
 		return model.Ref{Kind: model.KindUser, Key: model.UserKey(me.UserName)}, true, nil

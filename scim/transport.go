@@ -9,20 +9,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/scimsync/scimsync/audit"
 	"github.com/scimsync/scimsync/redact"
@@ -47,16 +45,6 @@ const (
 	DefaultMaxResponseBytes = 512 << 20
 )
 
-// Limiter adaptation: on throttling the rate is halved (at most once per decreaseInterval,
-// so that one burst of concurrent 429s counts once) down to minRate, then grows back by
-// recoveryPerSecond of the configured rate for every second without throttling.
-const (
-	decreaseInterval  = time.Second
-	increaseInterval  = 250 * time.Millisecond
-	recoveryPerSecond = 0.10
-	minRate           = 1.0
-)
-
 // Stats counts what a client's transport did. Requests counts attempts sent, so a retried
 // request counts once per attempt.
 type Stats struct {
@@ -76,7 +64,10 @@ type Stats struct {
 	// Replays counts writes that failed only because an earlier attempt of theirs had
 	// already done them (a 404 on DELETE, a remove of a value already gone), counted done.
 	Replays   int64   `json:"replays"`
-	RateLimit float64 `json:"rateLimit"` // the overall limit now, after any slowdown
+	RateLimit float64 `json:"rateLimit"` // the overall limit
+	// VerbRateLimits are the methods whose budget is below the overall limit now: the
+	// configured ones, and those that throttling taught a lower rate.
+	VerbRateLimits map[string]float64 `json:"verbRateLimits,omitempty"`
 }
 
 // Total returns the number of attempts sent.
@@ -105,87 +96,12 @@ type counters struct {
 	replays         atomic.Int64
 }
 
-// adaptiveLimiter is the overall token bucket, slowed down on throttling and paused while
-// a Retry-After is pending.
-type adaptiveLimiter struct {
-	lim *rate.Limiter
-
-	mu           sync.Mutex
-	target       float64
-	current      float64
-	floor        float64
-	lastDecrease time.Time
-	lastIncrease time.Time
-	pauseUntil   time.Time
-}
-
-func newAdaptiveLimiter(rps float64, burst int) *adaptiveLimiter {
-	return &adaptiveLimiter{
-		lim:     rate.NewLimiter(rate.Limit(rps), burst),
-		target:  rps,
-		current: rps,
-		floor:   math.Min(minRate, rps),
-	}
-}
-
-// wait blocks until a request may be sent or ctx is done, sleeping with sleepFn while a
-// Retry-After pause is pending.
-func (a *adaptiveLimiter) wait(ctx context.Context, sleepFn func(context.Context, time.Duration) error) error {
-	a.mu.Lock()
-	pause := time.Until(a.pauseUntil)
-	a.mu.Unlock()
-	if pause > 0 {
-		if err := sleepFn(ctx, pause); err != nil {
-			return err
-		}
-	}
-	return a.lim.Wait(ctx)
-}
-
-// throttled halves the rate and pauses all requests for retryAfter, if given.
-func (a *adaptiveLimiter) throttled(now time.Time, retryAfter time.Duration) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if until := now.Add(retryAfter); retryAfter > 0 && until.After(a.pauseUntil) {
-		a.pauseUntil = until
-	}
-	if now.Sub(a.lastDecrease) < decreaseInterval {
-		return
-	}
-	a.current = math.Max(a.floor, a.current/2)
-	a.lim.SetLimitAt(now, rate.Limit(a.current))
-	a.lastDecrease, a.lastIncrease = now, now
-}
-
-// succeeded restores the rate gradually after a slowdown.
-func (a *adaptiveLimiter) succeeded(now time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.current >= a.target {
-		return
-	}
-	elapsed := now.Sub(a.lastIncrease)
-	if elapsed < increaseInterval {
-		return
-	}
-	a.current = math.Min(a.target, a.current+a.target*recoveryPerSecond*elapsed.Seconds())
-	a.lim.SetLimitAt(now, rate.Limit(a.current))
-	a.lastIncrease = now
-}
-
-func (a *adaptiveLimiter) limit() float64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.current
-}
-
 // transport sends requests under the rate limits and the in-flight cap, and retries what
 // is safe to retry.
 type transport struct {
 	hc          *http.Client
 	log         *slog.Logger
-	overall     *adaptiveLimiter
-	verbs       map[string][]*rate.Limiter // extra limiters per method, slowest first
+	limits      *budgets
 	sem         chan struct{}
 	maxAttempts int
 	budget      time.Duration
@@ -202,6 +118,9 @@ type transport struct {
 	sleep func(context.Context, time.Duration) error
 	// redact learns each token sent and cleans the error bodies parsed.
 	redact *redact.Redactor
+	// rejected maps credentials (auth.Credentials) that Databricks rejected to the error
+	// that said so: no further request is sent with them.
+	rejected sync.Map
 }
 
 // request is one logical request; the transport may send it several times.
@@ -239,7 +158,46 @@ type response struct {
 // to its own earlier execution counts as done: a DELETE's 404, a PATCH's 400 for a value
 // to remove that is already gone. Every wait returns early with ctx's error when ctx is
 // done.
+//
+// Once Databricks rejects a request's credentials (a 401, or a token endpoint that
+// refuses the client), no further request is sent with them: each fails at once with
+// the first rejection, so that an apply whose token expired or was revoked does not send
+// every remaining write only to have each refused.
 func (t *transport) do(ctx context.Context, r *request) (*response, error) {
+	key := credentialsKey(r.creds)
+	if key != nil {
+		if first, ok := t.rejected.Load(key); ok {
+			return nil, fmt.Errorf("%s %s: not sent, the credentials were rejected before: %w", r.method, r.path, first.(error))
+		}
+	}
+	res, err := t.send(ctx, r)
+	if err != nil && key != nil && credentialsRejected(err) {
+		t.rejected.LoadOrStore(key, err)
+	}
+	return res, err
+}
+
+// credentialsKey returns creds as a map key, or nil when there are none or their type
+// cannot be compared.
+func credentialsKey(creds auth.Credentials) any {
+	if creds == nil || !reflect.TypeOf(creds).Comparable() {
+		return nil
+	}
+	return creds
+}
+
+// credentialsRejected reports a 401 from Databricks or a token endpoint that refused the
+// client (400, 401 or 403 with an OAuth error).
+func credentialsRejected(err error) bool {
+	var te *auth.TokenError
+	if errors.As(err, &te) {
+		return !te.Temporary() && te.Status >= 400
+	}
+	return IsUnauthorized(err)
+}
+
+// send is do without the check for rejected credentials.
+func (t *transport) send(ctx context.Context, r *request) (*response, error) {
 	start := time.Now()
 	maybeDone := false // an earlier attempt may have been executed
 	for attempt := 1; ; attempt++ {
@@ -269,7 +227,7 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 			lastErr = fmt.Errorf("%s %s: %w", r.method, r.path, err)
 			unknown = sent
 		case res.status >= 200 && res.status < 300:
-			t.overall.succeeded(time.Now())
+			t.limits.succeeded(r.method, time.Now())
 			return res, nil
 		default:
 			e := parseError(r.method, r.path, res.status, res.body)
@@ -283,7 +241,7 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 					t.stats.tooMany.Add(1)
 				}
 				wait = retryAfter(res.header, time.Now())
-				t.overall.throttled(time.Now(), wait)
+				t.limits.throttled(r.method, time.Now(), wait)
 			case e.Status == http.StatusServiceUnavailable:
 				t.stats.serverErrors.Add(1)
 				wait = retryAfter(res.header, time.Now())
@@ -403,20 +361,28 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 		return nil, false, err
 	}
 	t.redact.Add(tok.Reveal())
+	var extra http.Header
+	if hc, ok := r.creds.(auth.HeaderCredentials); ok {
+		if extra, err = hc.Headers(ctx); err != nil {
+			return nil, false, err
+		}
+		for _, v := range extra {
+			for _, s := range v {
+				t.redact.Add(s)
+			}
+		}
+	}
 	select {
 	case t.sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, false, ctx.Err()
 	}
 	defer func() { <-t.sem }()
-	for _, l := range t.verbs[r.method] {
-		if err := l.Wait(ctx); err != nil {
-			return nil, false, err
-		}
-	}
-	if err := t.overall.wait(ctx, t.sleep); err != nil {
+	release, err := t.limits.wait(ctx, r.method, t.sleep)
+	if err != nil {
 		return nil, false, err
 	}
+	defer release()
 
 	actx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
@@ -437,6 +403,9 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 		return nil, false, err
 	}
 	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	for k, v := range extra {
 		req.Header[k] = v
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.Reveal())
@@ -508,7 +477,10 @@ func (t *transport) snapshot() Stats {
 	s.CreatesResolved = t.stats.createsResolved.Load()
 	s.CreatesAdopted = t.stats.createsAdopted.Load()
 	s.Replays = t.stats.replays.Load()
-	s.RateLimit = t.overall.limit()
+	s.RateLimit = t.limits.overallRate
+	if v := t.limits.rates(); len(v) > 0 {
+		s.VerbRateLimits = v
+	}
 	return s
 }
 
