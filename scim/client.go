@@ -345,6 +345,10 @@ func (t *Tree) ServicePrincipals() *Resource[ServicePrincipal] {
 			}
 			return filterEq("displayName", p.DisplayName)
 		},
+		// Without an applicationId nothing keeps Databricks from making a second
+		// principal with the same displayName (§6: applicationId is unique, names are
+		// not), so a miss of the lookup is no proof that a create did not happen.
+		weakKey: func(p *ServicePrincipal) bool { return p.ApplicationID == "" },
 	}
 }
 
