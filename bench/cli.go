@@ -17,6 +17,7 @@ import (
 	"github.com/scimsync/scimsync/emulator"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/scim"
 	"github.com/scimsync/scimsync/snapshot"
 	"github.com/scimsync/scimsync/source/manifest"
 	"github.com/scimsync/scimsync/synth"
@@ -139,6 +140,11 @@ func measureCLI(ctx context.Context, cfg *config, progress io.Writer) ([]*CLIRes
 		"SCIMSYNC_RATE_LIMIT=10000", // the most the command line accepts
 		"SCIMSYNC_PROGRESS_INTERVAL=0",
 	)
+	var overrides []string
+	for host, url := range hostOverrides(srv, hs.URL) {
+		overrides = append(overrides, host+"="+url)
+	}
+	env = append(env, scim.EnvHostOverrides+"="+strings.Join(overrides, ","))
 	runs := []struct {
 		name string
 		args []string

@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -134,10 +135,26 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	stop := make(chan struct{})
 	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop, Profile: g.Profile, Redact: red, rawOut: rawOut, ProgressInterval: g.Progress}
 	go watchInterrupts(ctx, rt, stop, cancel)
-	if err := kctx.Run(rt); err != nil {
+	if err := recovered(rt, func() error { return kctx.Run(rt) }); err != nil {
 		return report(stdio.Err, err)
 	}
 	return ExitOK
+}
+
+// recovered runs a command and turns a panic in it into an error, so that a bug exits 1
+// with a message like any other failure, never 2 (which means "changes present") with a
+// Go stack trace. The stack goes to the debug log.
+func recovered(rt *Runtime, run func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			rt.Log.Debug("panic", "value", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = &Error{
+				Err:  fmt.Errorf("internal error: %v", r),
+				Hint: "this is a bug in scimsync; nothing more was sent. Please report it with the command, 'scimsync version' and the output of --log-level debug",
+			}
+		}
+	}()
+	return run()
 }
 
 // secretEnv are the environment variables whose values are redacted from every output

@@ -301,11 +301,25 @@ func (c *Change) check() error {
 // Fingerprint records the attributes that matter of one live object at plan time, as a
 // digest. An object the plan expects not to exist has Digest "absent".
 type Fingerprint struct {
-	Kind   string `json:"kind"` // user, servicePrincipal, group, assignments, entitlements
-	Key    string `json:"key"`
-	ID     string `json:"id,omitempty"`
-	Digest string `json:"digest"`
+	Kind   FingerprintKind `json:"kind"`
+	Key    string          `json:"key"`
+	ID     string          `json:"id,omitempty"`
+	Digest string          `json:"digest"`
 }
+
+// FingerprintKind says what a fingerprint describes: an identity (the kinds of model.Kind,
+// keyed by the identity's key), or one workspace's assignments or entitlements (keyed by
+// the workspace id).
+type FingerprintKind string
+
+// The kinds of fingerprint.
+const (
+	FingerprintUser                             = FingerprintKind(model.KindUser)
+	FingerprintServicePrincipal                 = FingerprintKind(model.KindServicePrincipal)
+	FingerprintGroup                            = FingerprintKind(model.KindGroup)
+	FingerprintAssignments      FingerprintKind = "assignments"
+	FingerprintEntitlements     FingerprintKind = "entitlements"
+)
 
 // Absent is the digest of an object the plan expects not to exist.
 const Absent = "absent"
@@ -330,6 +344,17 @@ func (p *Plan) summarize() {
 		}
 	}
 	p.Summary = s
+}
+
+// checkChanges returns a *FormatError naming the first change whose payload does not fit
+// its action (see Change).
+func (p *Plan) checkChanges() error {
+	for i := range p.Changes {
+		if err := p.Changes[i].check(); err != nil {
+			return &FormatError{Reason: fmt.Sprintf("change %d (%s): %v", i+1, describe(&p.Changes[i]), err)}
+		}
+	}
+	return nil
 }
 
 // checkVersion returns a *FormatError wrapping ErrVersion for a format version other than
@@ -398,42 +423,36 @@ func Fingerprints(live *model.State) []Fingerprint {
 
 // fingerprintsOf computes the fingerprints of the objects of live that t holds (all of
 // them when t is nil): objects by kind and SCIM id, workspaces by id under the kinds
-// "assignments" and "entitlements".
+// FingerprintAssignments and FingerprintEntitlements.
 func fingerprintsOf(live *model.State, t *touched) []Fingerprint {
-	want := func(kind model.Kind, id string) bool { return t == nil || t.ids[model.Ref{Kind: kind, Key: id}] }
+	want := func(kind FingerprintKind, id string) bool { return t == nil || t.ids[touchedRef{kind, id}] }
 	fps := []Fingerprint{}
 	for i := range live.Users {
-		if u := &live.Users[i]; want(model.KindUser, u.ID) {
-			fps = append(fps, Fingerprint{Kind: string(model.KindUser), Key: u.Key(), ID: u.ID, Digest: digest(u)})
+		if u := &live.Users[i]; want(FingerprintUser, u.ID) {
+			fps = append(fps, Fingerprint{Kind: FingerprintUser, Key: u.Key(), ID: u.ID, Digest: digest(u)})
 		}
 	}
 	for i := range live.ServicePrincipals {
-		if p := &live.ServicePrincipals[i]; want(model.KindServicePrincipal, p.ID) {
-			fps = append(fps, Fingerprint{Kind: string(model.KindServicePrincipal), Key: p.Key(), ID: p.ID, Digest: digest(p)})
+		if p := &live.ServicePrincipals[i]; want(FingerprintServicePrincipal, p.ID) {
+			fps = append(fps, Fingerprint{Kind: FingerprintServicePrincipal, Key: p.Key(), ID: p.ID, Digest: digest(p)})
 		}
 	}
 	for i := range live.Groups {
-		if g := &live.Groups[i]; want(model.KindGroup, g.ID) {
-			fps = append(fps, Fingerprint{Kind: string(model.KindGroup), Key: g.Key(), ID: g.ID, Digest: groupDigest(g)})
+		if g := &live.Groups[i]; want(FingerprintGroup, g.ID) {
+			fps = append(fps, Fingerprint{Kind: FingerprintGroup, Key: g.Key(), ID: g.ID, Digest: groupDigest(g)})
 		}
 	}
 	for _, w := range live.Workspaces {
-		if want(kindAssignments, w.ID) {
-			fps = append(fps, Fingerprint{Kind: string(kindAssignments), Key: w.ID, Digest: digest(w.Assignments)})
+		if want(FingerprintAssignments, w.ID) {
+			fps = append(fps, Fingerprint{Kind: FingerprintAssignments, Key: w.ID, Digest: digest(w.Assignments)})
 		}
-		if want(kindEntitlements, w.ID) {
-			fps = append(fps, Fingerprint{Kind: string(kindEntitlements), Key: w.ID, Digest: digest(w.Entitlements)})
+		if want(FingerprintEntitlements, w.ID) {
+			fps = append(fps, Fingerprint{Kind: FingerprintEntitlements, Key: w.ID, Digest: digest(w.Entitlements)})
 		}
 	}
 	sortFingerprints(fps)
 	return fps
 }
-
-// Fingerprint kinds of a workspace's assignments and per-workspace entitlements.
-const (
-	kindAssignments  model.Kind = "assignments"
-	kindEntitlements model.Kind = "entitlements"
-)
 
 // groupDigest is the digest of a group without its members.
 func groupDigest(g *model.Group) string {
@@ -442,37 +461,42 @@ func groupDigest(g *model.Group) string {
 	return digest(&c)
 }
 
-// touched are the objects a plan's changes read or change: live objects by kind and SCIM
-// id (Ref.Key holds the id), and objects the plan creates by kind and key. Workspaces are
-// live objects with their id under the kinds "assignments" and "entitlements".
+// touchedRef names a fingerprinted object: a live one by kind and SCIM id (a workspace by
+// its id), or one the plan creates by kind and key.
+type touchedRef struct {
+	kind FingerprintKind
+	name string
+}
+
+// touched are the objects a plan's changes read or change.
 type touched struct {
-	ids  map[model.Ref]bool
-	keys map[model.Ref]bool
+	ids  map[touchedRef]bool // live objects, by id
+	keys map[touchedRef]bool // objects the plan creates, by key
 }
 
 // touchedBy returns the objects the changes read or change: the object of every change,
 // every member a membership change names, and for workspace changes the workspace's
 // assignments or entitlements.
 func touchedBy(changes []Change) *touched {
-	t := &touched{ids: map[model.Ref]bool{}, keys: map[model.Ref]bool{}}
-	add := func(kind model.Kind, key, id string) {
+	t := &touched{ids: map[touchedRef]bool{}, keys: map[touchedRef]bool{}}
+	add := func(kind FingerprintKind, key, id string) {
 		if id != "" {
-			t.ids[model.Ref{Kind: kind, Key: id}] = true
+			t.ids[touchedRef{kind, id}] = true
 		} else {
-			t.keys[model.Ref{Kind: kind, Key: key}] = true
+			t.keys[touchedRef{kind, key}] = true
 		}
 	}
 	for i := range changes {
 		c := &changes[i]
-		add(c.Kind, c.Key, c.ID)
+		add(FingerprintKind(c.Kind), c.Key, c.ID)
 		for _, m := range c.Members {
-			add(m.Kind, m.Key, m.ID)
+			add(FingerprintKind(m.Kind), m.Key, m.ID)
 		}
 		switch c.Action {
 		case Assign, Unassign:
-			add(kindAssignments, "", c.Workspace)
+			add(FingerprintAssignments, "", c.Workspace)
 		case SetEntitlements:
-			add(kindEntitlements, "", c.Workspace)
+			add(FingerprintEntitlements, "", c.Workspace)
 		}
 	}
 	return t
@@ -510,11 +534,11 @@ func (e *StaleError) Error() string {
 func (p *Plan) CheckStale(live *model.State) error {
 	now := map[string]Fingerprint{}
 	for _, f := range Fingerprints(live) {
-		now[f.Kind+"\x00"+f.Key] = f
+		now[string(f.Kind)+"\x00"+f.Key] = f
 	}
 	var changed []string
 	for _, f := range p.Fingerprints {
-		cur, ok := now[f.Kind+"\x00"+f.Key]
+		cur, ok := now[string(f.Kind)+"\x00"+f.Key]
 		switch {
 		case f.Digest == Absent && ok:
 			changed = append(changed, fmt.Sprintf("%s:%s (now exists)", f.Kind, f.Key))

@@ -120,10 +120,8 @@ func Decode(r io.Reader) (*Plan, error) {
 	if err := json.Unmarshal(data, &p); err != nil {
 		return nil, &FormatError{Reason: jsonErrorText(data, err), Err: err}
 	}
-	for i := range p.Changes {
-		if err := p.Changes[i].check(); err != nil {
-			return nil, &FormatError{Reason: fmt.Sprintf("change %d (%s): %v", i+1, describe(&p.Changes[i]), err)}
-		}
+	if err := p.checkChanges(); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/scimsync/scimsync/model"
@@ -13,13 +14,22 @@ import (
 // readerFake is the fake target with ObjectReader, counting the reads of each kind.
 type readerFake struct {
 	*fakeTarget
-	snapshots, reads int
-	refs             []model.Ref
+	snapshots, reads, counts int
+	refs                     []model.Ref
 }
 
 func (r *readerFake) Snapshot(ctx context.Context, ws []model.Workspace) (*model.State, error) {
 	r.snapshots++
 	return r.fakeTarget.Snapshot(ctx, ws)
+}
+
+func (r *readerFake) CountObjects(ctx context.Context) (int, error) {
+	r.counts++
+	all, err := r.fakeTarget.Snapshot(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	return len(all.Users) + len(all.ServicePrincipals) + len(all.Groups), nil
 }
 
 func (r *readerFake) ReadObjects(ctx context.Context, refs []model.Ref, _ map[model.Ref]string) (*model.State, error) {
@@ -91,7 +101,7 @@ func TestVerifyReadsOnlyWhatThePlanTouches(t *testing.T) {
 		t.Errorf("a change to the object the plan updates: %v, want a StaleError", err)
 	}
 	r.snapshots = 0
-	if err := VerifyWith(context.Background(), p, r, testTarget, VerifyOptions{Refresh: true}); !errors.As(err, &stale) || r.snapshots != 1 {
+	if err := VerifyWith(context.Background(), p, r, testTarget, Recheck{Refresh: true}); !errors.As(err, &stale) || r.snapshots != 1 {
 		t.Errorf("refresh: %v after %d full reads, want a StaleError after one", err, r.snapshots)
 	}
 }
@@ -111,7 +121,7 @@ func TestVerifyEmptyPlanReadsNothing(t *testing.T) {
 
 // TestVerifyRefusesChangesWithoutFingerprints checks that a plan whose changed objects have
 // no fingerprint (a forged file: the checksum is not a signature) is refused before any
-// read or write.
+// write, and that the read it makes is of the fingerprinted objects only.
 func TestVerifyRefusesChangesWithoutFingerprints(t *testing.T) {
 	desired := synth.Org(3, synth.Spec{Users: 10, Groups: 2, Memberships: 10, Depth: 1})
 	live := synth.Clone(desired)
@@ -120,14 +130,28 @@ func TestVerifyRefusesChangesWithoutFingerprints(t *testing.T) {
 	f, p := setup(t, desired, live)
 	p.Fingerprints = nil
 	r := &readerFake{fakeTarget: f}
-	var ue *UnfingerprintedError
+	var re *RefusedError
 	err := Verify(context.Background(), p, r, testTarget)
-	if !errors.As(err, &ue) || r.snapshots+r.reads != 0 || len(f.calls) != 0 {
-		t.Fatalf("err %v, %d reads, calls %v; want an UnfingerprintedError and nothing else", err, r.snapshots+r.reads, f.calls)
+	if !errors.As(err, &re) || r.snapshots != 0 || len(r.refs) != 0 || len(f.calls) != 0 {
+		t.Fatalf("err %v, %d full reads, objects read %v, calls %v; want a RefusedError and nothing else", err, r.snapshots, r.refs, f.calls)
 	}
 	for _, u := range desired.Users[8:] {
-		if !slices.Contains(ue.Objects, "user:"+u.Key()) {
-			t.Errorf("objects without fingerprint %v do not name the created user %s", ue.Objects, u.Key())
+		if !strings.Contains(err.Error(), "user:"+u.Key()) && len(re.Problems) <= 5 {
+			t.Errorf("%v does not name the created user %s", err, u.Key())
 		}
+	}
+}
+
+// TestVerifyGuardCountsTheLiveObjects checks that with a partial read the removal guard's
+// share is of the live objects counted (CountObjects), not of the few objects read.
+func TestVerifyGuardCountsTheLiveObjects(t *testing.T) {
+	desired := synth.Org(4, synth.Spec{Users: 40, Groups: 4, Memberships: 40, Depth: 1})
+	live := synth.Clone(desired)
+	desired.Users = desired.Users[:37] // 3 of 44 objects: under 10%, but all of those read
+	f, p := setup(t, desired, live)
+	p.Policy.Guards.MaxRemovalPercent = 10
+	r := &readerFake{fakeTarget: f}
+	if err := VerifyWith(context.Background(), p, r, testTarget, Recheck{Policy: p.Policy}); err != nil || r.counts != 1 {
+		t.Fatalf("err %v after %d counts; want the plan accepted after one count", err, r.counts)
 	}
 }

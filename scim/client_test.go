@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -20,11 +21,12 @@ import (
 func TestPathsAndHeaders(t *testing.T) {
 	ctx := context.Background()
 	type want struct {
-		method, path, contentType, workspaceHeader string
+		method, host, path, contentType, workspaceHeader string
 	}
 	tests := map[string]struct {
 		level       model.Level
 		workspaceID string
+		unified     bool
 		call        func(c *Client) error
 		want        want
 	}{
@@ -50,8 +52,15 @@ func TestPathsAndHeaders(t *testing.T) {
 			},
 			want: want{method: "PATCH", path: "/api/2.0/preview/scim/v2/Groups/5", contentType: contentTypeSCIM},
 		},
-		"account entitlements go to the workspace tree with its id": {
+		"account entitlements go to the workspace's own host, without the header": {
 			level: model.LevelAccount, workspaceID: "77",
+			call: func(c *Client) error {
+				return c.PatchWorkspaceEntitlements(ctx, model.Workspace{ID: "1001", Host: testWorkspaceHost}, model.KindGroup, "5", []string{"workspace-access"}, nil)
+			},
+			want: want{method: "PATCH", host: "dbc-1001.test.invalid", path: "/api/2.0/preview/scim/v2/Groups/5", contentType: contentTypeSCIM},
+		},
+		"account entitlements on a unified host go to the account host with the workspace id": {
+			level: model.LevelAccount, workspaceID: "77", unified: true,
 			call: func(c *Client) error {
 				return c.PatchWorkspaceEntitlements(ctx, model.Workspace{ID: "1001"}, model.KindGroup, "5", []string{"workspace-access"}, nil)
 			},
@@ -80,7 +89,11 @@ func TestPathsAndHeaders(t *testing.T) {
 				default:
 					_, _ = io.WriteString(w, `{"id":"9"}`)
 				}
-			}, func(cfg *Config) { cfg.Auth.WorkspaceID = tc.workspaceID })
+			}, func(cfg *Config) {
+				cfg.Auth.WorkspaceID = tc.workspaceID
+				cfg.UnifiedHost = tc.unified
+				withWorkspaceHost(cfg)
+			})
 			if err := tc.call(c); err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +102,11 @@ func TestPathsAndHeaders(t *testing.T) {
 				t.Fatalf("requests = %d, want 1", len(reqs))
 			}
 			r := reqs[0]
-			got := want{method: r.Method, path: r.Path, contentType: r.Header.Get("Content-Type"), workspaceHeader: r.Header.Get(HeaderWorkspaceID)}
+			host := r.Host
+			if tc.want.host == "" {
+				host = "" // the test server's own address
+			}
+			got := want{method: r.Method, host: host, path: r.Path, contentType: r.Header.Get("Content-Type"), workspaceHeader: r.Header.Get(HeaderWorkspaceID)}
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); diff != "" {
 				t.Errorf("request (-want +got):\n%s", diff)
 			}
@@ -328,5 +345,42 @@ func TestEchoedAuthorizationIsRedacted(t *testing.T) {
 				t.Errorf("the redactor did not learn the token: %q", got)
 			}
 		})
+	}
+}
+
+// TestRejectedCredentialsStopRequests: once Databricks answers 401, no further request is
+// sent with the same credentials; each fails at once as unauthorized, naming the first
+// rejection.
+func TestRejectedCredentialsStopRequests(t *testing.T) {
+	var served atomic.Int64
+	c, rec, _ := testClient(t, model.LevelAccount, func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) > 3 {
+			scimError(w, http.StatusUnauthorized, "Token is expired")
+			return
+		}
+		_ = json.NewEncoder(w).Encode(User{ID: "1", UserName: "a@example.com"})
+	}, func(cfg *Config) { cfg.MaxInFlight = 1 })
+	ctx := context.Background()
+	var errs []error
+	for range 50 {
+		_, err := c.Users().Get(ctx, "1")
+		errs = append(errs, err)
+	}
+	if n := len(rec.requests()); n != 4 {
+		t.Errorf("%d requests reached the server, want 4: three answered and the one rejected", n)
+	}
+	for i, err := range errs {
+		if i < 3 {
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+			}
+			continue
+		}
+		if !IsUnauthorized(err) || !strings.Contains(err.Error(), "Token is expired") {
+			t.Errorf("request %d: err = %v; want the first 401", i, err)
+		}
+	}
+	if !strings.Contains(errs[49].Error(), "not sent") {
+		t.Errorf("a later request does not say it was not sent: %v", errs[49])
 	}
 }

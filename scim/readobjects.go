@@ -3,6 +3,8 @@ package scim
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -172,4 +174,34 @@ func anyOf(keys []string, attrs ...string) string {
 		}
 	}
 	return strings.Join(terms, " or ")
+}
+
+// CountObjects returns how many users, service principals and groups exist, in all, from
+// the totalResults of one list request of each asking for one object's id.
+func (c *Client) CountObjects(ctx context.Context) (int, error) {
+	var n [3]int
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { n[0], err = countOf(gctx, c.Users()); return err })
+	g.Go(func() (err error) { n[1], err = countOf(gctx, c.ServicePrincipals()); return err })
+	g.Go(func() (err error) { n[2], err = countOf(gctx, c.Groups()); return err })
+	if err := g.Wait(); err != nil {
+		return 0, fmt.Errorf("count live objects: %w", err)
+	}
+	return n[0] + n[1] + n[2], nil
+}
+
+func countOf[T any](ctx context.Context, r *Resource[T]) (int, error) {
+	q := url.Values{"count": {"1"}, "startIndex": {"1"}, "attributes": {"id"}}
+	res, err := r.tree.send(ctx, http.MethodGet, r.Path(), q, nil, nil)
+	if err != nil {
+		return 0, fmt.Errorf("list %s: %w", r.name, err)
+	}
+	total, resources, _, err := decodePage[T](res, r.name, 1)
+	if err != nil {
+		return 0, fmt.Errorf("list %s: %w", r.name, err)
+	}
+	if total < len(resources) {
+		return 0, fmt.Errorf("list %s: totalResults %d is less than the %d resources of the page", r.name, total, len(resources))
+	}
+	return total, nil
 }
