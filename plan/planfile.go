@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -171,22 +172,25 @@ func isCompact(data []byte) bool {
 	return true
 }
 
-// checkStructure walks the tokens of a plan file against the shape of Plan: the first key
-// must be formatVersion, of this build's version; every object key must be one the format
-// names, spelled exactly, and appear once. Values whose type the walk does not know in
-// detail (Attribute's before and after, times) are still checked for repeated keys.
+// checkStructure walks a plan file against the shape of Plan: the first key must be
+// formatVersion, of this build's version; every object key must be one the format names,
+// spelled exactly, and appear once. Values whose type the walk does not know in detail
+// (Attribute's before and after, times) are still checked for repeated keys. The file's
+// syntax is checked first, so that the walk, a plain scan of the bytes, meets valid JSON.
 func checkStructure(data []byte) error {
-	w := &walker{dec: json.NewDecoder(bytes.NewReader(data)), data: data}
-	tok, err := w.dec.Token()
-	if err != nil {
+	if !json.Valid(data) {
+		err := json.Unmarshal(data, new(json.RawMessage))
 		return &FormatError{Reason: "not a plan file: " + jsonErrorText(data, err), Err: err}
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	w := &walker{data: data}
+	w.space()
+	if w.peek() != '{' {
 		return &FormatError{Reason: "not a plan file: not a JSON object"}
 	}
+	w.i++
 	top := shapeOf(reflect.TypeFor[Plan]())
 	seen := map[string]bool{}
-	for first := true; w.dec.More(); first = false {
+	for first := true; w.more(); first = false {
 		key, err := w.key(seen, "the plan")
 		if err != nil {
 			return err
@@ -195,8 +199,9 @@ func checkStructure(data []byte) error {
 			return &FormatError{Reason: "not a plan file: no formatVersion"}
 		}
 		if key == "formatVersion" {
-			var v int
-			if err := w.dec.Decode(&v); err != nil {
+			lit := w.literal()
+			v, err := strconv.Atoi(string(lit))
+			if err != nil {
 				return &FormatError{Reason: "not a plan file: formatVersion is not a number", Err: err}
 			}
 			if err := checkVersion(v); err != nil {
@@ -214,18 +219,6 @@ func checkStructure(data []byte) error {
 	}
 	if len(seen) == 0 {
 		return &FormatError{Reason: "not a plan file: no formatVersion"}
-	}
-	if _, err := w.dec.Token(); err != nil {
-		return w.syntax(err)
-	}
-	off := int(w.dec.InputOffset())
-	if _, err := w.dec.Token(); err != io.EOF {
-		rest := bytes.TrimLeft(w.data[min(off, len(w.data)):], " \t\r\n")
-		c := byte('?')
-		if len(rest) > 0 {
-			c = rest[0]
-		}
-		return &FormatError{Reason: fmt.Sprintf("not a plan file: line %d: invalid character %q after top-level value", w.line(), c)}
 	}
 	return nil
 }
@@ -330,34 +323,100 @@ func addFields(s *shape, t reflect.Type, building map[reflect.Type]*shape) {
 	}
 }
 
-// walker reads the tokens of one plan file.
+// walker scans one plan file, which json.Valid has accepted.
 type walker struct {
-	dec  *json.Decoder
 	data []byte
+	i    int
 }
 
-func (w *walker) syntax(err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return &FormatError{Reason: fmt.Sprintf("not a plan file: line %d: unexpected end of JSON input", 1+bytes.Count(w.data, []byte("\n"))), Err: err}
+func (w *walker) peek() byte {
+	if w.i < len(w.data) {
+		return w.data[w.i]
 	}
-	return &FormatError{Reason: "not a plan file: " + jsonErrorText(w.data, err), Err: err}
+	return 0
 }
 
-// line returns the line of the decoder's position.
+func (w *walker) space() {
+	for w.i < len(w.data) {
+		switch w.data[w.i] {
+		case ' ', '\t', '\r', '\n':
+			w.i++
+		default:
+			return
+		}
+	}
+}
+
+// more reports whether an object or array has another element, and steps over the comma
+// before it, or over the closing delimiter when it has none.
+func (w *walker) more() bool {
+	w.space()
+	switch w.peek() {
+	case ',':
+		w.i++
+		w.space()
+		return true
+	case '}', ']':
+		w.i++
+		return false
+	}
+	return true // the first element
+}
+
+// line returns the line of the walker's position.
 func (w *walker) line() int {
-	off := min(int(w.dec.InputOffset()), len(w.data))
-	return 1 + bytes.Count(w.data[:off], []byte("\n"))
+	return 1 + bytes.Count(w.data[:min(w.i, len(w.data))], []byte("\n"))
 }
 
-// key reads an object key and refuses one already seen in the object.
-func (w *walker) key(seen map[string]bool, where string) (string, error) {
-	tok, err := w.dec.Token()
-	if err != nil {
-		return "", w.syntax(err)
+// str reads a string at the walker's position.
+func (w *walker) str() string {
+	start := w.i
+	w.i++ // the opening quote
+	escaped := false
+	for w.i < len(w.data) {
+		c := w.data[w.i]
+		w.i++
+		if c == '\\' {
+			escaped = true
+			w.i++
+			continue
+		}
+		if c == '"' {
+			break
+		}
 	}
-	key, _ := tok.(string)
+	if !escaped {
+		return string(w.data[start+1 : w.i-1])
+	}
+	var s string
+	_ = json.Unmarshal(w.data[start:w.i], &s) // valid JSON: cannot fail
+	return s
+}
+
+// literal reads a number, true, false or null.
+func (w *walker) literal() []byte {
+	start := w.i
+	for w.i < len(w.data) {
+		switch w.data[w.i] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return w.data[start:w.i]
+		}
+		w.i++
+	}
+	return w.data[start:w.i]
+}
+
+// key reads an object key and the colon after it, and refuses a key already seen in the
+// object.
+func (w *walker) key(seen map[string]bool, where string) (string, error) {
+	w.space()
+	line := w.line
+	key := w.str()
+	w.space()
+	w.i++ // the colon
+	w.space()
 	if seen[key] {
-		return "", &FormatError{Reason: fmt.Sprintf("line %d: key %q twice in %s", w.line(), key, where)}
+		return "", &FormatError{Reason: fmt.Sprintf("line %d: key %q twice in %s", line(), key, where)}
 	}
 	seen[key] = true
 	return key, nil
@@ -376,40 +435,41 @@ func (w *walker) unknown(key string, s *shape, where string) error {
 
 // value walks one value of shape s; where names it in errors.
 func (w *walker) value(s *shape, where string) error {
-	tok, err := w.dec.Token()
-	if err != nil {
-		return w.syntax(err)
-	}
-	if tok == nil {
-		return nil // null: encoding/json leaves the field as it is
-	}
-	d, isDelim := tok.(json.Delim)
-	switch s.kind {
-	case shapeScalar:
-		if isDelim {
-			return &FormatError{Reason: fmt.Sprintf("line %d: %s is not a single value", w.line(), where)}
-		}
+	w.space()
+	c := w.peek()
+	switch {
+	case c == 'n': // null: encoding/json leaves the field as it is
+		w.literal()
 		return nil
-	case shapeAny:
-		if isDelim {
-			return w.rest(d, where)
+	case c == '"':
+		if s.kind == shapeArray || s.kind == shapeObject || s.kind == shapeMap {
+			return &FormatError{Reason: fmt.Sprintf("line %d: %s is not %s", w.line(), where, s.kind.what())}
 		}
+		w.str()
 		return nil
-	case shapeArray:
-		if !isDelim || d != '[' {
-			return &FormatError{Reason: fmt.Sprintf("line %d: %s is not a list", w.line(), where)}
+	case c != '{' && c != '[':
+		if s.kind == shapeArray || s.kind == shapeObject || s.kind == shapeMap {
+			return &FormatError{Reason: fmt.Sprintf("line %d: %s is not %s", w.line(), where, s.kind.what())}
 		}
-		for w.dec.More() {
+		w.literal()
+		return nil
+	}
+	w.i++
+	switch {
+	case s.kind == shapeAny:
+		return w.rest(c, where)
+	case s.kind == shapeScalar:
+		return &FormatError{Reason: fmt.Sprintf("line %d: %s is not a single value", w.line(), where)}
+	case s.kind == shapeArray && c == '[':
+		for w.more() {
 			if err := w.value(s.elem, where); err != nil {
 				return err
 			}
 		}
-	case shapeObject, shapeMap:
-		if !isDelim || d != '{' {
-			return &FormatError{Reason: fmt.Sprintf("line %d: %s is not an object", w.line(), where)}
-		}
+		return nil
+	case (s.kind == shapeObject || s.kind == shapeMap) && c == '{':
 		seen := map[string]bool{}
-		for w.dec.More() {
+		for w.more() {
 			key, err := w.key(seen, where)
 			if err != nil {
 				return err
@@ -426,18 +486,16 @@ func (w *walker) value(s *shape, where string) error {
 				return err
 			}
 		}
+		return nil
 	}
-	if _, err := w.dec.Token(); err != nil { // the closing delimiter
-		return w.syntax(err)
-	}
-	return nil
+	return &FormatError{Reason: fmt.Sprintf("line %d: %s is not %s", w.line(), where, s.kind.what())}
 }
 
 // rest walks the rest of an object or array of any shape after its opening delimiter,
 // refusing repeated keys.
-func (w *walker) rest(open json.Delim, where string) error {
+func (w *walker) rest(open byte, where string) error {
 	seen := map[string]bool{}
-	for w.dec.More() {
+	for w.more() {
 		if open == '{' {
 			if _, err := w.key(seen, where); err != nil {
 				return err
@@ -447,9 +505,15 @@ func (w *walker) rest(open json.Delim, where string) error {
 			return err
 		}
 	}
-	_, err := w.dec.Token()
-	if err != nil {
-		return w.syntax(err)
-	}
 	return nil
+}
+
+func (k shapeKind) what() string {
+	switch k {
+	case shapeArray:
+		return "a list"
+	case shapeObject, shapeMap:
+		return "an object"
+	}
+	return "a value"
 }
