@@ -110,8 +110,9 @@ func writeFile(path string, write func(io.Writer) error) error {
 }
 
 // measureCLI runs the real binary at cfg.cli as child processes over fixtures of cfg's
-// size: validate, drift --snapshot, show of the initial plan, and plan against an
-// unthrottled emulator in this process that holds the live state.
+// size: validate, drift --snapshot, show of the initial plan, plan against an unthrottled
+// emulator in this process that holds the live state, and plan --snapshot (a pull
+// request's plan from the snapshot, offline).
 func measureCLI(ctx context.Context, cfg *config, progress io.Writer) ([]*CLIResult, *CLIFixtures, error) {
 	dir := cfg.fixtures
 	if dir == "" {
@@ -153,6 +154,7 @@ func measureCLI(ctx context.Context, cfg *config, progress io.Writer) ([]*CLIRes
 		{"drift --snapshot", []string{"drift", "-c", fx.Config, "--snapshot", fx.Snapshot}},
 		{"show", []string{"show", fx.InitialPlan}},
 		{"plan", []string{"plan", "-c", fx.Config, "-o", filepath.Join(dir, "plan.json"), "--allow-mass-removal"}},
+		{"plan --snapshot", []string{"plan", "-c", fx.Config, "--snapshot", fx.Snapshot, "-o", filepath.Join(dir, "pr-plan.json"), "--allow-mass-removal"}},
 	}
 	var out []*CLIResult
 	for _, r := range runs {
@@ -163,9 +165,7 @@ func measureCLI(ctx context.Context, cfg *config, progress io.Writer) ([]*CLIRes
 			return out, fx, fmt.Errorf("%s: %w", r.name, err)
 		}
 		res.Command = r.name
-		if r.name == "plan" {
-			res.Requests = srv.Counters().Requests
-		}
+		res.Requests = srv.Counters().Requests
 		out = append(out, res)
 	}
 	return out, fx, nil

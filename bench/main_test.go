@@ -48,7 +48,7 @@ func TestCLI(t *testing.T) {
 	if err := json.Unmarshal(data, &res); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"validate": 0, "drift --snapshot": 2, "show": 0, "plan": 0}
+	want := map[string]int{"validate": 0, "drift --snapshot": 2, "show": 0, "plan": 0, "plan --snapshot": 0}
 	if len(res.CLI) != len(want) {
 		t.Fatalf("%d runs, want %d: %+v", len(res.CLI), len(want), res.CLI)
 	}
