@@ -44,6 +44,15 @@
 // (§2.3, §2.4, §6). Workspace responses carry X-Databricks-Org-Id. At workspace level the
 // header is optional and must name the workspace itself.
 //
+// Credentials have a scope (authz.go). The account APIs (account SCIM tree, permission
+// assignments) need an account admin (the account_admin role, directly or through a
+// group); a workspace's SCIM tree needs a workspace admin (assigned ADMIN, directly or
+// through a group; at workspace level a member of admins), except GET /Me and GET of Users
+// and Groups (§1.2); the account SCIM token (Options.AccountSCIMToken) works only on the
+// account SCIM API (§7); and the tokens of a deactivated identity are refused with 401
+// (issue 12, from Databricks' docs on deactivation). Other answers: 403 with a SCIM or
+// REST error body.
+//
 // The token in Options.Token belongs to the user Options.MeUserName; tokens issued by the
 // OAuth endpoints belong to the service principal whose applicationId is Options.ClientID.
 // Both are created automatically: at workspace level in the "admins" and "users" groups, at

@@ -44,6 +44,10 @@ type Options struct {
 	// Token is the accepted bearer token (PAT or account SCIM token); default DefaultToken.
 	// It belongs to the user MeUserName.
 	Token string
+	// AccountSCIMToken, when set, is also accepted, as the account SCIM token an account
+	// console issues for identity providers: it belongs to MeUserName and works only on
+	// the account SCIM API, on the accounts host (§7); anywhere else it gets 401.
+	AccountSCIMToken string
 	// ClientID and ClientSecret are the OAuth M2M credentials the token endpoints accept;
 	// defaults DefaultClientID and DefaultClientSecret.
 	ClientID, ClientSecret string

@@ -328,6 +328,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(sw, rt, &apiError{status: http.StatusUnauthorized, detail: "Invalid access token."})
 		return
 	}
+	if e := s.authorize(r, rt, owner); e != nil {
+		s.fail(sw, rt, e)
+		return
+	}
 	if !drop {
 		s.dispatch(sw, r, rt, owner)
 		return
@@ -466,7 +470,7 @@ func (s *Server) authenticate(r *http.Request) (int64, bool) {
 		return 0, false
 	}
 	tok = strings.TrimSpace(tok)
-	if tok == s.opts.Token {
+	if tok == s.opts.Token || (s.opts.AccountSCIMToken != "" && tok == s.opts.AccountSCIMToken) {
 		s.mu.RLock()
 		defer s.mu.RUnlock()
 		return s.st.users[model.UserKey(s.opts.MeUserName)], true
@@ -632,6 +636,8 @@ func restCode(status int) string {
 		return "INVALID_PARAMETER_VALUE"
 	case http.StatusUnauthorized:
 		return "UNAUTHENTICATED"
+	case http.StatusForbidden:
+		return "PERMISSION_DENIED"
 	case http.StatusNotFound:
 		return "RESOURCE_DOES_NOT_EXIST"
 	case http.StatusTooManyRequests:
