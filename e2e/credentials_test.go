@@ -25,7 +25,7 @@ func writes(srv *emulator.TestServer) []emulator.Request {
 // SCIM API (reference §7), and the example organisation needs permission assignments and
 // each workspace's SCIM API: apply fails before any write, listing each API with its fix.
 func TestAccountSCIMTokenNeedsWorkspaceAPIs(t *testing.T) {
-	a := newAccount(t, emulator.Options{AccountSCIMToken: "scim-provisioning-token"}, nil)
+	a := newAccount(t, emulator.Options{Tokens: []emulator.TokenSpec{{Kind: emulator.TokenAccountSCIM, Value: "scim-provisioning-token"}}}, nil)
 	a.env = append(withoutCredentials(a.env), "DATABRICKS_TOKEN=scim-provisioning-token")
 	r := a.run(t, "apply", "--auto-approve")
 	if r.code != 1 {
@@ -73,7 +73,7 @@ func TestOAuthWithoutWorkspaceAdmin(t *testing.T) {
 // found through /Me and never planned for deactivation, though no manifest declares it;
 // once someone deactivates the owner, the token fails (issue 12 point 2).
 func TestPATOwnerProtectedAndRevoked(t *testing.T) {
-	a := startAccount(t, emulator.Options{Level: "workspace"})
+	a := startAccount(t, emulator.Options{Level: "workspace", TokenKind: emulator.TokenPAT})
 	owner := a.srv.Options().MeUserName
 	a.env = append(withoutCredentials(a.env), "DATABRICKS_TOKEN="+a.srv.Options().Token)
 	a.write(t, map[string]string{

@@ -169,6 +169,10 @@ func (c *Client) classify(what string, err error, a api) (*Problem, error) {
 		return nil, err
 	case IsUnauthorized(err):
 		return &Problem{What: what, Why: "the credentials were rejected (401)", Fix: c.credentialsFix(a)}, nil
+	case IsForbidden(err) && c.auth.AuthType == auth.AuthPAT && c.auth.Level == model.LevelAccount && a != apiAccountSCIM:
+		// A token outside its scope: the account SCIM token on other APIs, a PAT on
+		// account APIs.
+		return &Problem{What: what, Why: "permission denied (403)", Fix: c.credentialsFix(a)}, nil
 	case IsForbidden(err):
 		fix := "make the identity an account admin (account console → User management → its Roles)"
 		if a == apiWorkspace {
