@@ -189,11 +189,17 @@ func (d *differ) ignored(kind model.Kind, names ...string) bool {
 		if ip.kind != "" && ip.kind != kind {
 			continue
 		}
+		pattern := ip.pattern
+		if kind == model.KindUser {
+			// userNames are stored lower-cased (reference §2.3), and compared so: a pattern
+			// written as *@Contractors.Example.com must protect them too.
+			pattern = strings.ToLower(pattern)
+		}
 		for _, n := range names {
 			if kind == model.KindUser {
 				n = model.UserKey(n)
 			}
-			if ok, _ := path.Match(ip.pattern, n); ok && n != "" {
+			if ok, _ := path.Match(pattern, n); ok && n != "" {
 				return true
 			}
 		}
