@@ -338,7 +338,10 @@ func (x *executor) runTasks(ctx context.Context, tasks []task) {
 		go func() {
 			defer wg.Done()
 			for tk := range work {
-				x.run(ctx, tk)
+				// A task handed over just as apply stopped does not start.
+				if !x.stopped(ctx) {
+					x.run(ctx, tk)
+				}
 			}
 		}()
 	}

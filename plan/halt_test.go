@@ -75,13 +75,14 @@ func TestExecuteRecoversFromPanics(t *testing.T) {
 	live := synth.Clone(desired)
 	live.Users = live.Users[:5]
 	f, p := setup(t, desired, live)
-	res := Execute(context.Background(), p, &panicky{fakeTarget: f}, ApplyOptions{Target: testTarget, Concurrency: 1})
+	target := &panicky{fakeTarget: f}
+	res := Execute(context.Background(), p, target, ApplyOptions{Target: testTarget, Concurrency: 1})
 	err := res.Err()
 	if err == nil || !strings.Contains(err.Error(), "apply stopped: internal error: runtime error: invalid memory address or nil pointer dereference") {
 		t.Fatalf("err = %v", err)
 	}
-	if res.Failed != 1 || res.OK != 2 || res.NotRun == 0 {
-		t.Errorf("ok %d, failed %d, not run %d; want 2 ok, the panicking one failed and the rest not run", res.OK, res.Failed, res.NotRun)
+	if res.Failed != 1 || res.NotRun == 0 || target.n != 3 {
+		t.Errorf("failed %d, not run %d, %d user creates; want the panicking create failed, no user create after it and the rest not run", res.Failed, res.NotRun, target.n)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,9 @@ type Resource[T any] struct {
 	id   func(*T) string
 	// lookup returns the filter that finds the object a create of v would make.
 	lookup func(v *T) string
+	// mine, when set, narrows what lookup finds to the objects a create of v made, when
+	// the filter alone cannot tell them from look-alikes.
+	mine func(v, found *T) bool
 }
 
 // ListOptions narrow a list request. Attributes and ExcludedAttributes keep pages small.
@@ -241,6 +245,9 @@ func (r *Resource[T]) Create(ctx context.Context, v *T) (*T, error) {
 			list, err := r.find(ctx, filter)
 			if err != nil {
 				return "", false, err
+			}
+			if r.mine != nil {
+				list = slices.DeleteFunc(list, func(f T) bool { return !r.mine(v, &f) })
 			}
 			switch len(list) {
 			case 0:
