@@ -163,7 +163,10 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 			return err
 		}
 		rc := plan.Recheck{Policy: cfg.Policy, Identity: id, AllowMassRemoval: c.AllowMassRemoval}
-		if err := plan.VerifyWith(rt.Ctx, p, conn.client, conn.target, rc); err != nil {
+		stop := rt.watchRead("checking the plan against the live state", conn.client)
+		err = plan.VerifyWith(rt.Ctx, p, conn.client, conn.target, rc)
+		stop()
+		if err != nil {
 			return err
 		}
 	}
@@ -197,13 +200,14 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 	}
 	rt.softStop.Store(true)
 	bar := newProgress(rt.IO.Err, rt.IO.ErrIsTerminal, time.Now)
+	update, stopProgress := rt.watchApply(conn.client, bar)
 	opts := plan.ApplyOptions{
 		Target:      conn.target,
 		BatchSize:   batch,
 		Concurrency: conc,
 		Stop:        rt.Stop,
 		Audit:       log,
-		Progress:    bar.update,
+		Progress:    update,
 		Logger:      rt.Log,
 	}
 	if c.Format != "json" {
@@ -211,6 +215,7 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 	}
 	start := time.Now()
 	res := plan.Execute(rt.Ctx, p, conn.client, opts)
+	stopProgress()
 	bar.done()
 	if c.Format == "json" {
 		if err := writeApplyJSON(rt.IO.Out, res); err != nil {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -12,9 +11,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/scimsync/scimsync/emulator"
+	"github.com/scimsync/scimsync/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files and scripts with the current output")
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
@@ -37,18 +35,18 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
-		UpdateScripts:       *update,
+		UpdateScripts:       golden.Update(),
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLES", examples)
 			// Every script gets a Databricks account of its own: an emulator on loopback,
 			// unthrottled, whose token owner is the example organisation's break-glass
 			// admin. The DATABRICKS_* variables point the command line at it.
-			srv := httptest.NewServer(emulator.New(emulator.Options{
-				RateLimit:  -1,
-				MeUserName: "breakglass-admin@northwind.example",
-				Workspaces: []string{"1234567890123456", "2345678901234567"},
-			}))
+			// Its workspaces have the hosts examples/org declares, which
+			// SCIMSYNC_HOST_OVERRIDES sends to the emulator.
+			emu := orgEmulator(emulator.Options{RateLimit: -1})
+			srv := httptest.NewServer(emu)
 			env.Defer(srv.Close)
+			env.Setenv("SCIMSYNC_HOST_OVERRIDES", orgHostOverrides(emu, srv.URL))
 			env.Setenv("DATABRICKS_HOST", srv.URL)
 			env.Setenv("DATABRICKS_ACCOUNT_ID", emulator.DefaultAccountID)
 			env.Setenv("DATABRICKS_CLIENT_ID", emulator.DefaultClientID)

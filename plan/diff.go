@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -90,7 +91,7 @@ type differ struct {
 	created map[model.Ref]bool
 	// deleted holds live objects the plan deletes.
 	deleted   map[model.Ref]bool
-	unmanaged map[model.Ref]string // live ref → why it is not managed
+	unmanaged map[model.Ref]Exclusion // live ref → why it is not managed
 	protected []model.Ref
 	ignore    []ignorePattern
 	changes   []Change
@@ -117,7 +118,7 @@ func newDiffer(desired, live *model.State, pol policy.Policy, opts Options) *dif
 		skipped:    map[model.Ref]bool{},
 		created:    map[model.Ref]bool{},
 		deleted:    map[model.Ref]bool{},
-		unmanaged:  map[model.Ref]string{},
+		unmanaged:  map[model.Ref]Exclusion{},
 	}
 	for _, p := range pol.Scope.Ignore {
 		ip := ignorePattern{pattern: p}
@@ -131,6 +132,33 @@ func newDiffer(desired, live *model.State, pol policy.Policy, opts Options) *dif
 	d.classifyLive()
 	return d
 }
+
+// Exclusion says why a live object is out of the policy's reach: the plan does not change
+// it and drift reports it as excluded.
+type Exclusion string
+
+// The reasons a live object is excluded.
+const (
+	// ExcludedBuiltIn is a Databricks built-in group (users, admins, account users).
+	ExcludedBuiltIn Exclusion = "built-in group"
+	// ExcludedProtected is named by policy.protected or owns the credentials.
+	ExcludedProtected Exclusion = "protected"
+	// ExcludedIgnored matches policy.scope.ignore.
+	ExcludedIgnored Exclusion = "ignored by policy.scope.ignore"
+	// ExcludedUserNameChange is a user whose declared userName differs (same externalId)
+	// while policy.allowUserReplace is off.
+	ExcludedUserNameChange Exclusion = "waiting for a userName change"
+)
+
+// warnWhenDeclared reports whether declaring an object excluded for this reason deserves a
+// warning: declaring a built-in group is expected (to manage its members, say), the others
+// are not changed as declared.
+func (e Exclusion) warnWhenDeclared() bool { return e != ExcludedBuiltIn }
+
+// keepsMemberships reports whether a group keeps an excluded member it does not declare.
+// Protected and ignored identities keep the memberships they have; a built-in group is no
+// identity to protect, and leaves a group that does not declare it.
+func (e Exclusion) keepsMemberships() bool { return e != ExcludedBuiltIn }
 
 // classifyLive finds the live objects the policy keeps out of reach: built-in groups,
 // protected identities and ignored ones.
@@ -168,7 +196,7 @@ func (d *differ) classifyLive() {
 		g := &d.live.Groups[i]
 		r := model.Ref{Kind: model.KindGroup, Key: g.Key()}
 		if model.IsReservedGroup(g.DisplayName) {
-			d.unmanaged[r] = "built-in group"
+			d.unmanaged[r] = ExcludedBuiltIn
 			continue
 		}
 		d.classify(r, prot, g.DisplayName)
@@ -177,12 +205,12 @@ func (d *differ) classifyLive() {
 
 func (d *differ) classify(r model.Ref, prot map[model.Ref]bool, names ...string) {
 	if prot[r] {
-		d.unmanaged[r] = "protected"
+		d.unmanaged[r] = ExcludedProtected
 		d.protected = append(d.protected, r)
 		return
 	}
 	if d.ignored(r.Kind, names...) {
-		d.unmanaged[r] = "ignored by policy.scope.ignore"
+		d.unmanaged[r] = ExcludedIgnored
 	}
 }
 
@@ -242,7 +270,7 @@ func (d *differ) matchAll() {
 				d.warnf("user %s has externalId %s like live user %s: Databricks cannot change a userName; set policy.allowUserReplace to delete %s and create %s", u.UserName, u.ExternalID, lu.UserName, lu.UserName, u.UserName)
 				d.skipped[r] = true
 				d.claimed[old] = true
-				d.unmanaged[old] = "waiting for a userName change"
+				d.unmanaged[old] = ExcludedUserNameChange
 				continue
 			}
 			d.claimed[old] = true
@@ -314,7 +342,7 @@ func (d *differ) matchAll() {
 func (d *differ) skipUnmanaged(desired, live model.Ref) {
 	if why, ok := d.unmanaged[live]; ok {
 		d.skipped[desired] = true
-		if why != "built-in group" {
+		if why.warnWhenDeclared() {
 			d.warnf("%s is declared but %s: not changed", live, why)
 		}
 	}
@@ -695,7 +723,7 @@ func (d *differ) memberships() {
 			if _, ok := want[k]; ok {
 				continue
 			}
-			if why, ok := d.unmanaged[model.Ref{Kind: m.Kind, Key: m.Key}]; ok && why != "built-in group" {
+			if why, ok := d.unmanaged[model.Ref{Kind: m.Kind, Key: m.Key}]; ok && why.keepsMemberships() {
 				continue
 			}
 			remove = append(remove, m)
@@ -934,19 +962,33 @@ func (d *differ) isUnmanaged(r model.Ref) bool {
 }
 
 func (d *differ) finish() (*Plan, error) {
-	sort.SliceStable(d.changes, func(i, j int) bool {
-		a, b := &d.changes[i], &d.changes[j]
-		if pa, pb := PhaseOf(a), PhaseOf(b); pa != pb {
-			return pa < pb
+	// Order the changes by phase, then kind, key and workspace; the phase of each change
+	// is looked up once.
+	type ordered struct {
+		phase Phase
+		c     *Change
+	}
+	order := make([]ordered, len(d.changes))
+	for i := range d.changes {
+		order[i] = ordered{PhaseOf(&d.changes[i]), &d.changes[i]}
+	}
+	slices.SortStableFunc(order, func(x, y ordered) int {
+		a, b := x.c, y.c
+		switch {
+		case x.phase != y.phase:
+			return cmp.Compare(x.phase, y.phase)
+		case a.Kind != b.Kind:
+			return cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind))
+		case a.Key != b.Key:
+			return strings.Compare(a.Key, b.Key)
 		}
-		if a.Kind != b.Kind {
-			return kindOrder(a.Kind) < kindOrder(b.Kind)
-		}
-		if a.Key != b.Key {
-			return a.Key < b.Key
-		}
-		return a.Workspace < b.Workspace
+		return strings.Compare(a.Workspace, b.Workspace)
 	})
+	sorted := make([]Change, len(order))
+	for i, o := range order {
+		sorted[i] = *o.c
+	}
+	d.changes = sorted
 	managed := 0
 	for _, n := range []int{len(d.live.Users), len(d.live.ServicePrincipals), len(d.live.Groups)} {
 		managed += n
@@ -954,7 +996,7 @@ func (d *differ) finish() (*Plan, error) {
 	managed -= len(d.unmanaged)
 	fps := Fingerprints(d.live)
 	for r := range d.created {
-		fps = append(fps, Fingerprint{Kind: string(r.Kind), Key: r.Key, Digest: Absent})
+		fps = append(fps, Fingerprint{Kind: FingerprintKind(r.Kind), Key: r.Key, Digest: Absent})
 	}
 	sortFingerprints(fps)
 	sort.Slice(d.protected, func(i, j int) bool { return d.protected[i].String() < d.protected[j].String() })

@@ -102,7 +102,7 @@ func newRechecker(p *Plan, live *model.State, rc Recheck) *rechecker {
 		}
 	}
 	for _, f := range p.Fingerprints {
-		r.fps[f.Kind+"\x00"+f.Key] = f
+		r.fps[string(f.Kind)+"\x00"+f.Key] = f
 	}
 	for i := range live.Users {
 		u := &live.Users[i]
@@ -166,9 +166,9 @@ func (r *rechecker) change(i int, c *Change) {
 		r.createdHere(i, c, c.Ref())
 		return
 	case Assign, Unassign:
-		r.workspace(i, c, "assignments")
+		r.workspace(i, c, FingerprintAssignments)
 	case SetEntitlements:
-		r.workspace(i, c, "entitlements")
+		r.workspace(i, c, FingerprintEntitlements)
 	}
 	ref, ok := r.object(i, c, c.Ref(), c.ID, c.Action != Rename)
 	if !ok {
@@ -220,8 +220,8 @@ func (r *rechecker) createdHere(i int, c *Change, ref model.Ref) {
 
 // workspace checks that a workspace change has the fingerprint of the workspace's
 // assignments or entitlements.
-func (r *rechecker) workspace(i int, c *Change, kind string) {
-	if _, ok := r.fps[kind+"\x00"+c.Workspace]; !ok {
+func (r *rechecker) workspace(i int, c *Change, kind FingerprintKind) {
+	if _, ok := r.fps[string(kind)+"\x00"+c.Workspace]; !ok {
 		r.problemf(i, c, "workspace %s has no %s fingerprint in the plan", c.Workspace, kind)
 	}
 }

@@ -91,8 +91,8 @@ func TestCheck(t *testing.T) {
 		"membership cycle": {
 			state: &model.State{Groups: []model.Group{group("b", 2, "c"), group("a", 1, "b"), group("c", 3, "a"), group("self", 4, "self")}},
 			want: []string{
-				`m.yaml:1:5: error: membership cycle: a > b > c > a [membership-cycle]`,
-				`m.yaml:4:5: error: membership cycle: self > self [membership-cycle]`,
+				`m.yaml:1:5: error: membership cycle: a > b > c > a (a source with cycles: break drops the membership that closes it) [membership-cycle]`,
+				`m.yaml:4:5: error: membership cycle: self > self (a source with cycles: break drops the membership that closes it) [membership-cycle]`,
 			},
 		},
 		"nesting too deep": {
@@ -350,4 +350,15 @@ func bigState(users, groups, perGroup int) *model.State {
 	}
 	s.Normalize()
 	return s
+}
+
+func TestCheckWorkspaceHosts(t *testing.T) {
+	s := &model.State{Workspaces: []model.Workspace{
+		{ID: "1001", Host: "https://dbc-1001.cloud.databricks.com"},
+		{ID: "1002", Origin: model.Origin{File: "workspaces.yaml", Line: 7, Column: 5}},
+	}}
+	got := CheckWorkspaceHosts(s)
+	if len(got) != 1 || got[0].Rule != RuleNoWorkspaceHost || got[0].Origin.Line != 7 || !strings.Contains(got[0].Message, "workspace 1002 has no host") {
+		t.Errorf("diagnostics = %v, want one %s at workspaces.yaml:7", got, RuleNoWorkspaceHost)
+	}
 }
