@@ -56,6 +56,10 @@ func (e *Error) Hint() string {
 	return ""
 }
 
+// CredentialsRejected reports a 401: the credentials were rejected, and no request sent
+// with them will succeed. plan.Execute stops on it.
+func (e *Error) CredentialsRejected() bool { return e.Status == http.StatusUnauthorized }
+
 // Throttled reports whether the server refused the request for load: 429, or a SCIM 500
 // whose detail says REQUEST_LIMIT_EXCEEDED.
 func (e *Error) Throttled() bool {
