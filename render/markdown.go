@@ -50,6 +50,9 @@ func Markdown(w io.Writer, p *plan.Plan, opts MarkdownOptions) error {
 	limit := opts.begin(&head)
 	fmt.Fprintf(&head, "## scimsync plan: %s\n\n", strings.TrimSuffix(strings.TrimPrefix(SummaryLine(p), "Plan: "), "."))
 	fmt.Fprintf(&head, "**Target:** %s  \n", code(p.Target.String()))
+	if p.AuthType != "" {
+		fmt.Fprintf(&head, "**Credentials:** auth type %s  \n", code(p.AuthType))
+	}
 	pol := p.Policy
 	fmt.Fprintf(&head, "**Policy:** removal users=%s, service principals=%s, groups=%s; %s",
 		pol.Removal.Users, pol.Removal.ServicePrincipals, pol.Removal.Groups, guardPhrase(pol.Guards))

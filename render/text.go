@@ -101,6 +101,9 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 	c := palette{opts.Color}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for %s\n", p.Target)
+	if p.AuthType != "" {
+		fmt.Fprintf(&b, "Credentials: auth type %s\n", safe(p.AuthType))
+	}
 	writePolicy(&b, p)
 	b.WriteString("\n")
 	if p.Empty() {
