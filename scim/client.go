@@ -164,6 +164,7 @@ func New(cfg Config) (*Client, error) {
 		maxBody:     cfg.MaxResponseBytes,
 		stats:       counters{requests: map[string]*atomic.Int64{"OTHER": {}}},
 		sleep:       sleep,
+		authType:    ac.AuthType,
 		redact:      red,
 	}
 	for _, m := range methods {

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -327,5 +328,16 @@ func TestDatabricksCLI(t *testing.T) {
 				t.Errorf("calls, one per token close to expiry (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestToolFailureIsACredentialsError(t *testing.T) {
+	cli := authtest.FailingTool(t, "databricks", "Error: cache: databricks OAuth is not configured for this host")
+	c := resolveWith(t, map[string]string{EnvHost: "https://dbc-1.cloud.databricks.com", EnvAuthType: AuthDatabricksCLI, "PATH": cli.Dir})
+	_, err := c.Credentials(nil).Token(context.Background())
+	var ce *CredentialsError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "databricks OAuth is not configured for this host") ||
+		!strings.Contains(err.Error(), "databricks auth login --host https://dbc-1.cloud.databricks.com") {
+		t.Fatalf("error = %v (%T)", err, err)
 	}
 }

@@ -38,6 +38,12 @@ func writeTool(t testing.TB, name, script string) *Tool {
 	return tool
 }
 
+// FailingTool writes a tool name that prints message to standard error and exits 1, as a
+// CLI whose login is missing or expired does.
+func FailingTool(t testing.TB, name, message string) *Tool {
+	return writeTool(t, name, "echo '"+message+"' >&2\nexit 1\n")
+}
+
 // FakeAz writes an az that answers `az account get-access-token --resource R` as the Azure
 // CLI does: mainToken for the Azure Databricks application, managementToken for any other
 // resource (the management API), each with expiresOn and expires_on ttl from now.
