@@ -31,11 +31,12 @@ out_dir=$(mktemp -d "${RUNNER_TEMP:-/tmp}/scimsync-${command}.XXXXXX")
 md="$out_dir/report.md"
 err="$out_dir/stderr.txt"
 
-# run runs scimsync with stderr kept for the report, and sets status to its exit code.
+# run runs scimsync with stderr shown in the job log as it comes (reads and applies print a
+# line of progress every few seconds) and kept for the report, and sets status to its exit
+# code.
 run() {
 	status=0
-	"$scimsync" "$@" 2>"$err" || status=$?
-	cat "$err" >&2
+	{ "$scimsync" "$@" 2>&1 1>&3 3>&- | tee "$err" >&2 3>&-; } 3>&1 || status=${PIPESTATUS[0]}
 }
 
 # fenced prints a file in a Markdown code block, with a zero-width space breaking up any
@@ -51,7 +52,8 @@ fenced() {
 failed() {
 	{
 		printf '## scimsync %s failed\n\n' "$command"
-		fenced "$err"
+		grep -v '^scimsync: ' "$err" >"$err.report" || true
+		fenced "$err.report"
 	} >"$md"
 	summary="scimsync $command failed: $(grep -m1 '^error:' "$err" || tail -n 1 "$err")"
 }

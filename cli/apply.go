@@ -22,7 +22,7 @@ type ApplyCmd struct {
 	ConfigFlag
 	Args             []string `arg:"" optional:"" name:"plan-or-paths" help:"The plan file to apply; with --auto-approve, manifest files or directories instead."`
 	AutoApprove      bool     `name:"auto-approve" help:"Plan and apply in one step, without a reviewed plan file."`
-	AllowMassRemoval bool     `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"With --auto-approve, override the removal guards. A saved plan was checked by the guards when it was made (plan --allow-mass-removal)."`
+	AllowMassRemoval bool     `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"Override the removal guards: with --auto-approve for the plan made, and for a saved plan, whose removals apply counts again against the config's guards whatever the file says."`
 	Format           string   `enum:"text,json" default:"text" help:"Output format: text (the plan, then the outcome) or json (the outcome only: counts and the changes that failed)."`
 	AuditLog         string   `name:"audit-log" env:"SCIMSYNC_AUDIT_LOG" placeholder:"FILE" help:"Append one JSON line per change (time, change, requests, status, attempts, duration) to FILE."`
 	BatchSize        int      `name:"batch-size" env:"SCIMSYNC_BATCH_SIZE" placeholder:"N" help:"Most members added or removed in one PATCH (default 100)."`
@@ -127,12 +127,6 @@ func (c *ApplyCmd) checkArgs() error {
 			Hint: "apply the plans one at a time, each made from the state the previous one left: scimsync plan -o plan.json, then scimsync apply plan.json",
 		}
 	}
-	if c.AllowMassRemoval {
-		return &Error{
-			Err:  errors.New("--allow-mass-removal has no effect on a saved plan: the guards were checked when it was made"),
-			Hint: "make the plan with: scimsync plan --allow-mass-removal -o plan.json, review it, then apply it without the flag",
-		}
-	}
 	return nil
 }
 
@@ -161,7 +155,18 @@ func notAPlan(path string, kind fileKind) error {
 // verified against the target and the live state.
 func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p *plan.Plan, check bool) error {
 	if check {
-		if err := plan.Verify(rt.Ctx, p, conn.client, conn.target); err != nil {
+		// The plan file's policy, protected list and guard override are claims anyone who
+		// can write the file can make; the config, the credentials' identity and this
+		// command's own flag are not.
+		id, err := conn.identity(rt)
+		if err != nil {
+			return err
+		}
+		rc := plan.Recheck{Policy: cfg.Policy, Identity: id, AllowMassRemoval: c.AllowMassRemoval}
+		stop := rt.watchRead("checking the plan against the live state", conn.client)
+		err = plan.VerifyWith(rt.Ctx, p, conn.client, conn.target, rc)
+		stop()
+		if err != nil {
 			return err
 		}
 	}
@@ -195,13 +200,14 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 	}
 	rt.softStop.Store(true)
 	bar := newProgress(rt.IO.Err, rt.IO.ErrIsTerminal, time.Now)
+	update, stopProgress := rt.watchApply(conn.client, bar)
 	opts := plan.ApplyOptions{
 		Target:      conn.target,
 		BatchSize:   batch,
 		Concurrency: conc,
 		Stop:        rt.Stop,
 		Audit:       log,
-		Progress:    bar.update,
+		Progress:    update,
 		Logger:      rt.Log,
 	}
 	if c.Format != "json" {
@@ -209,6 +215,7 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 	}
 	start := time.Now()
 	res := plan.Execute(rt.Ctx, p, conn.client, opts)
+	stopProgress()
 	bar.done()
 	if c.Format == "json" {
 		if err := writeApplyJSON(rt.IO.Out, res); err != nil {

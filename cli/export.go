@@ -94,7 +94,7 @@ func (c *ExportCmd) Run(rt *Runtime) error {
 
 // withoutRefs returns a copy of a state without the objects drop names, and without every
 // membership, assignment and entitlement that refers to them.
-func withoutRefs(s *model.State, drop map[model.Ref]string) *model.State {
+func withoutRefs(s *model.State, drop map[model.Ref]plan.Exclusion) *model.State {
 	out := &model.State{}
 	keep := func(k model.Kind, key string) bool {
 		_, gone := drop[model.Ref{Kind: k, Key: key}]

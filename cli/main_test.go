@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -23,7 +24,7 @@ func env(vars map[string]string) func(string) string {
 func TestParse(t *testing.T) {
 	defaults := func(edit func(g *grammar)) grammar {
 		g := grammar{
-			LogLevel: "warn", LogFormat: "text",
+			LogLevel: "warn", LogFormat: "text", Progress: DefaultProgressInterval,
 			Validate: ValidateCmd{Format: "text"},
 			Plan:     PlanCmd{Format: "text"},
 			Show:     ShowCmd{Format: "text"},
@@ -44,6 +45,16 @@ func TestParse(t *testing.T) {
 		want    grammar
 		wantErr string
 	}{
+		"emulator with faults and unknowns": {
+			args:    []string{"emulator", "--fault", "write-drop=0.05", "--fault", "commit-504=0.01", "--unknown", "patch-204", "--visibility-delay", "Users=3s", "--lenient"},
+			command: "emulator",
+			want: defaults(func(g *grammar) {
+				g.Emulator.Fault = map[string]float64{"write-drop": 0.05, "commit-504": 0.01}
+				g.Emulator.Unknown = []string{"patch-204"}
+				g.Emulator.Visibility = map[string]time.Duration{"Users": 3 * time.Second}
+				g.Emulator.Lenient = true
+			}),
+		},
 		"validate with paths": {
 			args:    []string{"validate", "a.yaml", "dir"},
 			command: "validate <paths>",
@@ -59,10 +70,10 @@ func TestParse(t *testing.T) {
 		},
 		"settings from the environment": {
 			args:    []string{"validate"},
-			env:     map[string]string{"SCIMSYNC_LOG_LEVEL": "debug", "SCIMSYNC_LOG_FORMAT": "json", "SCIMSYNC_CONFIG": "c.yaml", "SCIMSYNC_FORMAT": "json"},
+			env:     map[string]string{"SCIMSYNC_LOG_LEVEL": "debug", "SCIMSYNC_LOG_FORMAT": "json", "SCIMSYNC_CONFIG": "c.yaml", "SCIMSYNC_FORMAT": "json", "SCIMSYNC_PROGRESS_INTERVAL": "30s"},
 			command: "validate",
 			want: defaults(func(g *grammar) {
-				g.LogLevel, g.LogFormat = "debug", "json"
+				g.LogLevel, g.LogFormat, g.Progress = "debug", "json", 30*time.Second
 				g.Config, g.Validate.Config, g.Validate.Format = "c.yaml", "c.yaml", "json"
 			}),
 		},

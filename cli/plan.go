@@ -62,9 +62,12 @@ func (c *PlanCmd) Run(rt *Runtime) error {
 // makePlan loads the desired state, reads the live one and plans. It returns the plan with a
 // *plan.GuardError when the guards refuse it.
 func makePlan(rt *Runtime, src *Sources, t Tuning, override bool) (*plan.Plan, error) {
-	cfg, desired, err := src.loadValid(rt)
+	cfg, desired, summaries, err := src.loadValidSummaries(rt)
 	if err != nil {
 		return nil, err
+	}
+	for _, line := range configSummaries(summaries) {
+		fmt.Fprintln(rt.IO.Err, line)
 	}
 	conn, err := connect(rt, cfg, src.configFile() != "", t)
 	if err != nil {
@@ -208,6 +211,11 @@ func readPlan(path string) (*plan.Plan, error) {
 	defer f.Close()
 	p, err := plan.Decode(f)
 	if err != nil {
+		// A file that is not a plan at all is named for what it is: a config, a manifest,
+		// a snapshot or a drift report given where a plan belongs.
+		if kind := sniff(path); kind != kindPlan && kind != kindUnknown {
+			return nil, notAPlan(path, kind)
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil

@@ -45,3 +45,24 @@ func writeFile(t *testing.T, name, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestPanicBecomesError: a panic in a command is reported like any error, exit 1 with a
+// message and a hint, never Go's exit 2 (which means changes are present).
+func TestPanicBecomesError(t *testing.T) {
+	var errOut bytes.Buffer
+	rt := &Runtime{IO: IO{Err: &errOut}, Log: newLogger("warn", "text", &errOut)}
+	err := recovered(rt, func() error {
+		var m map[string]int
+		m["x"]++ // a nil map: panics
+		return nil
+	})
+	if code := report(&errOut, err); code != ExitError {
+		t.Errorf("exit code %d, want %d", code, ExitError)
+	}
+	if !strings.Contains(errOut.String(), "error: internal error: assignment to entry in nil map") || !strings.Contains(errOut.String(), "hint: this is a bug in scimsync") {
+		t.Errorf("output:\n%s", errOut.String())
+	}
+	if err := recovered(rt, func() error { return nil }); err != nil {
+		t.Errorf("no panic: err = %v", err)
+	}
+}

@@ -65,7 +65,8 @@ func sniff(path string) fileKind {
 		return false
 	}
 	switch {
-	case has("formatVersion") && has("changes", "fingerprints"):
+	case has("changes", "fingerprints"):
+		// A plan, perhaps damaged (no formatVersion): plan.Decode says what is wrong.
 		return kindPlan
 	case has("formatVersion") && has("objects", "summary") && !has("changes"):
 		return kindDrift

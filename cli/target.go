@@ -81,6 +81,7 @@ func connect(rt *Runtime, cfg *config.Config, explicitLevel bool, t Tuning) (*co
 		Env:            auth.Env{Getenv: rt.IO.Getenv, HomeDir: rt.IO.Getenv("HOME")},
 		RateLimit:      rate,
 		WriteRateLimit: cfg.Apply.WriteRateLimit,
+		VerbRateLimits: cfg.Apply.RateLimits,
 		MaxInFlight:    conc,
 		Timeout:        cfg.Apply.Timeout,
 		Logger:         rt.Log,
@@ -100,7 +101,7 @@ func connect(rt *Runtime, cfg *config.Config, explicitLevel bool, t Tuning) (*co
 func (c *connection) identity(rt *Runtime) (*model.Ref, error) {
 	ref, ok, err := c.client.Identity(rt.Ctx)
 	if err != nil {
-		return nil, fmt.Errorf("find the identity of the credentials: %w", err)
+		return nil, err // Identity says what it was doing
 	}
 	if !ok {
 		rt.Log.Info("the identity of the credentials is unknown at account level with a token; list it under policy.protected to keep it out of plans")
@@ -117,7 +118,9 @@ func (c *connection) live(rt *Runtime, workspaces []model.Workspace) (*model.Sta
 		return nil, nil, err
 	}
 	start := time.Now()
+	stop := rt.watchRead("reading the live state", c.client)
 	live, err := c.client.Snapshot(rt.Ctx, workspaces)
+	stop()
 	if err != nil {
 		return nil, nil, err
 	}

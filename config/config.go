@@ -51,6 +51,10 @@ type Apply struct {
 	// WriteRateLimit is the budget per second for POST, PUT, PATCH and DELETE; 0 means the
 	// overall budget only.
 	WriteRateLimit float64 `yaml:"writeRateLimit"`
+	// RateLimits are per-method budgets (GET, POST, PUT, PATCH, DELETE), below the overall
+	// one. A method left out starts at the overall budget and learns the server's limit
+	// for it from throttled responses.
+	RateLimits map[string]float64 `yaml:"rateLimits"`
 	// Timeout bounds one HTTP request.
 	Timeout time.Duration `yaml:"timeout"`
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/scimsync/scimsync/emulator"
@@ -207,4 +209,46 @@ func TestEchoedCredentialsRedacted(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestApplyStopsOnRejectedCredentials revokes the credentials in the middle of an apply
+// (a proxy answers 401 to every request from the tenth write on): apply exits 1 naming the
+// rejection, and sends no more than the requests already in flight, instead of every
+// remaining write.
+func TestApplyStopsOnRejectedCredentials(t *testing.T) {
+	a := newAccount(t, emulator.Options{}, nil)
+	u, err := url.Parse(a.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forward := httputil.NewSingleHostReverseProxy(u)
+	var writes, afterRevoke atomic.Int64
+	var revoked atomic.Bool
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if revoked.Load() {
+			afterRevoke.Add(1)
+		}
+		if r.Method != http.MethodGet && strings.Contains(r.URL.Path, "/scim/v2/") && writes.Add(1) >= 10 {
+			revoked.Store(true)
+		}
+		if revoked.Load() {
+			w.Header().Set("Content-Type", "application/scim+json")
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"detail":"Token is expired","status":"401"}`)
+			return
+		}
+		forward.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	b := *a
+	b.env = []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + proxy.URL, "DATABRICKS_ACCOUNT_ID=" + a.srv.Options().AccountID, "DATABRICKS_TOKEN=" + a.srv.Options().Token}
+	r := b.run(t, "apply", "--auto-approve")
+	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "401") {
+		t.Fatalf("want exit 1 naming the 401, got %s", r)
+	}
+	const concurrency = 8 // newAccount's apply.concurrency
+	if n := afterRevoke.Load(); n > concurrency {
+		t.Errorf("%d requests were sent after the credentials were rejected; want at most the %d in flight", n, concurrency)
+	}
+	t.Logf("%d writes before the 401, %d requests after it", writes.Load(), afterRevoke.Load())
 }

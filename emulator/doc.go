@@ -4,6 +4,12 @@
 // allow, and makes every behaviour the sources leave open (the UNKNOWN list) configurable
 // through Options.
 //
+// It is strict by default: it accepts only the request shapes the reference documents
+// (JSON media types, schemas, known fields of documented types, documented PATCH forms)
+// and answers the rest as Databricks would; Options.Lenient turns that off. The table of
+// every behaviour, its default, the option that changes it and its source is in
+// docs/emulator.md; Unknowns names each UNKNOWN setting, and Faults each injected fault.
+//
 // Package emulator imports the SCIM wire types of package scim and the domain model of
 // package model, the standard library, and golang.org/x/time/rate. It imports nothing else
 // from this project, and nothing in it imports "testing".
@@ -33,11 +39,14 @@
 // groups, among them the built-in "admins" and "users" whose members follow the
 // assignments (ADMIN and USER-or-ADMIN). Entitlements of account principals are stored per
 // workspace and are read and written only through these views; the account tree has none
-// (§2.3, §2.4, §6). Workspace responses carry X-Databricks-Org-Id. At workspace level the
-// header is optional and must name the workspace itself.
+// (§2.3, §2.4, §6). Workspace responses carry X-Databricks-Org-Id, and requests may use it
+// as the legacy name of X-Databricks-Workspace-Id (§7). At workspace level the header is
+// optional and must name the workspace itself.
 //
 // The token in Options.Token belongs to the user Options.MeUserName; tokens issued by the
-// OAuth endpoints belong to the service principal whose applicationId is Options.ClientID.
+// OAuth endpoints belong to the service principal whose applicationId is Options.ClientID
+// (a UUID), and /Me answers them with a user-shaped object whose userName is that
+// applicationId (§7).
 // Both are created automatically: at workspace level in the "admins" and "users" groups, at
 // account level with the account_admin role and an ADMIN assignment in every workspace.
 // ManagedState leaves them out, together with the built-in groups.
@@ -64,7 +73,7 @@
 //     the behaviour tests that are not about credential scope rely on.
 //
 // The OAuth endpoints are not rate limited, not counted against MaxConcurrent and never
-// faulted: a client's token fetch has its own retrier (§5.2), and tests of SCIM throttling
+// faulted (discovery answers with the scheme the client used): a client's token fetch has its own retrier (§5.2), and tests of SCIM throttling
 // should not depend on when a token is refreshed. They are logged and counted.
 //
 // Errors of the SCIM trees are SCIM error bodies (§5.1) with status as a string. Errors of

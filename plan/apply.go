@@ -116,20 +116,12 @@ func Apply(ctx context.Context, p *Plan, t Target, opts ApplyOptions) (*Result, 
 	return Execute(ctx, p, t, opts), nil
 }
 
-// Verify refuses a plan of another format version, a plan made for another target, and a
-// stale plan: one whose live objects changed since it was made. It reads the live state.
+// Verify refuses a plan of another format version, a plan made for another target, a
+// stale plan (one whose live objects changed since it was made) and a plan whose changes
+// do not fit the live state as Recheck describes. It reads the live state. It takes the
+// plan's guard override at its word; the command line passes its own with VerifyWith.
 func Verify(ctx context.Context, p *Plan, t Target, target TargetID) error {
-	if err := checkVersion(p.FormatVersion); err != nil {
-		return err
-	}
-	if p.Target != target {
-		return &TargetMismatchError{Plan: p.Target, Target: target}
-	}
-	live, err := t.Snapshot(ctx, p.Workspaces)
-	if err != nil {
-		return err
-	}
-	return p.CheckStale(live)
+	return VerifyWith(ctx, p, t, target, Recheck{AllowMassRemoval: p.GuardOverride})
 }
 
 // Execute runs the changes of a plan without the checks of Apply. It is for callers that

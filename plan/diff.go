@@ -90,7 +90,7 @@ type differ struct {
 	created map[model.Ref]bool
 	// deleted holds live objects the plan deletes.
 	deleted   map[model.Ref]bool
-	unmanaged map[model.Ref]string // live ref → why it is not managed
+	unmanaged map[model.Ref]Exclusion // live ref → why it is not managed
 	protected []model.Ref
 	ignore    []ignorePattern
 	changes   []Change
@@ -117,7 +117,7 @@ func newDiffer(desired, live *model.State, pol policy.Policy, opts Options) *dif
 		skipped:    map[model.Ref]bool{},
 		created:    map[model.Ref]bool{},
 		deleted:    map[model.Ref]bool{},
-		unmanaged:  map[model.Ref]string{},
+		unmanaged:  map[model.Ref]Exclusion{},
 	}
 	for _, p := range pol.Scope.Ignore {
 		ip := ignorePattern{pattern: p}
@@ -131,6 +131,33 @@ func newDiffer(desired, live *model.State, pol policy.Policy, opts Options) *dif
 	d.classifyLive()
 	return d
 }
+
+// Exclusion says why a live object is out of the policy's reach: the plan does not change
+// it and drift reports it as excluded.
+type Exclusion string
+
+// The reasons a live object is excluded.
+const (
+	// ExcludedBuiltIn is a Databricks built-in group (users, admins, account users).
+	ExcludedBuiltIn Exclusion = "built-in group"
+	// ExcludedProtected is named by policy.protected or owns the credentials.
+	ExcludedProtected Exclusion = "protected"
+	// ExcludedIgnored matches policy.scope.ignore.
+	ExcludedIgnored Exclusion = "ignored by policy.scope.ignore"
+	// ExcludedUserNameChange is a user whose declared userName differs (same externalId)
+	// while policy.allowUserReplace is off.
+	ExcludedUserNameChange Exclusion = "waiting for a userName change"
+)
+
+// warnWhenDeclared reports whether declaring an object excluded for this reason deserves a
+// warning: declaring a built-in group is expected (to manage its members, say), the others
+// are not changed as declared.
+func (e Exclusion) warnWhenDeclared() bool { return e != ExcludedBuiltIn }
+
+// keepsMemberships reports whether a group keeps an excluded member it does not declare.
+// Protected and ignored identities keep the memberships they have; a built-in group is no
+// identity to protect, and leaves a group that does not declare it.
+func (e Exclusion) keepsMemberships() bool { return e != ExcludedBuiltIn }
 
 // classifyLive finds the live objects the policy keeps out of reach: built-in groups,
 // protected identities and ignored ones.
@@ -168,7 +195,7 @@ func (d *differ) classifyLive() {
 		g := &d.live.Groups[i]
 		r := model.Ref{Kind: model.KindGroup, Key: g.Key()}
 		if model.IsReservedGroup(g.DisplayName) {
-			d.unmanaged[r] = "built-in group"
+			d.unmanaged[r] = ExcludedBuiltIn
 			continue
 		}
 		d.classify(r, prot, g.DisplayName)
@@ -177,12 +204,12 @@ func (d *differ) classifyLive() {
 
 func (d *differ) classify(r model.Ref, prot map[model.Ref]bool, names ...string) {
 	if prot[r] {
-		d.unmanaged[r] = "protected"
+		d.unmanaged[r] = ExcludedProtected
 		d.protected = append(d.protected, r)
 		return
 	}
 	if d.ignored(r.Kind, names...) {
-		d.unmanaged[r] = "ignored by policy.scope.ignore"
+		d.unmanaged[r] = ExcludedIgnored
 	}
 }
 
@@ -236,7 +263,7 @@ func (d *differ) matchAll() {
 				d.warnf("user %s has externalId %s like live user %s: Databricks cannot change a userName; set policy.allowUserReplace to delete %s and create %s", u.UserName, u.ExternalID, lu.UserName, lu.UserName, u.UserName)
 				d.skipped[r] = true
 				d.claimed[old] = true
-				d.unmanaged[old] = "waiting for a userName change"
+				d.unmanaged[old] = ExcludedUserNameChange
 				continue
 			}
 			d.claimed[old] = true
@@ -315,7 +342,7 @@ func (d *differ) matchAll() {
 func (d *differ) skipUnmanaged(desired, live model.Ref) {
 	if why, ok := d.unmanaged[live]; ok {
 		d.skipped[desired] = true
-		if why != "built-in group" {
+		if why.warnWhenDeclared() {
 			d.warnf("%s is declared but %s: not changed", live, why)
 		}
 	}
@@ -603,7 +630,7 @@ func (d *differ) memberships() {
 			if _, ok := want[k]; ok {
 				continue
 			}
-			if why, ok := d.unmanaged[model.Ref{Kind: m.Kind, Key: m.Key}]; ok && why != "built-in group" {
+			if why, ok := d.unmanaged[model.Ref{Kind: m.Kind, Key: m.Key}]; ok && why.keepsMemberships() {
 				continue
 			}
 			remove = append(remove, m)
@@ -862,7 +889,7 @@ func (d *differ) finish() (*Plan, error) {
 	managed -= len(d.unmanaged)
 	fps := Fingerprints(d.live)
 	for r := range d.created {
-		fps = append(fps, Fingerprint{Kind: string(r.Kind), Key: r.Key, Digest: Absent})
+		fps = append(fps, Fingerprint{Kind: FingerprintKind(r.Kind), Key: r.Key, Digest: Absent})
 	}
 	sortFingerprints(fps)
 	sort.Slice(d.protected, func(i, j int) bool { return d.protected[i].String() < d.protected[j].String() })

@@ -193,7 +193,7 @@ func Drift(desired, live *model.State, pol policy.Policy, opts Options) *DriftRe
 // OutOfScope returns the live objects the policy keeps out of reach, with the reason:
 // built-in groups, protected identities, the identity of the credentials (when not nil)
 // and those matching policy.scope.ignore.
-func OutOfScope(live *model.State, pol policy.Policy, identity *model.Ref) map[model.Ref]string {
+func OutOfScope(live *model.State, pol policy.Policy, identity *model.Ref) map[model.Ref]Exclusion {
 	return newDiffer(&model.State{}, live, pol, Options{Identity: identity}).unmanaged
 }
 
@@ -270,7 +270,7 @@ func (d *differ) drift() *DriftReport {
 		r := l.ref
 		o := objects[r]
 		if why, out := d.unmanaged[r]; out && o == nil {
-			objects[r] = &DriftObject{Status: Excluded, Kind: r.Kind, Key: r.Key, ID: l.id, Reason: why}
+			objects[r] = &DriftObject{Status: Excluded, Kind: r.Kind, Key: r.Key, ID: l.id, Reason: string(why)}
 			continue
 		}
 		if _, declared := declaredAs[r]; declared {

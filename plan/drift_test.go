@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/scimsync/scimsync/internal/golden"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/schemas"
@@ -29,7 +30,7 @@ func TestDriftScenarios(t *testing.T) {
 			if err := EncodeDrift(&buf, r); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join(dir, "drift.golden.json"), buf.Bytes())
+			golden.Check(t, filepath.Join(dir, "drift.golden.json"), buf.Bytes())
 			checkDriftSchema(t, buf.Bytes())
 			back, err := DecodeDrift(bytes.NewReader(buf.Bytes()))
 			if err != nil {
@@ -210,11 +211,11 @@ func TestOutOfScope(t *testing.T) {
 	pol.Scope.Ignore = []string{"user:*@contractors.example.com"}
 	pol.Protected.Users = []string{"Root@example.com"}
 	got := OutOfScope(live, pol, &model.Ref{Kind: model.KindServicePrincipal, Key: "99999999-9999-4999-8999-999999999999"})
-	want := map[model.Ref]string{
-		{Kind: model.KindUser, Key: "b@contractors.example.com"}:                        "ignored by policy.scope.ignore",
-		{Kind: model.KindUser, Key: "root@example.com"}:                                 "protected",
-		{Kind: model.KindServicePrincipal, Key: "99999999-9999-4999-8999-999999999999"}: "protected",
-		{Kind: model.KindGroup, Key: "admins"}:                                          "built-in group",
+	want := map[model.Ref]Exclusion{
+		{Kind: model.KindUser, Key: "b@contractors.example.com"}:                        ExcludedIgnored,
+		{Kind: model.KindUser, Key: "root@example.com"}:                                 ExcludedProtected,
+		{Kind: model.KindServicePrincipal, Key: "99999999-9999-4999-8999-999999999999"}: ExcludedProtected,
+		{Kind: model.KindGroup, Key: "admins"}:                                          ExcludedBuiltIn,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("out of scope (-want +got):\n%s", diff)

@@ -5,18 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/scimsync/scimsync/internal/golden"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/policy"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // scenarioConfig is a scenario's config.json.
 type scenarioConfig struct {
@@ -36,24 +33,6 @@ func readJSON(t *testing.T, path string, v any) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		t.Fatalf("%s: %v", path, err)
-	}
-}
-
-// golden compares got with the file, or rewrites the file with -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./plan -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
 	}
 }
 
@@ -104,7 +83,7 @@ func TestScenarios(t *testing.T) {
 			if err := Encode(&buf, p); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join(dir, "plan.golden.json"), buf.Bytes())
+			golden.Check(t, filepath.Join(dir, "plan.golden.json"), buf.Bytes())
 			for i := 1; i < len(p.Changes); i++ {
 				if a, b := PhaseOf(&p.Changes[i-1]), PhaseOf(&p.Changes[i]); a > b {
 					t.Errorf("change %d (%s) is in phase %q, after change %d in phase %q", i+1, Describe(&p.Changes[i]), b, i, a)
@@ -114,7 +93,7 @@ func TestScenarios(t *testing.T) {
 			if err != nil {
 				errText = err.Error() + "\n"
 			}
-			golden(t, filepath.Join(dir, "error.golden"), []byte(errText))
+			golden.Check(t, filepath.Join(dir, "error.golden"), []byte(errText))
 			var ge *GuardError
 			if errors.As(err, &ge) {
 				return

@@ -299,11 +299,25 @@ func (c *Change) check() error {
 // Fingerprint records the attributes that matter of one live object at plan time, as a
 // digest. An object the plan expects not to exist has Digest "absent".
 type Fingerprint struct {
-	Kind   string `json:"kind"` // user, servicePrincipal, group, assignments, entitlements
-	Key    string `json:"key"`
-	ID     string `json:"id,omitempty"`
-	Digest string `json:"digest"`
+	Kind   FingerprintKind `json:"kind"`
+	Key    string          `json:"key"`
+	ID     string          `json:"id,omitempty"`
+	Digest string          `json:"digest"`
 }
+
+// FingerprintKind says what a fingerprint describes: an identity (the kinds of model.Kind,
+// keyed by the identity's key), or one workspace's assignments or entitlements (keyed by
+// the workspace id).
+type FingerprintKind string
+
+// The kinds of fingerprint.
+const (
+	FingerprintUser                             = FingerprintKind(model.KindUser)
+	FingerprintServicePrincipal                 = FingerprintKind(model.KindServicePrincipal)
+	FingerprintGroup                            = FingerprintKind(model.KindGroup)
+	FingerprintAssignments      FingerprintKind = "assignments"
+	FingerprintEntitlements     FingerprintKind = "entitlements"
+)
 
 // Absent is the digest of an object the plan expects not to exist.
 const Absent = "absent"
@@ -471,19 +485,19 @@ func Fingerprints(live *model.State) []Fingerprint {
 	fps := make([]Fingerprint, 0, len(live.Users)+len(live.ServicePrincipals)+len(live.Groups)+2*len(live.Workspaces))
 	for i := range live.Users {
 		u := &live.Users[i]
-		fps = append(fps, Fingerprint{Kind: string(model.KindUser), Key: u.Key(), ID: u.ID, Digest: digest(u)})
+		fps = append(fps, Fingerprint{Kind: FingerprintUser, Key: u.Key(), ID: u.ID, Digest: digest(u)})
 	}
 	for i := range live.ServicePrincipals {
 		p := &live.ServicePrincipals[i]
-		fps = append(fps, Fingerprint{Kind: string(model.KindServicePrincipal), Key: p.Key(), ID: p.ID, Digest: digest(p)})
+		fps = append(fps, Fingerprint{Kind: FingerprintServicePrincipal, Key: p.Key(), ID: p.ID, Digest: digest(p)})
 	}
 	for i := range live.Groups {
 		g := &live.Groups[i]
-		fps = append(fps, Fingerprint{Kind: string(model.KindGroup), Key: g.Key(), ID: g.ID, Digest: digest(g)})
+		fps = append(fps, Fingerprint{Kind: FingerprintGroup, Key: g.Key(), ID: g.ID, Digest: digest(g)})
 	}
 	for _, w := range live.Workspaces {
-		fps = append(fps, Fingerprint{Kind: "assignments", Key: w.ID, Digest: digest(w.Assignments)})
-		fps = append(fps, Fingerprint{Kind: "entitlements", Key: w.ID, Digest: digest(w.Entitlements)})
+		fps = append(fps, Fingerprint{Kind: FingerprintAssignments, Key: w.ID, Digest: digest(w.Assignments)})
+		fps = append(fps, Fingerprint{Kind: FingerprintEntitlements, Key: w.ID, Digest: digest(w.Entitlements)})
 	}
 	sortFingerprints(fps)
 	return fps
@@ -521,11 +535,11 @@ func (e *StaleError) Error() string {
 func (p *Plan) CheckStale(live *model.State) error {
 	now := map[string]Fingerprint{}
 	for _, f := range Fingerprints(live) {
-		now[f.Kind+"\x00"+f.Key] = f
+		now[string(f.Kind)+"\x00"+f.Key] = f
 	}
 	var changed []string
 	for _, f := range p.Fingerprints {
-		cur, ok := now[f.Kind+"\x00"+f.Key]
+		cur, ok := now[string(f.Kind)+"\x00"+f.Key]
 		switch {
 		case f.Digest == Absent && ok:
 			changed = append(changed, fmt.Sprintf("%s:%s (now exists)", f.Kind, f.Key))

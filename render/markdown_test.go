@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimsync/scimsync/internal/golden"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
 	"github.com/scimsync/scimsync/policy"
@@ -20,7 +21,7 @@ func TestMarkdownGolden(t *testing.T) {
 			if err := Markdown(&buf, readPlan(t, dir), MarkdownOptions{Marker: "<!-- scimsync -->"}); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join(dir, "plan.golden.md"), buf.Bytes())
+			golden.Check(t, filepath.Join(dir, "plan.golden.md"), buf.Bytes())
 		})
 	}
 }

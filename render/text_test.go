@@ -2,18 +2,15 @@ package render
 
 import (
 	"bytes"
-	"flag"
-	"github.com/scimsync/scimsync/model"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/scimsync/scimsync/internal/golden"
+	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // scenarios returns the plan scenarios of the plan package: each directory holds the plan
 // JSON that the renderings here are made from.
@@ -40,23 +37,6 @@ func readPlan(t *testing.T, dir string) *plan.Plan {
 	return p
 }
 
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./render -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
-}
-
 func TestTextGolden(t *testing.T) {
 	for _, dir := range scenarios(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
@@ -67,7 +47,7 @@ func TestTextGolden(t *testing.T) {
 			if strings.Contains(buf.String(), "\x1b[") {
 				t.Error("colour codes in plain output")
 			}
-			golden(t, filepath.Join(dir, "plan.golden.txt"), buf.Bytes())
+			golden.Check(t, filepath.Join(dir, "plan.golden.txt"), buf.Bytes())
 		})
 	}
 }

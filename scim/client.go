@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/redact"
 	"github.com/scimsync/scimsync/scim/auth"
@@ -58,7 +56,9 @@ type Config struct {
 	// WriteRateLimit is a shared budget for POST, PUT, PATCH and DELETE, on top of the
 	// overall budget. 0 means none.
 	WriteRateLimit float64
-	// VerbRateLimits are per-method budgets (keys such as "PATCH"), on top of the others.
+	// VerbRateLimits are per-method ceilings (keys GET, POST, PUT, PATCH or DELETE, in any
+	// case), below the overall budget. Without one, a method's budget is the overall one
+	// until throttling teaches it the server's rate for that method (see ratelimit.go).
 	VerbRateLimits map[string]float64
 	// MaxInFlight caps the requests in flight at once. 0 means DefaultMaxInFlight.
 	MaxInFlight int
@@ -74,6 +74,9 @@ type Config struct {
 	Timeout time.Duration
 	// PageSize is the count sent with list requests. 0 means DefaultPageSize.
 	PageSize int
+	// AdoptWait is how long a create answered 409 keeps looking for the existing object,
+	// which may take a while to show in lists. 0 means DefaultAdoptWait.
+	AdoptWait time.Duration
 	// MaxListObjects caps the objects one list may return, so that a server sending fresh
 	// pages without end cannot exhaust memory. 0 means 20 times the account's identity
 	// limit for the resource (reference §6): 200,000 users or service principals, 100,000
@@ -95,8 +98,8 @@ type Config struct {
 }
 
 // Client is a Databricks SCIM client for one account or one workspace. It is safe for
-// concurrent use. All requests share one rate limiter, one in-flight cap and one set of
-// statistics.
+// concurrent use. All requests share one overall rate limiter, one budget per HTTP method,
+// one in-flight cap and one set of statistics.
 type Client struct {
 	auth     *auth.Config
 	hc       *http.Client
@@ -109,6 +112,21 @@ type Client struct {
 
 	mu      sync.Mutex
 	wsCreds map[string]auth.Credentials // credentials per workspace host (account level)
+
+	// Read progress: objects listed, and groups whose members are read one by one.
+	listed, membersRead, membersToRead atomic.Int64
+}
+
+// ReadProgress is how far the reads of a client have come, for progress reports.
+type ReadProgress struct {
+	Listed        int64 // users, service principals and groups read from lists
+	MembersRead   int64 // groups whose members were read with a request of their own
+	MembersToRead int64 // groups whose members are to be read so, read ones included
+}
+
+// ReadProgress returns how far the client's reads have come.
+func (c *Client) ReadProgress() ReadProgress {
+	return ReadProgress{Listed: c.listed.Load(), MembersRead: c.membersRead.Load(), MembersToRead: c.membersToRead.Load()}
 }
 
 // New resolves the credentials and builds a client. It does not contact Databricks; the
@@ -150,11 +168,14 @@ func New(cfg Config) (*Client, error) {
 	if burst <= 0 {
 		burst = int(math.Max(1, math.Ceil(rps/5)))
 	}
+	verbs, err := parseVerbLimits(cfg.VerbRateLimits)
+	if err != nil {
+		return nil, err
+	}
 	t := &transport{
 		hc:          hc,
 		log:         log,
-		overall:     newAdaptiveLimiter(rps, burst),
-		verbs:       map[string][]*rate.Limiter{},
+		limits:      newBudgets(rps, burst, cfg.WriteRateLimit, verbs),
 		sem:         make(chan struct{}, orDefault(cfg.MaxInFlight, DefaultMaxInFlight)),
 		maxAttempts: orDefault(cfg.MaxAttempts, DefaultMaxAttempts),
 		budget:      orDefault(cfg.RetryBudget, DefaultRetryBudget),
@@ -162,6 +183,7 @@ func New(cfg Config) (*Client, error) {
 		maxDelay:    orDefault(cfg.RetryMaxDelay, DefaultRetryMaxDelay),
 		timeout:     orDefault(cfg.Timeout, DefaultTimeout),
 		maxBody:     cfg.MaxResponseBytes,
+		adoptWait:   orDefault(cfg.AdoptWait, DefaultAdoptWait),
 		stats:       counters{requests: map[string]*atomic.Int64{"OTHER": {}}},
 		sleep:       sleep,
 		authType:    ac.AuthType,
@@ -169,19 +191,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	for _, m := range methods {
 		t.stats.requests[m] = &atomic.Int64{}
-	}
-	for m, r := range cfg.VerbRateLimits {
-		if r <= 0 {
-			return nil, fmt.Errorf("rate limit for %s must be positive", m)
-		}
-		m = strings.ToUpper(m)
-		t.verbs[m] = append(t.verbs[m], rate.NewLimiter(rate.Limit(r), int(math.Max(1, math.Ceil(r/5)))))
-	}
-	if w := cfg.WriteRateLimit; w > 0 {
-		shared := rate.NewLimiter(rate.Limit(w), int(math.Max(1, math.Ceil(w/5))))
-		for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-			t.verbs[m] = append(t.verbs[m], shared)
-		}
 	}
 	c := &Client{
 		auth:           ac,
@@ -351,33 +360,50 @@ func (t *Tree) json(ctx context.Context, method, path string, q url.Values, in, 
 }
 
 func (t *Tree) send(ctx context.Context, method, path string, q url.Values, in any, lookup func(context.Context) (string, bool, error)) (*response, error) {
-	return t.c.send(ctx, t.creds, t.header, t.base, method, path, q, in, contentTypeSCIM, lookup)
+	return t.c.send(ctx, call{creds: t.creds, header: t.header, base: t.base, method: method, path: path,
+		query: q, body: in, contentType: contentTypeSCIM, lookup: lookup})
+}
+
+// call is one request for send to build: where it goes (base URL, path and query), how
+// (method, credentials, extra headers, the content type of its body), its body (encoded
+// as JSON when not nil), and for a create, lookup, which finds what it created when its
+// outcome is unknown (see transport).
+type call struct {
+	creds       auth.Credentials
+	header      http.Header
+	base        string
+	method      string
+	path        string
+	query       url.Values
+	body        any
+	contentType string
+	lookup      func(context.Context) (string, bool, error)
 }
 
 // send builds and sends one request through the transport.
-func (c *Client) send(ctx context.Context, creds auth.Credentials, header http.Header, base, method, path string, q url.Values, in any, contentType string, lookup func(context.Context) (string, bool, error)) (*response, error) {
-	u, err := url.Parse(base + path)
+func (c *Client) send(ctx context.Context, in call) (*response, error) {
+	u, err := url.Parse(in.base + in.path)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", in.method, in.path, err)
 	}
-	if len(q) > 0 {
-		u.RawQuery = q.Encode()
+	if len(in.query) > 0 {
+		u.RawQuery = in.query.Encode()
 	}
 	r := &request{
-		method:      method,
+		method:      in.method,
 		url:         u.String(),
 		path:        u.Path,
 		header:      http.Header{"Accept": {acceptSCIM}},
-		contentType: contentType,
-		creds:       creds,
-		lookup:      lookup,
+		contentType: in.contentType,
+		creds:       in.creds,
+		lookup:      in.lookup,
 	}
-	for k, v := range header {
+	for k, v := range in.header {
 		r.header[k] = v
 	}
-	if in != nil {
-		if r.body, err = json.Marshal(in); err != nil {
-			return nil, fmt.Errorf("%s %s: encode body: %w", method, u.Path, err)
+	if in.body != nil {
+		if r.body, err = json.Marshal(in.body); err != nil {
+			return nil, fmt.Errorf("%s %s: encode body: %w", in.method, u.Path, err)
 		}
 	}
 	return c.t.do(ctx, r)

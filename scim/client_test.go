@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -328,5 +329,42 @@ func TestEchoedAuthorizationIsRedacted(t *testing.T) {
 				t.Errorf("the redactor did not learn the token: %q", got)
 			}
 		})
+	}
+}
+
+// TestRejectedCredentialsStopRequests: once Databricks answers 401, no further request is
+// sent with the same credentials; each fails at once as unauthorized, naming the first
+// rejection.
+func TestRejectedCredentialsStopRequests(t *testing.T) {
+	var served atomic.Int64
+	c, rec, _ := testClient(t, model.LevelAccount, func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) > 3 {
+			scimError(w, http.StatusUnauthorized, "Token is expired")
+			return
+		}
+		_ = json.NewEncoder(w).Encode(User{ID: "1", UserName: "a@example.com"})
+	}, func(cfg *Config) { cfg.MaxInFlight = 1 })
+	ctx := context.Background()
+	var errs []error
+	for range 50 {
+		_, err := c.Users().Get(ctx, "1")
+		errs = append(errs, err)
+	}
+	if n := len(rec.requests()); n != 4 {
+		t.Errorf("%d requests reached the server, want 4: three answered and the one rejected", n)
+	}
+	for i, err := range errs {
+		if i < 3 {
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+			}
+			continue
+		}
+		if !IsUnauthorized(err) || !strings.Contains(err.Error(), "Token is expired") {
+			t.Errorf("request %d: err = %v; want the first 401", i, err)
+		}
+	}
+	if !strings.Contains(errs[49].Error(), "not sent") {
+		t.Errorf("a later request does not say it was not sent: %v", errs[49])
 	}
 }

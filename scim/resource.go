@@ -61,6 +61,7 @@ func (r *Resource[T]) List(ctx context.Context, opts ListOptions) ([]T, error) {
 	var out []T
 	err := listPages(ctx, r, opts, func(page []T, _ []byte) error {
 		out = append(out, page...)
+		r.tree.c.listed.Add(int64(len(page)))
 		return nil
 	})
 	return out, err
@@ -230,10 +231,24 @@ func (r *Resource[T]) Get(ctx context.Context, id string, attributes ...string) 
 }
 
 // Create creates an object and returns it as the server sent it back. A create whose
-// outcome is unknown (the connection dropped after the request was sent, or a 502/504) is
-// never sent again blindly: the object is looked up by userName, displayName or
-// applicationId first, and if it exists it is returned instead.
+// outcome is unknown (the connection dropped after the request was sent, or a 502, 503 or
+// 504) is never sent again blindly: the object is looked up by userName, displayName or
+// applicationId first, and if it exists it is returned instead. A 409 at the first attempt
+// is returned as the error it is; see createOrAdopt.
 func (r *Resource[T]) Create(ctx context.Context, v *T) (*T, error) {
+	out, _, err := r.create(ctx, v, false)
+	return out, err
+}
+
+// createOrAdopt is Create for apply: a 409 at any attempt means the object was made
+// already (by an earlier apply whose object did not yet show in the plan's read, or by
+// someone else at the same time), and the object with the same key is looked up, waiting
+// for it to show (transport.adopt), and returned with adopted set.
+func (r *Resource[T]) createOrAdopt(ctx context.Context, v *T) (*T, bool, error) {
+	return r.create(ctx, v, true)
+}
+
+func (r *Resource[T]) create(ctx context.Context, v *T, adopt bool) (*T, bool, error) {
 	var found *T
 	var lookup func(context.Context) (string, bool, error)
 	if filter := r.lookup(v); filter != "" {
@@ -253,31 +268,36 @@ func (r *Resource[T]) Create(ctx context.Context, v *T) (*T, error) {
 		}
 	}
 	res, err := r.tree.send(ctx, http.MethodPost, r.Path(), nil, v, lookup)
+	if err != nil && adopt && lookup != nil && IsConflict(err) {
+		t := r.tree.c.t
+		if _, aerr := t.adopt(ctx, lookup, err); aerr != nil {
+			return nil, false, aerr
+		}
+		t.stats.createsAdopted.Add(1)
+		return found, true, nil
+	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if res.existingID != "" && found != nil {
-		return found, nil
+		return found, false, nil
 	}
 	var out T
 	if err := decode(res, http.MethodPost, r.Path(), &out); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if r.id(&out) == "" {
 		// The server sent no id back: find the object we just made.
 		if lookup == nil {
-			return nil, fmt.Errorf("POST %s: the response has no id", r.Path())
+			return nil, false, fmt.Errorf("POST %s: the response has no id", r.Path())
 		}
-		_, ok, err := lookup(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("POST %s: the response has no id: %w", r.Path(), err)
+		// It may take a while to show in lookups (reference §6), as after a 409.
+		if _, err := r.tree.c.t.adopt(ctx, lookup, fmt.Errorf("POST %s: the response has no id", r.Path())); err != nil {
+			return nil, false, err
 		}
-		if !ok {
-			return nil, fmt.Errorf("POST %s: the response has no id and the object is not there", r.Path())
-		}
-		return found, nil
+		return found, false, nil
 	}
-	return &out, nil
+	return &out, false, nil
 }
 
 // Patch applies PATCH operations to one object. No operations means no request.

@@ -9,19 +9,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/scimsync/scimsync/audit"
 	"github.com/scimsync/scimsync/redact"
@@ -37,20 +36,13 @@ const (
 	DefaultTimeout        = 60 * time.Second
 	DefaultRetryBaseDelay = 250 * time.Millisecond
 	DefaultRetryMaxDelay  = 10 * time.Second
+	// DefaultAdoptWait is how long a create answered 409 waits for the existing object to
+	// show in a lookup.
+	DefaultAdoptWait = 10 * time.Second
 	// DefaultMaxResponseBytes caps one response body. A list page of 10,000 users with the
 	// attributes Snapshot asks for is a few MB; a page of groups with their members can be
 	// far larger, but not this large within the account limits (reference §6).
 	DefaultMaxResponseBytes = 512 << 20
-)
-
-// Limiter adaptation: on throttling the rate is halved (at most once per decreaseInterval,
-// so that one burst of concurrent 429s counts once) down to minRate, then grows back by
-// recoveryPerSecond of the configured rate for every second without throttling.
-const (
-	decreaseInterval  = time.Second
-	increaseInterval  = 250 * time.Millisecond
-	recoveryPerSecond = 0.10
-	minRate           = 1.0
 )
 
 // Stats counts what a client's transport did. Requests counts attempts sent, so a retried
@@ -65,8 +57,17 @@ type Stats struct {
 	UnknownOutcomes int64            `json:"unknownOutcomes"` // writes that may or may not have happened
 	// CreatesResolved counts creates whose outcome was unknown and whose object was found
 	// by a lookup, so the create was not sent again.
-	CreatesResolved int64   `json:"createsResolved"`
-	RateLimit       float64 `json:"rateLimit"` // the overall limit now, after any slowdown
+	CreatesResolved int64 `json:"createsResolved"`
+	// CreatesAdopted counts apply's creates answered 409 at the first attempt whose object
+	// was found by a lookup and adopted: made by an earlier apply or someone else.
+	CreatesAdopted int64 `json:"createsAdopted"`
+	// Replays counts writes that failed only because an earlier attempt of theirs had
+	// already done them (a 404 on DELETE, a remove of a value already gone), counted done.
+	Replays   int64   `json:"replays"`
+	RateLimit float64 `json:"rateLimit"` // the overall limit
+	// VerbRateLimits are the methods whose budget is below the overall limit now: the
+	// configured ones, and those that throttling taught a lower rate.
+	VerbRateLimits map[string]float64 `json:"verbRateLimits,omitempty"`
 }
 
 // Total returns the number of attempts sent.
@@ -91,80 +92,8 @@ type counters struct {
 	networkErrors   atomic.Int64
 	unknownOutcomes atomic.Int64
 	createsResolved atomic.Int64
-}
-
-// adaptiveLimiter is the overall token bucket, slowed down on throttling and paused while
-// a Retry-After is pending.
-type adaptiveLimiter struct {
-	lim *rate.Limiter
-
-	mu           sync.Mutex
-	target       float64
-	current      float64
-	floor        float64
-	lastDecrease time.Time
-	lastIncrease time.Time
-	pauseUntil   time.Time
-}
-
-func newAdaptiveLimiter(rps float64, burst int) *adaptiveLimiter {
-	return &adaptiveLimiter{
-		lim:     rate.NewLimiter(rate.Limit(rps), burst),
-		target:  rps,
-		current: rps,
-		floor:   math.Min(minRate, rps),
-	}
-}
-
-// wait blocks until a request may be sent or ctx is done, sleeping with sleepFn while a
-// Retry-After pause is pending.
-func (a *adaptiveLimiter) wait(ctx context.Context, sleepFn func(context.Context, time.Duration) error) error {
-	a.mu.Lock()
-	pause := time.Until(a.pauseUntil)
-	a.mu.Unlock()
-	if pause > 0 {
-		if err := sleepFn(ctx, pause); err != nil {
-			return err
-		}
-	}
-	return a.lim.Wait(ctx)
-}
-
-// throttled halves the rate and pauses all requests for retryAfter, if given.
-func (a *adaptiveLimiter) throttled(now time.Time, retryAfter time.Duration) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if until := now.Add(retryAfter); retryAfter > 0 && until.After(a.pauseUntil) {
-		a.pauseUntil = until
-	}
-	if now.Sub(a.lastDecrease) < decreaseInterval {
-		return
-	}
-	a.current = math.Max(a.floor, a.current/2)
-	a.lim.SetLimitAt(now, rate.Limit(a.current))
-	a.lastDecrease, a.lastIncrease = now, now
-}
-
-// succeeded restores the rate gradually after a slowdown.
-func (a *adaptiveLimiter) succeeded(now time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.current >= a.target {
-		return
-	}
-	elapsed := now.Sub(a.lastIncrease)
-	if elapsed < increaseInterval {
-		return
-	}
-	a.current = math.Min(a.target, a.current+a.target*recoveryPerSecond*elapsed.Seconds())
-	a.lim.SetLimitAt(now, rate.Limit(a.current))
-	a.lastIncrease = now
-}
-
-func (a *adaptiveLimiter) limit() float64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.current
+	createsAdopted  atomic.Int64
+	replays         atomic.Int64
 }
 
 // transport sends requests under the rate limits and the in-flight cap, and retries what
@@ -172,15 +101,15 @@ func (a *adaptiveLimiter) limit() float64 {
 type transport struct {
 	hc          *http.Client
 	log         *slog.Logger
-	overall     *adaptiveLimiter
-	verbs       map[string][]*rate.Limiter // extra limiters per method, slowest first
+	limits      *budgets
 	sem         chan struct{}
 	maxAttempts int
 	budget      time.Duration
 	baseDelay   time.Duration
 	maxDelay    time.Duration
 	timeout     time.Duration
-	maxBody     int64 // response body cap; 0 means DefaultMaxResponseBytes
+	adoptWait   time.Duration // how long a 409's lookup waits for the object to show
+	maxBody     int64         // response body cap; 0 means DefaultMaxResponseBytes
 	stats       counters
 	// answered is set once any response came back: from then on a refused connection is
 	// a blip worth retrying, not a wrong host or port.
@@ -191,6 +120,9 @@ type transport struct {
 	sleep func(context.Context, time.Duration) error
 	// redact learns each token sent and cleans the error bodies parsed.
 	redact *redact.Redactor
+	// rejected maps credentials (auth.Credentials) that Databricks rejected to the error
+	// that said so: no further request is sent with them.
+	rejected sync.Map
 }
 
 // request is one logical request; the transport may send it several times.
@@ -218,13 +150,56 @@ type response struct {
 }
 
 // do sends r until it succeeds, fails for good, or the attempt cap or retry budget is
-// used up. It retries 429, 503 and REQUEST_LIMIT_EXCEEDED 500s (refusals: the request was
-// not executed) for every method; 502, 504 and network errors after the request was sent
-// (outcome unknown) only for idempotent methods. A create whose outcome is unknown is
-// resolved with r.lookup: if the object exists its id is returned, otherwise the create is
-// sent again. A DELETE that meets 404 after an attempt of unknown outcome has succeeded.
-// Every wait returns early with ctx's error when ctx is done.
+// used up. It retries 429 and REQUEST_LIMIT_EXCEEDED 500s (refusals: the request was not
+// executed) for every method; 502, 503, 504 and network errors after the request was sent
+// may have been executed (a gateway answers 503 or 504 for a backend that carried on), so
+// after them a write is retried only if it is idempotent, and a create is first resolved
+// with r.lookup: if the object exists its id is returned, otherwise the create is sent
+// again. A 409 on a create after such an attempt is resolved by the same lookup, tolerating an
+// object that takes a while to show in lists (see adopt). A write that meets the answer
+// to its own earlier execution counts as done: a DELETE's 404, a PATCH's 400 for a value
+// to remove that is already gone. Every wait returns early with ctx's error when ctx is
+// done.
+//
+// Once Databricks rejects a request's credentials (a 401, or a token endpoint that
+// refuses the client), no further request is sent with them: each fails at once with
+// the first rejection, so that an apply whose token expired or was revoked does not send
+// every remaining write only to have each refused.
 func (t *transport) do(ctx context.Context, r *request) (*response, error) {
+	key := credentialsKey(r.creds)
+	if key != nil {
+		if first, ok := t.rejected.Load(key); ok {
+			return nil, fmt.Errorf("%s %s: not sent, the credentials were rejected before: %w", r.method, r.path, first.(error))
+		}
+	}
+	res, err := t.send(ctx, r)
+	if err != nil && key != nil && credentialsRejected(err) {
+		t.rejected.LoadOrStore(key, err)
+	}
+	return res, err
+}
+
+// credentialsKey returns creds as a map key, or nil when there are none or their type
+// cannot be compared.
+func credentialsKey(creds auth.Credentials) any {
+	if creds == nil || !reflect.TypeOf(creds).Comparable() {
+		return nil
+	}
+	return creds
+}
+
+// credentialsRejected reports a 401 from Databricks or a token endpoint that refused the
+// client (400, 401 or 403 with an OAuth error).
+func credentialsRejected(err error) bool {
+	var te *auth.TokenError
+	if errors.As(err, &te) {
+		return !te.Temporary() && te.Status >= 400
+	}
+	return IsUnauthorized(err)
+}
+
+// send is do without the check for rejected credentials.
+func (t *transport) send(ctx context.Context, r *request) (*response, error) {
 	start := time.Now()
 	maybeDone := false // an earlier attempt may have been executed
 	for attempt := 1; ; attempt++ {
@@ -260,7 +235,7 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 			lastErr = fmt.Errorf("%s %s: %w", r.method, r.path, err)
 			unknown = sent
 		case res.status >= 200 && res.status < 300:
-			t.overall.succeeded(time.Now())
+			t.limits.succeeded(r.method, time.Now())
 			return res, nil
 		default:
 			e := parseError(r.method, r.path, res.status, res.body)
@@ -275,17 +250,25 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 					t.stats.tooMany.Add(1)
 				}
 				wait = retryAfter(res.header, time.Now())
-				t.overall.throttled(time.Now(), wait)
+				t.limits.throttled(r.method, time.Now(), wait)
 			case e.Status == http.StatusServiceUnavailable:
 				t.stats.serverErrors.Add(1)
 				wait = retryAfter(res.header, time.Now())
+				unknown = true
 			case e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout:
 				t.stats.serverErrors.Add(1)
 				unknown = true
-			case e.Status == http.StatusNotFound && r.method == http.MethodDelete && maybeDone:
+			case maybeDone && replayDone(r, e):
+				t.stats.replays.Add(1)
+				t.log.DebugContext(ctx, "scim write already done by an earlier attempt", "method", r.method, "path", r.path, "status", e.Status)
 				return &response{status: http.StatusNoContent}, nil
-			case e.Status == http.StatusConflict && r.method == http.MethodPost && maybeDone && r.lookup != nil:
-				unknown = true
+			case e.Status == http.StatusConflict && r.method == http.MethodPost && r.lookup != nil && maybeDone:
+				id, err := t.adopt(ctx, r.lookup, e)
+				if err != nil {
+					return nil, err
+				}
+				t.stats.createsResolved.Add(1)
+				return &response{status: http.StatusOK, existingID: id}, nil
 			default:
 				if e.Status >= 500 {
 					t.stats.serverErrors.Add(1)
@@ -328,6 +311,50 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 	}
 }
 
+// replayDone reports whether e is what a write answers when an earlier attempt of it was
+// executed: a DELETE's 404, and a PATCH's 400 for a value to remove that is no longer
+// there (RFC 7644 §3.5.2.2 noTarget, or Databricks' invalidPath for entitlements that are
+// all gone, reference §4.2 item 5).
+func replayDone(r *request, e *Error) bool {
+	switch {
+	case r.method == http.MethodDelete:
+		return e.Status == http.StatusNotFound
+	case r.method == http.MethodPatch && e.Status == http.StatusBadRequest:
+		return e.ScimType == "noTarget" || (e.ScimType == "invalidPath" && strings.Contains(e.Detail, "No such attribute with the name : entitlements"))
+	}
+	return false
+}
+
+// adopt resolves a create answered 409 (the object exists: made by an earlier attempt
+// whose answer was lost, by an earlier apply, or by someone else) by looking it up, and
+// returns its id. A new object may take a while to show in lists and filters (consistency
+// after create is UNKNOWN, reference §6), so the lookup is repeated with growing waits, in
+// all up to adoptWait, before the conflict is reported. The lookup matches on the key the
+// create was for (userName, displayName or applicationId), so only the object meant is
+// found; an ambiguous match is an error.
+func (t *transport) adopt(ctx context.Context, lookup func(context.Context) (string, bool, error), conflict error) (string, error) {
+	var waited time.Duration
+	delay := 100 * time.Millisecond
+	for {
+		id, found, err := lookup(ctx)
+		if err != nil {
+			return "", fmt.Errorf("%w, and looking the object up failed: %w", conflict, err)
+		}
+		if found {
+			t.log.DebugContext(ctx, "scim create found the existing object", "id", id)
+			return id, nil
+		}
+		if waited+delay > t.adoptWait {
+			return "", fmt.Errorf("%w; the object did not show in a lookup within %s", conflict, t.adoptWait)
+		}
+		if err := t.sleep(ctx, delay); err != nil {
+			return "", err
+		}
+		waited += delay
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
 // attempt sends r once. sent reports whether the request was written to the connection,
 // so that a failure may have been executed by the server.
 func (t *transport) attempt(ctx context.Context, r *request, n int) (res *response, sent bool, err error) {
@@ -353,14 +380,11 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 		return nil, false, ctx.Err()
 	}
 	defer func() { <-t.sem }()
-	for _, l := range t.verbs[r.method] {
-		if err := l.Wait(ctx); err != nil {
-			return nil, false, err
-		}
-	}
-	if err := t.overall.wait(ctx, t.sleep); err != nil {
+	release, err := t.limits.wait(ctx, r.method, t.sleep)
+	if err != nil {
 		return nil, false, err
 	}
+	defer release()
 
 	actx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
@@ -453,7 +477,12 @@ func (t *transport) snapshot() Stats {
 	s.NetworkErrors = t.stats.networkErrors.Load()
 	s.UnknownOutcomes = t.stats.unknownOutcomes.Load()
 	s.CreatesResolved = t.stats.createsResolved.Load()
-	s.RateLimit = t.overall.limit()
+	s.CreatesAdopted = t.stats.createsAdopted.Load()
+	s.Replays = t.stats.replays.Load()
+	s.RateLimit = t.limits.overallRate
+	if v := t.limits.rates(); len(v) > 0 {
+		s.VerbRateLimits = v
+	}
 	return s
 }
 

@@ -42,7 +42,7 @@ func TestRetryPolicyByStatus(t *testing.T) {
 		"GET 404 is not retried":                   {method: "GET", status: 404, attempts: 1, fails: true},
 		"GET 401 is not retried":                   {method: "GET", status: 401, attempts: 1, fails: true},
 		"POST 429 is a refusal, retried at once":   {method: "POST", status: 429, attempts: 2},
-		"POST 503 is a refusal, retried at once":   {method: "POST", status: 503, attempts: 2},
+		"POST 503 is looked up before a retry":     {method: "POST", status: 503, attempts: 2, lookups: 1},
 		"POST 500 REQUEST_LIMIT_EXCEEDED retried":  {method: "POST", status: 500, detail: limit500, attempts: 2},
 		"POST 502 is looked up before a retry":     {method: "POST", status: 502, attempts: 2, lookups: 1},
 		"POST 504 is looked up before a retry":     {method: "POST", status: 504, attempts: 2, lookups: 1},
@@ -84,7 +84,8 @@ func TestRetryPolicyByStatus(t *testing.T) {
 			case "GET":
 				_, err = c.Users().Get(ctx, "7")
 			case "POST":
-				_, err = c.CreateUser(ctx, &model.User{UserName: "a@example.com", Active: true})
+				// The plain create: apply's CreateUser adopts on 409 (TestCreateAdoptsOn409).
+				_, err = c.Users().Create(ctx, &User{Schemas: []string{SchemaUser}, UserName: "a@example.com"})
 			case "PATCH":
 				err = c.UpdateUser(ctx, "7", &model.User{Active: true}, &model.User{Active: false})
 			case "PUT":
@@ -228,89 +229,6 @@ func TestContextCancelStopsRetrying(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("a cancelled request kept waiting in its backoff")
-	}
-}
-
-func TestAdaptiveLimiter(t *testing.T) {
-	a := newAdaptiveLimiter(25, 5)
-	t0 := time.Unix(1000, 0)
-	a.throttled(t0, 0)
-	if got := a.limit(); got != 12.5 {
-		t.Fatalf("after one 429: limit %v, want 12.5", got)
-	}
-	a.throttled(t0.Add(100*time.Millisecond), 0) // same burst of 429s
-	if got := a.limit(); got != 12.5 {
-		t.Fatalf("a second 429 within the decrease interval halved again: %v", got)
-	}
-	a.throttled(t0.Add(1100*time.Millisecond), 0)
-	if got := a.limit(); got != 6.25 {
-		t.Fatalf("after a later 429: limit %v, want 6.25", got)
-	}
-	a.succeeded(t0.Add(1200 * time.Millisecond)) // too soon to grow
-	if got := a.limit(); got != 6.25 {
-		t.Fatalf("grew within the increase interval: %v", got)
-	}
-	a.succeeded(t0.Add(2100 * time.Millisecond)) // one second later: +10% of 25
-	if got := a.limit(); got != 8.75 {
-		t.Fatalf("after 1s of success: limit %v, want 8.75", got)
-	}
-	a.succeeded(t0.Add(time.Minute))
-	if got := a.limit(); got != 25 {
-		t.Fatalf("after a minute of success: limit %v, want the configured 25", got)
-	}
-	for i := range 20 {
-		a.throttled(t0.Add(time.Duration(i+100)*time.Minute), 0)
-	}
-	if got := a.limit(); got != minRate {
-		t.Fatalf("floor: limit %v, want %v", got, minRate)
-	}
-	a.throttled(t0, 3*time.Second)
-	if a.pauseUntil != t0.Add(3*time.Second) {
-		t.Errorf("Retry-After did not pause the limiter: %v", a.pauseUntil)
-	}
-}
-
-func TestLimiterSlowsDownOn429(t *testing.T) {
-	var calls atomic.Int32
-	c, _, _ := testClient(t, model.LevelWorkspace, func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) == 1 {
-			scimError(w, http.StatusTooManyRequests, "slow down")
-			return
-		}
-		_, _ = io.WriteString(w, `{"id":"1"}`)
-	}, func(cfg *Config) { cfg.RateLimit = 40 })
-	sleeps(c)
-	if _, err := c.Users().Get(context.Background(), "1"); err != nil {
-		t.Fatal(err)
-	}
-	if got := c.Stats().RateLimit; got != 20 {
-		t.Errorf("rate limit after a 429 = %v, want 20", got)
-	}
-}
-
-func TestRateLimitConfiguration(t *testing.T) {
-	c, _, _ := testClient(t, model.LevelWorkspace, func(http.ResponseWriter, *http.Request) {}, func(cfg *Config) {
-		cfg.RateLimit = 25
-		cfg.WriteRateLimit = 5
-		cfg.VerbRateLimits = map[string]float64{"patch": 2}
-	})
-	if got := c.t.overall.lim.Burst(); got != 5 {
-		t.Errorf("default burst at 25 rps = %d, want 5", got)
-	}
-	if n := len(c.t.verbs[http.MethodGet]); n != 0 {
-		t.Errorf("GET has %d extra limiters, want 0", n)
-	}
-	if n := len(c.t.verbs[http.MethodPost]); n != 1 || c.t.verbs[http.MethodPost][0].Limit() != 5 {
-		t.Errorf("POST limiters = %d, want the shared write limiter", n)
-	}
-	if n := len(c.t.verbs[http.MethodPatch]); n != 2 {
-		t.Errorf("PATCH limiters = %d, want its own and the write limiter", n)
-	}
-	if c.t.verbs[http.MethodPost][0] != c.t.verbs[http.MethodDelete][0] {
-		t.Error("the write limiter is not shared between POST and DELETE")
-	}
-	if _, err := New(Config{Auth: auth.Settings{Host: "https://dbc.example.com", Token: auth.NewSecret(testToken)}, VerbRateLimits: map[string]float64{"GET": -1}}); err == nil {
-		t.Error("a negative verb rate was accepted")
 	}
 }
 

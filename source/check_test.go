@@ -91,8 +91,8 @@ func TestCheck(t *testing.T) {
 		"membership cycle": {
 			state: &model.State{Groups: []model.Group{group("b", 2, "c"), group("a", 1, "b"), group("c", 3, "a"), group("self", 4, "self")}},
 			want: []string{
-				`m.yaml:1:5: error: membership cycle: a > b > c > a [membership-cycle]`,
-				`m.yaml:4:5: error: membership cycle: self > self [membership-cycle]`,
+				`m.yaml:1:5: error: membership cycle: a > b > c > a (a source with cycles: break drops the membership that closes it) [membership-cycle]`,
+				`m.yaml:4:5: error: membership cycle: self > self (a source with cycles: break drops the membership that closes it) [membership-cycle]`,
 			},
 		},
 		"nesting too deep": {

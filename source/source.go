@@ -18,7 +18,8 @@
 // Each source kind owns its settings: its reader decodes them from the source's config
 // entry with source/read, which reports settings the kind does not read.
 //
-// Package source imports model, diag, schemas, config and its own subpackages.
+// Package source imports model, diag, config and its own subpackages (and may import
+// schemas); it never depends on plan or scim, which internal/arch checks.
 package source
 
 import (
@@ -55,11 +56,20 @@ func Kinds() []string {
 }
 
 // Load reads every source of cfg, and the manifest paths given in extraPaths as one more
-// YAML source, concurrently; merges them in order (see the package comment); and checks
-// the result with Check at the config's target level. Check is skipped when a source could
-// not be read or parsed, since it would only report the consequences. Diagnostics are
-// sorted by place. The state is nil only when no source could be read at all.
+// YAML source, concurrently; shapes each (exclude, cycles, scope.groups); merges them in
+// order (see the package comment); and checks the result with Check at the config's
+// target level. Check runs on whatever could be read, so that every problem is reported
+// at once; when a source could not be read whole, the references it may have declared
+// are not reported as unknown, since that would only report the consequences. Diagnostics
+// are sorted by place. The state is nil only when no source could be read at all.
 func Load(ctx context.Context, cfg *config.Config, extraPaths []string) (*model.State, diag.List) {
+	s, _, diags := LoadWithSummaries(ctx, cfg, extraPaths)
+	return s, diags
+}
+
+// LoadWithSummaries is Load that also returns one Summary per source, in the order of
+// the sources, for commands to show what each source read and left out.
+func LoadWithSummaries(ctx context.Context, cfg *config.Config, extraPaths []string) (*model.State, []Summary, diag.List) {
 	sources := slices.Clone(cfg.Sources)
 	if len(extraPaths) > 0 {
 		sources = append(sources, config.Source{Kind: config.SourceYAML, Paths: extraPaths})
@@ -67,7 +77,7 @@ func Load(ctx context.Context, cfg *config.Config, extraPaths []string) (*model.
 	var diags diag.List
 	if len(sources) == 0 {
 		diags.Errorf(model.Origin{File: cfg.File}, RuleNoSources, "no sources: give manifest paths, or a config file that lists sources")
-		return nil, diags
+		return nil, nil, diags
 	}
 	type result struct {
 		res   *read.Result
@@ -89,29 +99,49 @@ func Load(ctx context.Context, cfg *config.Config, extraPaths []string) (*model.
 	}
 	wg.Wait()
 	var states []*model.State
+	var summaries []Summary
 	for i, r := range results {
 		diags = append(diags, r.diags...)
 		if r.res == nil || r.res.State == nil {
 			continue
 		}
+		src := sources[i]
+		diags = append(diags, shape(src, r.res.State, &r.res.Skipped)...)
 		states = append(states, r.res.State)
-		diags = append(diags, checkEmpty(sources[i], r.res, r.diags)...)
+		diags = append(diags, checkEmpty(src, r.res, r.diags)...)
+		summaries = append(summaries, Summary{
+			Kind: src.Kind, Origin: src.Origin, Paths: src.Paths,
+			Users: len(r.res.State.Users), ServicePrincipals: len(r.res.State.ServicePrincipals),
+			Groups: len(r.res.State.Groups), Skipped: r.res.Skipped,
+		})
 	}
 	if len(states) == 0 {
 		diags.Sort()
-		return nil, diags
+		return nil, summaries, diags
 	}
 	s, more := merge.States(states...)
 	diags = append(diags, more...)
-	if complete(diags) {
-		level := cfg.Target.Level
-		if level == "" {
-			level = model.LevelAccount
+	level := cfg.Target.Level
+	if level == "" {
+		level = model.LevelAccount
+	}
+	whole := complete(diags)
+	for _, d := range Check(s, level) {
+		if whole || !consequenceRules[d.Rule] {
+			diags = append(diags, d)
 		}
-		diags = append(diags, Check(s, level)...)
 	}
 	diags.Sort()
-	return s, diags
+	return s, summaries, diags
+}
+
+// consequenceRules are the rules of Check whose problems may only be consequences of a
+// source that could not be read whole: a reference to an identity declared in a file
+// that did not parse. They are left out until the sources read cleanly.
+var consequenceRules = map[string]bool{
+	RuleUnknownReference:   true,
+	RuleAmbiguousReference: true,
+	RuleNotAssigned:        true,
 }
 
 // completeRules are the rules whose errors still leave a complete state: conflicting

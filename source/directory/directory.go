@@ -37,6 +37,7 @@ const (
 	RuleInvalidDN       = "invalid-dn"          // a DN or member value does not parse
 	RuleDuplicateDN     = "duplicate-dn"        // two entries have the same DN
 	RuleMissingUserName = "missing-username"    // a user entry lacks the userName attribute
+	RuleMultiValued     = "multi-valued"        // the userName comes from an attribute with several values
 	RuleMissingName     = "missing-group-name"  // a group entry lacks its name attribute
 	RuleInvalidValue    = "invalid-value"       // an attribute value the mapping cannot use
 	RuleMemberNotFound  = "member-not-found"    // a member names no entry of the source
@@ -130,8 +131,9 @@ type Mapper struct {
 	groups       *mapping.Groups
 	// userName, displayName, ... list the attributes each value comes from, in order of
 	// preference.
-	userName, displayName, givenName, familyName, externalID []string
-	groupNameAttr                                            string
+	userName                                       *mapping.UserName
+	displayName, givenName, familyName, externalID []string
+	groupNameAttr                                  string
 }
 
 // NewMapper compiles a mapping. Problems with the mapping itself are reported at the
@@ -142,7 +144,6 @@ func NewMapper(m Mapping, at model.Origin) (*Mapper, diag.List) {
 		m:             m,
 		userClasses:   lowerAll(m.Users.ObjectClasses),
 		groupClasses:  lowerAll(m.Groups.ObjectClasses),
-		userName:      pickList(m.UserName, "mail", "userPrincipalName"),
 		displayName:   pick(m.DisplayName, "displayName", "cn"),
 		givenName:     pick(m.GivenName, "givenName"),
 		familyName:    pick(m.FamilyName, "sn"),
@@ -159,6 +160,10 @@ func NewMapper(m Mapping, at model.Origin) (*Mapper, diag.List) {
 		mp.groupNameAttr = "cn"
 	}
 	var err error
+	if mp.userName, err = mapping.NewUserName(pickList(m.UserName, "mail", "userPrincipalName")); err != nil {
+		diags.Errorf(at, RuleInvalidMapping, "mapping.%v", err)
+		mp.userName, _ = mapping.NewUserName([]string{"mail"})
+	}
 	if m.Users.BaseDN != "" {
 		if mp.userBase, err = ldap.ParseDN(m.Users.BaseDN); err != nil {
 			diags.Errorf(at, RuleInvalidMapping, "mapping.users.baseDN %q: %v", m.Users.BaseDN, err)
@@ -207,7 +212,7 @@ func lowerAll(list []string) []string {
 // including the operational entryUUID, which servers return only when asked for.
 func (mp *Mapper) Attributes() []string {
 	attrs := []string{"objectClass", "uid", "member", "uniqueMember", "memberUid", "userAccountControl", mp.groupNameAttr}
-	for _, list := range [][]string{mp.userName, mp.displayName, mp.givenName, mp.familyName, mp.externalID} {
+	for _, list := range [][]string{mp.userName.Attributes(), mp.displayName, mp.givenName, mp.familyName, mp.externalID} {
 		attrs = append(attrs, list...)
 	}
 	if a := mp.active.Attribute(); a != "" {
@@ -295,7 +300,15 @@ func (mp *Mapper) Build(entries []Entry) (*model.State, read.Skipped, diag.List)
 
 	state := &model.State{}
 	uids := map[string]string{} // lower-cased uid → user key
+	byUID := map[string]*node{} // lower-cased uid → the first user entry with it
 	for _, n := range nodes {
+		if n.kind == kindUser {
+			for _, uid := range n.entry.Values("uid") {
+				if uid = strings.ToLower(strings.TrimSpace(uid)); uid != "" && byUID[uid] == nil {
+					byUID[uid] = n
+				}
+			}
+		}
 		if n.kind == kindUser && !n.inScope {
 			skipped.Add(read.UsersOutOfScope, 1)
 		}
@@ -341,7 +354,7 @@ func (mp *Mapper) Build(entries []Entry) (*model.State, read.Skipped, diag.List)
 		if n.group == nil {
 			continue
 		}
-		mp.members(n, byDN, uids, parsed, &diags)
+		mp.members(n, byDN, uids, byUID, parsed, &diags)
 		state.Groups = append(state.Groups, *n.group)
 	}
 	state.Normalize()
@@ -387,19 +400,21 @@ func (mp *Mapper) user(e *Entry, diags *diag.List) (model.User, bool) {
 		}
 		return "", true
 	}
-	userName, ok := text(mp.userName)
-	if !ok {
+	res := mp.userName.Eval(e.Values)
+	switch {
+	case res.UserName == "" && len(res.Invalid) == 0:
+		diags.Warnf(e.Origin, RuleMissingUserName, "user has no %s; it is left out", mp.userName.Describe())
 		return model.User{}, false
+	case res.UserName == "":
+		diags.Errorf(e.Origin, RuleInvalidValue, "no e-mail address for the userName: %s; map userName to an attribute or template that yields one (see docs/sources.md)",
+			strings.Join(res.Invalid, ", "))
+		return model.User{UserName: "invalid"}, false
 	}
-	if userName == "" {
-		diags.Warnf(e.Origin, RuleMissingUserName, "user has no %s; it is left out", strings.Join(mp.userName, " or "))
-		return model.User{}, false
+	for _, a := range res.Multi {
+		diags.Warnf(e.Origin, RuleMultiValued, "%s has %d values (%s); the userName uses the first",
+			a, len(e.Values(a)), strings.Join(e.Values(a), ", "))
 	}
-	if strings.ContainsAny(userName, " \t;,") {
-		diags.Errorf(e.Origin, RuleInvalidValue, "userName %q contains a space, tab, comma or semicolon", userName)
-		return model.User{UserName: userName}, false
-	}
-	u := model.User{UserName: userName, Origin: e.Origin}
+	u := model.User{UserName: res.UserName, Origin: e.Origin}
 	var okAll = true
 	for _, f := range []struct {
 		dst   *string
@@ -484,7 +499,7 @@ func printable(v string) bool {
 var bitString = regexp.MustCompile(`#'[01]*'B$`)
 
 // members resolves a group's member, uniqueMember and memberUid values.
-func (mp *Mapper) members(n *node, byDN map[string]*node, uids, parsed map[string]string, diags *diag.List) {
+func (mp *Mapper) members(n *node, byDN map[string]*node, uids map[string]string, byUID map[string]*node, parsed map[string]string, diags *diag.List) {
 	g, e := n.group, n.entry
 	var values []string
 	values = append(values, e.Values("member")...)
@@ -533,7 +548,14 @@ func (mp *Mapper) members(n *node, byDN map[string]*node, uids, parsed map[strin
 			g.Members.Users = append(g.Members.Users, key)
 			continue
 		}
-		diags.Warnf(e.Origin, RuleMemberNotFound, "memberUid %q is the uid of no user in scope; it is left out", uid)
+		switch u := byUID[strings.ToLower(uid)]; {
+		case u == nil:
+			diags.Warnf(e.Origin, RuleMemberNotFound, "memberUid %q is the uid of no user entry of the source; it is left out", uid)
+		case !u.inScope:
+			diags.Warnf(e.Origin, RuleMemberOutside, "memberUid %q is the uid of %q, which is outside mapping.users; it is left out", uid, u.entry.DN)
+		default:
+			diags.Warnf(e.Origin, RuleMemberOutside, "memberUid %q is the uid of %q, which was left out for the reason given at its entry; so is this membership", uid, u.entry.DN)
+		}
 	}
 }
 

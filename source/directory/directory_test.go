@@ -77,9 +77,9 @@ func TestBuildScopes(t *testing.T) {
 		return e
 	}
 	entries := []Entry{
-		entry("uid=a,ou=staff,dc=x", "objectClass", "inetOrgPerson", "mail", "a@x", "status", "on"),
-		entry("uid=b,ou=former,dc=x", "objectClass", "inetOrgPerson", "mail", "b@x", "status", "off"),
-		entry("uid=c,ou=staff,dc=x", "objectClass", "account", "objectClass", "posixAccount", "mail", "c@x", "status", "off"),
+		entry("uid=a,ou=staff,dc=x", "objectClass", "inetOrgPerson", "mail", "a@x.io", "status", "on"),
+		entry("uid=b,ou=former,dc=x", "objectClass", "inetOrgPerson", "mail", "b@x.io", "status", "off"),
+		entry("uid=c,ou=staff,dc=x", "objectClass", "account", "objectClass", "posixAccount", "mail", "c@x.io", "status", "off"),
 		entry("cn=team,ou=groups,dc=x", "objectClass", "groupOfNames", "cn", "team",
 			"member", "uid=a,ou=staff,dc=x", "member", "uid=b,ou=former,dc=x", "member", "uid=c,ou=staff,dc=x"),
 	}
@@ -93,10 +93,10 @@ func TestBuildScopes(t *testing.T) {
 	state, _, diags := mp.Build(entries)
 	want := &model.State{
 		Users: []model.User{
-			{UserName: "a@x", Active: true, Origin: entries[0].Origin},
-			{UserName: "c@x", Active: false, Origin: entries[2].Origin},
+			{UserName: "a@x.io", Active: true, Origin: entries[0].Origin},
+			{UserName: "c@x.io", Active: false, Origin: entries[2].Origin},
 		},
-		Groups: []model.Group{{DisplayName: "team", Members: model.Members{Users: []string{"a@x", "c@x"}}, Origin: entries[3].Origin}},
+		Groups: []model.Group{{DisplayName: "team", Members: model.Members{Users: []string{"a@x.io", "c@x.io"}}, Origin: entries[3].Origin}},
 	}
 	if diff := cmp.Diff(want, state); diff != "" {
 		t.Errorf("state (-want +got):\n%s", diff)

@@ -131,9 +131,14 @@ var Presets = map[string]*Preset{
 		ExternalID:  []string{"objectId", "id"},
 		Active: mapping.ActiveRule{Attribute: "accountEnabled",
 			ActiveValues: []string{"True"}, InactiveValues: []string{"False"}},
+		// A guest is a row whose userType is Guest; only a file without userType falls
+		// back to the #EXT# mark of invited users' userPrincipalNames, since B2B users
+		// converted to members keep that mark with userType Member.
 		Guests: func(row func(string) string) bool {
-			return strings.Contains(strings.ToUpper(row("userPrincipalName")), "#EXT#") ||
-				strings.EqualFold(row("userType"), "Guest")
+			if t := row("userType"); t != "" {
+				return strings.EqualFold(t, "Guest")
+			}
+			return strings.Contains(strings.ToUpper(row("userPrincipalName")), "#EXT#")
 		},
 	},
 	config.SourceOkta: {
@@ -144,8 +149,11 @@ var Presets = map[string]*Preset{
 		FamilyName:  []string{"lastName"},
 		ExternalID:  []string{"id"},
 		// Only suspended and deprovisioned users lose access; staged, provisioned,
-		// locked-out, password-expired and recovering users are still Okta users.
+		// locked-out, password-expired and recovering users are still Okta users. Any
+		// other value (a typo such as SUSPNDED, a status Okta adds later) is an error,
+		// never a silent "active".
 		Active: mapping.ActiveRule{Attribute: "status",
+			ActiveValues:   []string{"ACTIVE", "STAGED", "PROVISIONED", "RECOVERY", "LOCKED_OUT", "PASSWORD_EXPIRED"},
 			InactiveValues: []string{"SUSPENDED", "DEPROVISIONED"}},
 	},
 	config.SourceJumpCloud: {
@@ -159,11 +167,13 @@ var Presets = map[string]*Preset{
 		GroupColumns: regexp.MustCompile(`^group[0-9]+$`),
 	},
 	config.SourceGoogle: {
-		Kind:         config.SourceGoogle,
-		UserName:     []string{"Email Address"},
-		GivenName:    []string{"First Name"},
-		FamilyName:   []string{"Last Name"},
-		Active:       mapping.ActiveRule{Attribute: "Status", InactiveValues: []string{"Suspended"}},
+		Kind:       config.SourceGoogle,
+		UserName:   []string{"Email Address"},
+		GivenName:  []string{"First Name"},
+		FamilyName: []string{"Last Name"},
+		// Status [READ ONLY]; the upload template's New Status [UPLOAD ONLY] is another
+		// column, and a file with only that one has no status to read.
+		Active:       mapping.ActiveRule{Attribute: "Status", ActiveValues: []string{"Active"}, InactiveValues: []string{"Suspended"}},
 		Placeholders: []string{"****", "--"},
 	},
 }
@@ -217,8 +227,9 @@ func Read(ctx context.Context, src config.Source) (*read.Result, diag.List) {
 // preset is a Preset with the source's mapping applied and its rules compiled.
 type preset struct {
 	*Preset
-	active *mapping.Active
-	groups *mapping.Groups
+	active   *mapping.Active
+	userName *mapping.UserName
+	groups   *mapping.Groups
 	// override names the mapping field that set each attribute's column, for messages.
 	override      map[string]string
 	includeGuests bool
@@ -237,7 +248,15 @@ func withMapping(base *Preset, m JumpCloudMapping, includeGuests bool, at model.
 	}
 	if len(m.UserName) > 0 {
 		cp.UserName = m.UserName
-		for _, c := range m.UserName {
+	}
+	un, err := mapping.NewUserName(cp.UserName)
+	if err != nil {
+		diags.Errorf(at, RuleInvalidMapping, "mapping.%v", err)
+		un, _ = mapping.NewUserName(base.UserName)
+	}
+	p.userName = un
+	if len(m.UserName) > 0 {
+		for _, c := range un.Attributes() {
 			p.override[c] = "mapping.userName"
 		}
 	}
@@ -296,6 +315,15 @@ func (r *reader) readFile(path string) diag.List {
 			strings.TrimSpace(t.Header[0].Value))
 		return only
 	}
+	if c, ok := bulkTemplateHeader(t.Header); ok {
+		// The template without its version line: its headers name the Graph property in
+		// brackets, "User name [userPrincipalName] Required".
+		var only diag.List
+		only.Errorf(t.At(c), RuleBulkTemplate,
+			"this is the Entra ID bulk-create template (header %q), not a user export: download the users with \"Download users\" in the Entra admin center",
+			strings.TrimSpace(c.Value))
+		return only
+	}
 	if t.Header == nil {
 		if !diags.HasErrors() {
 			diags.Errorf(model.Origin{File: path}, csvtable.RuleHeader, "the file is empty; a %s export starts with a header line", p.Kind)
@@ -317,11 +345,17 @@ func (r *reader) readFile(path string) diag.List {
 			header.Errorf(t.HeaderAt(), RuleMissingColumn, "the header has no column %q (named by %s)", name, p.override[name])
 		}
 	}
-	if !slices.ContainsFunc(p.UserName, func(c string) bool { _, ok := cols[NormalizeHeader(c)]; return ok }) {
+	if !slices.ContainsFunc(p.userName.Attributes(), func(c string) bool { _, ok := cols[NormalizeHeader(c)]; return ok }) {
 		header.Errorf(t.HeaderAt(), RuleMissingColumn, "the header has none of the columns %s that the userName comes from",
-			quoteList(p.UserName))
+			quoteList(p.userName.Attributes()))
 	}
-	for _, name := range append(slices.Clone(p.UserName), p.Active.Attribute) {
+	if a := p.active.Attribute(); a != "" && p.override[a] == "" {
+		if _, ok := cols[NormalizeHeader(a)]; !ok {
+			header.Errorf(t.HeaderAt(), RuleMissingColumn,
+				"the header has no status column %q: read without it, every user would be active, suspended ones included; export the column, or say how to decide with mapping.active (another attribute, or always: true)", a)
+		}
+	}
+	for _, name := range append(p.userName.Attributes(), p.active.Attribute()) {
 		if i, ok := cols[NormalizeHeader(name)]; ok && duplicated(t, NormalizeHeader(name), i) {
 			header.Errorf(t.HeaderAt(), csvtable.RuleHeader, "column %q appears more than once", name)
 		}
@@ -364,24 +398,32 @@ func (r *reader) readFile(path string) diag.List {
 			r.res.Skipped.Add(read.Guests, 1)
 			continue
 		}
-		userName := first(p.UserName)
-		if userName == "" {
-			diags.Errorf(t.RowAt(row), RuleRequired, "no userName: %s empty", emptyList(p.UserName))
+		un := p.userName.Eval(func(c string) []string {
+			if v := get(c); v != "" {
+				return []string{v}
+			}
+			return nil
+		})
+		userName := un.UserName
+		switch {
+		case userName == "" && len(un.Invalid) == 0:
+			diags.Errorf(t.RowAt(row), RuleRequired, "no userName: %s empty", emptyList(p.userName.Attributes()))
 			r.res.Skipped.Add(read.NoUserName, 1)
 			continue
-		}
-		if strings.ContainsAny(userName, " \t;,") || !strings.Contains(userName, "@") {
+		case userName == "":
 			diags.Errorf(t.RowAt(row), RuleInvalidValue,
-				"userName %q is not an e-mail address, which Databricks userNames are", userName)
+				"no e-mail address for the userName, which Databricks userNames are: %s", strings.Join(un.Invalid, ", "))
+			r.res.Skipped.Add(read.Invalid, 1)
 			continue
 		}
-		active, err := p.active.Eval(get(p.Active.Attribute))
+		active, err := p.active.Eval(get(p.active.Attribute()))
 		if err != nil {
 			at := t.RowAt(row)
-			if i, ok := cols[NormalizeHeader(p.Active.Attribute)]; ok {
+			if i, ok := cols[NormalizeHeader(p.active.Attribute())]; ok {
 				at = t.At(row.Cells[i])
 			}
-			diags.Errorf(at, RuleInvalidValue, "%v", err)
+			diags.Errorf(at, RuleInvalidValue, "%v; list it in mapping.active.activeValues or inactiveValues if it is a status of yours", err)
+			r.res.Skipped.Add(read.Invalid, 1)
 			continue
 		}
 		u := model.User{
@@ -414,6 +456,20 @@ func (r *reader) readFile(path string) diag.List {
 		r.res.EmptyFiles = append(r.res.EmptyFiles, read.EmptyFile{At: model.Origin{File: path}, What: "users"})
 	}
 	return diags
+}
+
+// bulkTemplateProperty matches a header of Entra's bulk-create template, which names
+// the Graph property in brackets: "Name [displayName] Required".
+var bulkTemplateProperty = regexp.MustCompile(`(?i)\[(userPrincipalName|displayName|passwordProfile|accountEnabled)\]`)
+
+// bulkTemplateHeader returns the first header cell of Entra's bulk-create template.
+func bulkTemplateHeader(header []csvtable.Cell) (csvtable.Cell, bool) {
+	for _, c := range header {
+		if bulkTemplateProperty.MatchString(c.Value) {
+			return c, true
+		}
+	}
+	return csvtable.Cell{}, false
 }
 
 // group returns the group with the given Databricks name, creating it at the cell that

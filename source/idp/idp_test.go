@@ -38,6 +38,18 @@ func TestReadGolden(t *testing.T) {
 		{name: "entra-bad-values", kind: config.SourceEntra, files: []string{"entra/bad-values.csv"}},
 		{name: "okta", kind: config.SourceOkta, files: []string{"okta/export.csv"}},
 		{name: "okta-minimal", kind: config.SourceOkta, files: []string{"okta/minimal.csv"}},
+		{name: "okta-minimal-always-active", kind: config.SourceOkta, files: []string{"okta/minimal.csv"},
+			mapping: "{active: {always: true}}"},
+		{name: "okta-unknown-status", kind: config.SourceOkta, files: []string{"okta/unknown-status.csv"}},
+		{name: "okta-status-mapped", kind: config.SourceOkta, files: []string{"okta/unknown-status.csv"},
+			mapping: "{active: {activeValues: [ACTIVE, PASSWORD_EXPIRED, ''], inactiveValues: [SUSPNDED]}}"},
+		{name: "okta-templates", kind: config.SourceOkta, files: []string{"okta/templates.csv"},
+			mapping: `{userName: ["{email}", "{login}@Example.org"]}`},
+		{name: "okta-semicolons", kind: config.SourceOkta, files: []string{"okta/semicolons.csv"}},
+		{name: "google-upload-template", kind: config.SourceGoogle, files: []string{"google/upload-template.csv"}},
+		{name: "entra-ext-members", kind: config.SourceEntra, files: []string{"entra/ext-members.csv"}},
+		{name: "entra-no-usertype", kind: config.SourceEntra, files: []string{"entra/no-usertype.csv"}},
+		{name: "entra-bulk-template-no-version", kind: config.SourceEntra, files: []string{"entra/bulk-template-no-version.csv"}},
 		{name: "okta-active-override", kind: config.SourceOkta, files: []string{"okta/export.csv"},
 			mapping: "{userName: email, externalId: costCenter, active: {activeValues: [ACTIVE, STAGED]}}"},
 		{name: "jumpcloud", kind: config.SourceJumpCloud, files: []string{"jumpcloud/users.csv"}},
@@ -84,7 +96,7 @@ func TestReadProblems(t *testing.T) {
 		t.Fatal(err)
 	}
 	headerOnly := filepath.Join(dir, "header.csv")
-	if err := os.WriteFile(headerOnly, []byte("login,email\n"), 0o644); err != nil {
+	if err := os.WriteFile(headerOnly, []byte("login,email,status\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

@@ -42,6 +42,13 @@ func TestReadGolden(t *testing.T) {
 			GroupName: directory.GroupName{NameRule: mapping.NameRule{Replace: []mapping.Replacement{{Pattern: "^DB-", With: "databricks-"}}}},
 		}},
 		{name: "errors", files: []string{"errors.ldif"}},
+		// No mail: the userName comes from a template, lower-cased; a uid with a space
+		// yields no e-mail address and is an error naming what each alternative gave.
+		{name: "nomail-templates", files: []string{"nomail.ldif"}, mapping: directory.Mapping{
+			UserName: mapping.Names{"{mail}", "{uid}@lab.example"},
+			Users:    directory.UserScope{BaseDN: "ou=people,dc=lab,dc=example"},
+		}},
+		{name: "nomail-default", files: []string{"nomail.ldif"}},
 		{name: "split", files: []string{"split-users.ldif", "split-groups.ldif"}},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ package read
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,12 +28,26 @@ import (
 
 // The rule identifiers every source kind may report.
 const (
-	RuleRead          = "read"           // a file or directory cannot be read
-	RuleUnusedSetting = "unused-setting" // a setting the source's kind does not read
-	RuleTooLarge      = "file-too-large" // a file larger than the source's maxFileSize
-	RuleNotAFile      = "not-a-file"     // a path that is a FIFO, device, socket or procfs file
-	RuleTooMany       = "too-many"       // a file that declares more identities than an account holds
+	RuleRead          = "read"                   // a file or directory cannot be read
+	RuleUnusedSetting = "unused-setting"         // a setting the source's kind does not read
+	RuleTooLarge      = "file-too-large"         // a file larger than the source's maxFileSize
+	RuleNotAFile      = "not-a-file"             // a path that is a FIFO, device, socket or procfs file
+	RuleTooMany       = "too-many"               // a file that declares more identities than an account holds
+	RulePlaceholder   = "unrendered-placeholder" // a value still holding {{ … }} or ${…}
 )
+
+// placeholder matches the placeholders of template tools that were not rendered:
+// {{ LDAP_BASE_DN }} (Helm, Jinja, Go templates) and ${LDAP_BASE_DN} (shells, envsubst).
+var placeholder = regexp.MustCompile(`\{\{[^{}]*\}\}|\$\{[^{}]*\}`)
+
+// Placeholder returns the first unrendered template placeholder in v.
+func Placeholder(v string) (string, bool) {
+	m := placeholder.FindString(v)
+	return m, m != ""
+}
+
+// PlaceholderHint is what messages about unrendered placeholders advise.
+const PlaceholderHint = "render the file before scimsync reads it (the template step of the pipeline did not run, or a variable is missing)"
 
 // common holds the keys of a source entry that every kind reads: the yaml names of
 // config.Source's fields.
@@ -71,10 +86,25 @@ func Settings(src config.Source, dst any) diag.List {
 			unused(v, ft, k.Value, src, at, &diags)
 		}
 	}
+	placeholders(n, src, at, &diags)
 	if err := n.Decode(dst); err != nil {
 		diags.Errorf(src.Origin, schemas.RuleSchema, "%s source: %v", src.Kind, err)
 	}
 	return diags
+}
+
+// placeholders reports every scalar under n that holds an unrendered placeholder.
+func placeholders(n *yaml.Node, src config.Source, at func(*yaml.Node) model.Origin, diags *diag.List) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if p, ok := Placeholder(n.Value); ok {
+			diags.Errorf(at(n), RulePlaceholder, "%q holds the unrendered placeholder %s: %s", n.Value, p, PlaceholderHint)
+		}
+	case yaml.MappingNode, yaml.SequenceNode, yaml.DocumentNode:
+		for _, c := range n.Content {
+			placeholders(c, src, at, diags)
+		}
+	}
 }
 
 // unused reports the keys under v that type t does not have.
@@ -231,4 +261,37 @@ func Count(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
+}
+
+// At returns the place in the config file of a source's setting, found by its path of
+// keys and list indexes ("scope", "groups", 2); the source's own place when the setting
+// cannot be found, as for a source built in code.
+func At(src config.Source, path ...any) model.Origin {
+	n := src.Settings
+	for _, p := range path {
+		for n != nil && n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		var next *yaml.Node
+		switch p := p.(type) {
+		case string:
+			for i := 0; n != nil && n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == p {
+					next = n.Content[i+1]
+				}
+			}
+		case int:
+			if n != nil && n.Kind == yaml.SequenceNode && p >= 0 && p < len(n.Content) {
+				next = n.Content[p]
+			}
+		}
+		if next == nil {
+			return src.Origin
+		}
+		n = next
+	}
+	if n == nil {
+		return src.Origin
+	}
+	return model.Origin{File: src.Origin.File, Line: n.Line, Column: n.Column}
 }

@@ -5,26 +5,22 @@
 // positions are checked as well. Run the tests with -update to rewrite the golden files
 // from the current results, then review the difference.
 //
-// Package sourcetest is for tests only; it imports model, diag, go-cmp and yaml.v3.
+// Package sourcetest is for tests only; it imports model, diag, internal/golden and yaml.v3.
 package sourcetest
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 
 	"github.com/scimsync/scimsync/diag"
+	"github.com/scimsync/scimsync/internal/golden"
 	"github.com/scimsync/scimsync/model"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of the source tests")
 
 // Golden compares a state and its diagnostics with the golden files base+".golden.json"
 // and base+".origins.golden". File names in origins are written relative to dir, so that
@@ -38,8 +34,8 @@ func Golden(t *testing.T, base, dir string, state *model.State, diags diag.List)
 	if err != nil {
 		t.Fatal(err)
 	}
-	compare(t, base+".golden.json", string(js)+"\n")
-	compare(t, base+".origins.golden", Origins(dir, state, diags))
+	golden.Check(t, base+".golden.json", append(js, '\n'))
+	golden.Check(t, base+".origins.golden", []byte(Origins(dir, state, diags)))
 }
 
 // Origins lists the diagnostics and the origins of the objects of a state as text, with
@@ -74,24 +70,6 @@ func Origins(dir string, state *model.State, diags diag.List) string {
 		fmt.Fprintf(&b, "group %s: %s\n", g.Key(), rel(g.Origin))
 	}
 	return b.String()
-}
-
-// compare checks got against a golden file, or rewrites the file under -update.
-func compare(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run the test with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
 }
 
 // Node returns the settings struct v of a source kind encoded as the YAML node of the
