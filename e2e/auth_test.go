@@ -119,6 +119,8 @@ func TestAuthTypesAgainstFakes(t *testing.T) {
 					t.Fatal(err)
 				}
 				cli := authtest.FakeDatabricksCLI(t, "v0.296.0", tok, 5*time.Second)
+				// The login that lets databricks-cli be chosen without an auth type.
+				authtest.WriteCLITokenCache(t, a.dir, a.srv.URL+"/oidc/accounts/"+o.AccountID, tok, time.Now().Add(time.Hour))
 				c.env = []string{"PATH=" + cli.Dir + ":/usr/bin:/bin"}
 				c.refreshes = func() int { return len(cli.Calls()) }
 				c.secrets = []string{tok}

@@ -73,3 +73,19 @@ func FakeDatabricksCLI(t testing.TB, version, token string, ttl time.Duration) *
 esac
 `)
 }
+
+// WriteCLITokenCache writes the Databricks CLI's token cache, home/.databricks/token-cache.json,
+// as `databricks auth login` leaves it: the token of key (a host, or host/oidc/accounts/ID
+// for an account) with a refresh token and its expiry.
+func WriteCLITokenCache(t testing.TB, home, key, token string, expiry time.Time) {
+	t.Helper()
+	dir := filepath.Join(home, ".databricks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	body := fmt.Sprintf(`{"version": 1, "tokens": {%q: {"access_token": %q, "token_type": "Bearer", "refresh_token": "refresh-%s", "expiry": %q}}}`,
+		key, token, token, expiry.UTC().Format(time.RFC3339Nano))
+	if err := os.WriteFile(filepath.Join(dir, "token-cache.json"), []byte(body+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
