@@ -22,6 +22,8 @@ type Options struct {
 	Now         time.Time
 	// Identity is the identity that owns the credentials, when known. It is protected.
 	Identity *model.Ref
+	// AuthType names the credentials' authentication, for the plan header.
+	AuthType string
 	// OverrideGuards lets a plan through that trips the removal guards.
 	OverrideGuards bool
 }
@@ -1009,6 +1011,7 @@ func (d *differ) finish() (*Plan, error) {
 		ToolVersion:   d.opts.ToolVersion,
 		CreatedAt:     d.opts.Now.UTC(),
 		Target:        d.opts.Target,
+		AuthType:      d.opts.AuthType,
 		DesiredDigest: DesiredDigest(d.desired),
 		Policy:        d.pol,
 		GuardOverride: d.opts.OverrideGuards,

@@ -77,6 +77,10 @@ type Plan struct {
 	ToolVersion   string    `json:"toolVersion"`
 	CreatedAt     time.Time `json:"createdAt"`
 	Target        TargetID  `json:"target"`
+	// AuthType names the authentication the plan was made with (pat, oauth-m2m,
+	// github-oidc, ...), never a secret. It is for display: a plan made with one kind of
+	// credentials may be applied with another.
+	AuthType string `json:"authType,omitempty"`
 	// DesiredDigest identifies the desired state the plan was made from.
 	DesiredDigest string        `json:"desiredDigest"`
 	Policy        policy.Policy `json:"policy"`
