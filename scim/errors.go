@@ -63,6 +63,7 @@ func (e *Error) Hint() string {
 // CredentialsRejected reports a 401: the credentials were rejected, and no request sent
 // with them will succeed. plan.Execute stops on it.
 func (e *Error) CredentialsRejected() bool { return e.Status == http.StatusUnauthorized }
+
 // rejectedHint says what to check when Databricks rejects the credentials of an auth type.
 func rejectedHint(authType string) string {
 	switch authType {
