@@ -24,7 +24,7 @@ type PlanCmd struct {
 	Tuning
 	Out              string `short:"o" name:"out" placeholder:"FILE" help:"Write the plan file here, for review and for apply."`
 	Format           string `enum:"text,markdown,json" default:"text" env:"SCIMSYNC_FORMAT" help:"Output format: text, markdown or json."`
-	DetailedExitcode bool   `name:"detailed-exitcode" help:"Exit 0 when there are no changes, 2 when there are, 1 on error."`
+	DetailedExitcode bool   `name:"detailed-exitcode" help:"Exit 0 when the live state matches, 2 when there are changes or blocked differences, 1 on error."`
 	AllowMassRemoval bool   `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"Override the removal guards of the policy for this plan."`
 }
 
@@ -53,7 +53,8 @@ func (c *PlanCmd) Run(rt *Runtime) error {
 	if c.Out != "" && c.Format == "text" && !p.Empty() {
 		fmt.Fprintf(rt.IO.Out, "\nSaved the plan to %s. Apply it with: scimsync apply %s\n", c.Out, c.Out)
 	}
-	if c.DetailedExitcode && !p.Empty() {
+	if c.DetailedExitcode && !p.Settled() {
+		// Blocked differences count: the live state does not match, as drift says too.
 		return exitStatus(ExitChanges)
 	}
 	return nil

@@ -181,3 +181,22 @@ func lookupID(t *testing.T, srv *emulator.TestServer, resource, filter string) s
 	}
 	return list.Resources[0].ID
 }
+
+// TestBlockedUserNameChange: a userName change Databricks cannot make is shown as blocked,
+// the plan never says the state matches, and plan --detailed-exitcode exits 2, as drift
+// does (issue 12 point 5).
+func TestBlockedUserNameChange(t *testing.T) {
+	a := newAccount(t, emulator.Options{}, map[string]string{"u.yaml": "users:\n  - userName: ann.jones@northwind.example\n    externalId: emp-4242\n"})
+	if r := a.run(t, "apply", "--auto-approve"); r.code != 0 {
+		t.Fatalf("apply: %s", r)
+	}
+	a.write(t, map[string]string{"extra/u.yaml": "users:\n  - userName: ann.smith@northwind.example\n    externalId: emp-4242\n"})
+	r := a.run(t, "plan", "--detailed-exitcode")
+	if r.code != 2 || strings.Contains(r.stdout, "matches the desired state") || !strings.Contains(r.stdout, "No changes can be made. The live state does not match the desired state: 1 difference blocked") ||
+		!strings.Contains(r.stdout, "Blocked:\n  - user ann.jones@northwind.example: userName would change to ann.smith@northwind.example") {
+		t.Errorf("plan: %s", r)
+	}
+	if r := a.run(t, "drift"); r.code != 2 {
+		t.Errorf("drift disagrees with plan: %s", r)
+	}
+}

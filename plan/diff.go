@@ -92,6 +92,7 @@ type differ struct {
 	protected []model.Ref
 	ignore    []ignorePattern
 	changes   []Change
+	blocked   []Blocked
 	warnings  []string
 	fps       []Fingerprint
 }
@@ -258,7 +259,9 @@ func (d *differ) matchAll() {
 				continue
 			}
 			if !d.pol.AllowUserReplace {
-				d.warnf("user %s has externalId %s like live user %s: Databricks cannot change a userName; set policy.allowUserReplace to delete %s and create %s", u.UserName, u.ExternalID, lu.UserName, lu.UserName, u.UserName)
+				d.blocked = append(d.blocked, Blocked{Kind: model.KindUser, Key: lu.Key(),
+					Reason: fmt.Sprintf("userName would change to %s (same externalId %s), and Databricks cannot change a userName; set policy.allowUserReplace to delete %s and create %s",
+						u.UserName, u.ExternalID, lu.UserName, u.UserName)})
 				d.skipped[r] = true
 				d.claimed[old] = true
 				d.unmanaged[old] = ExcludedUserNameChange
@@ -907,6 +910,7 @@ func (d *differ) finish() (*Plan, error) {
 		Workspaces:    wss,
 		Fingerprints:  fps,
 		Changes:       d.changes,
+		Blocked:       d.blocked,
 		Warnings:      d.warnings,
 		Summary:       Summary{Managed: managed},
 	}

@@ -69,7 +69,8 @@ func writeMarkdown(w io.Writer, v *view, opts MarkdownOptions) error {
 	}
 	head.WriteString("\n")
 	if len(v.changes) == 0 {
-		head.WriteString("No changes. The live state matches the desired state.\n")
+		lead, rest := v.settledText()
+		head.WriteString(lead + rest + "\n")
 	} else {
 		writeTable(&head, v)
 	}

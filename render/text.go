@@ -97,7 +97,12 @@ func writeText(w io.Writer, v *view, opts Options) error {
 	writeScope(&b, v.ignored, v.protected)
 	b.WriteString("\n")
 	if len(v.changes) == 0 {
-		b.WriteString(c.green("No changes.") + " The live state matches the desired state.\n")
+		lead, rest := v.settledText()
+		if v.blocked > 0 {
+			b.WriteString(c.yellow(lead) + rest + "\n")
+		} else {
+			b.WriteString(c.green(lead) + rest + "\n")
+		}
 	}
 	for _, s := range v.sections {
 		switch {
@@ -114,7 +119,7 @@ func writeText(w io.Writer, v *view, opts Options) error {
 			}
 		}
 	}
-	if len(v.changes) > 0 {
+	if len(v.changes) > 0 || v.blocked > 0 {
 		fmt.Fprintf(&b, "\n%s\n", c.bold(v.summary))
 	}
 	_, err := io.WriteString(w, b.String())

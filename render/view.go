@@ -97,6 +97,18 @@ type view struct {
 	summary  string
 	changes  []changeView
 	sections []section
+	// blocked counts what the plan cannot do (plan.Blocked); a plan with blocked entries
+	// never says that the state matches.
+	blocked int
+}
+
+// settledText is what a plan without changes says: that the state matches, or, when
+// something is blocked, that it does not.
+func (v *view) settledText() (lead, rest string) {
+	if v.blocked > 0 {
+		return "No changes can be made.", fmt.Sprintf(" The live state does not match the desired state: %s blocked (see Blocked).", count(v.blocked, "difference"))
+	}
+	return "No changes.", " The live state matches the desired state."
 }
 
 // policyView is the policy a plan was made with, in the words of the config file.
@@ -204,13 +216,16 @@ func newView(p *plan.Plan) *view {
 		}
 	}
 	v.summary = "Plan: no changes."
-	if len(p.Changes) > 0 {
-		var parts []string
-		for _, ph := range summaryPhrases {
-			if n := phrases[ph]; n > 0 {
-				parts = append(parts, fmt.Sprintf("%d %s", n, ph))
-			}
+	var parts []string
+	for _, ph := range summaryPhrases {
+		if n := phrases[ph]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, ph))
 		}
+	}
+	if v.blocked = len(p.Blocked); v.blocked > 0 {
+		parts = append(parts, fmt.Sprintf("%d blocked", v.blocked))
+	}
+	if len(parts) > 0 {
 		v.summary = "Plan: " + strings.Join(parts, ", ") + "."
 	}
 
@@ -220,6 +235,13 @@ func newView(p *plan.Plan) *view {
 	}
 	if len(all) > 0 {
 		v.sections = append(v.sections, section{title: "Changes", noun: "changes", changes: all})
+	}
+	if len(p.Blocked) > 0 {
+		var notes []string
+		for _, b := range p.Blocked {
+			notes = append(notes, kindName(b.Kind)+" "+b.Key+": "+b.Reason)
+		}
+		v.sections = append(v.sections, section{title: "Blocked", notes: notes})
 	}
 	if len(p.Warnings) > 0 {
 		v.sections = append(v.sections, section{title: "Warnings", notes: p.Warnings})
