@@ -21,6 +21,11 @@ type Options struct {
 	Identity *model.Ref
 	// OverrideGuards lets a plan through that trips the removal guards.
 	OverrideGuards bool
+	// AllowAdminRemoval lets a plan through that trips the admin guard (admins.go).
+	AllowAdminRemoval bool
+	// IdentityUnknown says that the credentials' identity could not be found out; the
+	// plan says so (Plan.IdentityUnknown).
+	IdentityUnknown bool
 }
 
 // GuardError reports a plan refused by the removal guards. The plan is still returned
@@ -899,26 +904,31 @@ func (d *differ) finish() (*Plan, error) {
 		wss = append(wss, model.Workspace{ID: w.ID, Host: w.Host})
 	}
 	p := &Plan{
-		FormatVersion: FormatVersion,
-		ToolVersion:   d.opts.ToolVersion,
-		CreatedAt:     d.opts.Now.UTC(),
-		Target:        d.opts.Target,
-		DesiredDigest: DesiredDigest(d.desired),
-		Policy:        d.pol,
-		GuardOverride: d.opts.OverrideGuards,
-		Protected:     d.protected,
-		Workspaces:    wss,
-		Fingerprints:  fps,
-		Changes:       d.changes,
-		Blocked:       d.blocked,
-		Warnings:      d.warnings,
-		Summary:       Summary{Managed: managed},
+		FormatVersion:      FormatVersion,
+		ToolVersion:        d.opts.ToolVersion,
+		CreatedAt:          d.opts.Now.UTC(),
+		Target:             d.opts.Target,
+		DesiredDigest:      DesiredDigest(d.desired),
+		Policy:             d.pol,
+		GuardOverride:      d.opts.OverrideGuards,
+		Protected:          d.protected,
+		Workspaces:         wss,
+		Fingerprints:       fps,
+		Changes:            d.changes,
+		Blocked:            d.blocked,
+		IdentityUnknown:    d.opts.IdentityUnknown,
+		AdminGuardOverride: d.opts.AllowAdminRemoval,
+		Warnings:           d.warnings,
+		Summary:            Summary{Managed: managed},
 	}
 	if p.Changes == nil {
 		p.Changes = []Change{}
 	}
 	p.summarize()
 	if err := d.guard(p); err != nil && !d.opts.OverrideGuards {
+		return p, err
+	}
+	if err := d.adminGuard(p); err != nil && !d.opts.AllowAdminRemoval {
 		return p, err
 	}
 	return p, nil

@@ -89,6 +89,11 @@ type Plan struct {
 	// Fingerprints describe every live object the plan was computed from.
 	Fingerprints []Fingerprint `json:"fingerprints"`
 	Changes      []Change      `json:"changes"`
+	// AdminGuardOverride records that the plan was made with the admin guard overridden.
+	AdminGuardOverride bool `json:"adminGuardOverride,omitempty"`
+	// IdentityUnknown says that the identity that owns the credentials could not be found
+	// out (a token at account level): it is protected only if the policy lists it.
+	IdentityUnknown bool `json:"identityUnknown,omitempty"`
 	// Blocked lists what the desired state asks for and Databricks cannot do, such as a
 	// userName change without policy.allowUserReplace. A plan with blocked entries never
 	// says that the live state matches the desired one.

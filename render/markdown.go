@@ -60,12 +60,18 @@ func writeMarkdown(w io.Writer, v *view, opts MarkdownOptions) error {
 	if v.policy.allowUserReplace {
 		head.WriteString("; allowUserReplace")
 	}
+	if v.policy.adminOverridden {
+		head.WriteString("; admin guard **overridden**")
+	}
 	head.WriteString("  \n")
 	if len(v.ignored) > 0 {
 		fmt.Fprintf(&head, "**Ignored:** %s  \n", codes(v.ignored))
 	}
 	if len(v.protected) > 0 {
 		fmt.Fprintf(&head, "**Protected:** %s  \n", codes(v.protected))
+	}
+	if v.identityUnknown {
+		fmt.Fprintf(&head, "**Identity:** %s  \n", identityUnknownText)
 	}
 	head.WriteString("\n")
 	if len(v.changes) == 0 {

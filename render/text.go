@@ -93,8 +93,14 @@ func writeText(w io.Writer, v *view, opts Options) error {
 	if v.policy.allowUserReplace {
 		b.WriteString("; allowUserReplace")
 	}
+	if v.policy.adminOverridden {
+		b.WriteString("; admin guard overridden")
+	}
 	b.WriteString("\n")
 	writeScope(&b, v.ignored, v.protected)
+	if v.identityUnknown {
+		b.WriteString(c.yellow("Identity:") + " " + identityUnknownText + "\n")
+	}
 	b.WriteString("\n")
 	if len(v.changes) == 0 {
 		lead, rest := v.settledText()

@@ -97,6 +97,8 @@ type view struct {
 	summary  string
 	changes  []changeView
 	sections []section
+	// identityUnknown says that the credentials' identity could not be found out.
+	identityUnknown bool
 	// blocked counts what the plan cannot do (plan.Blocked); a plan with blocked entries
 	// never says that the state matches.
 	blocked int
@@ -116,8 +118,12 @@ type policyView struct {
 	removal          string // users=deactivate servicePrincipals=deactivate groups=delete
 	guards           string // maxRemovals=25 maxRemovalPercent=10%
 	overridden       bool   // the guards were overridden for this plan
+	adminOverridden  bool   // the admin guard was overridden for this plan
 	allowUserReplace bool
 }
+
+// identityUnknownText is what a plan says when the credentials' identity is unknown.
+const identityUnknownText = "unknown (the account API cannot say whose token this is): it is protected only if policy.protected lists it"
 
 // actionCount counts the changes of one action by kind.
 type actionCount struct {
@@ -177,8 +183,10 @@ func newView(p *plan.Plan) *view {
 			limit(fmt.Sprint(pol.Guards.MaxRemovals), pol.Guards.MaxRemovals == 0),
 			limit(fmt.Sprintf("%g%%", pol.Guards.MaxRemovalPercent), pol.Guards.MaxRemovalPercent == 0)),
 		overridden:       p.GuardOverride,
+		adminOverridden:  p.AdminGuardOverride,
 		allowUserReplace: pol.AllowUserReplace,
 	}
+	v.identityUnknown = p.IdentityUnknown
 	for _, r := range p.Protected {
 		v.protected = append(v.protected, r.String())
 	}
