@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,6 +62,12 @@ func TestAuthTypesAgainstFakes(t *testing.T) {
 				},
 				Entra: &emulator.EntraTrust{Tenant: entraTenant, Key: key},
 			}
+			// A workspace's token is exchanged at its own token endpoint, which is then the
+			// ID token's audience (reference §7): the policy accepts those audiences too.
+			for _, id := range exampleWorkspaces {
+				opts.Federation = append(opts.Federation, emulator.FederationPolicy{Issuer: authtest.GitHubIssuer, Subject: githubSubject,
+					Key: key, ServicePrincipal: emulator.DefaultClientID, Audience: exampleHosts[id] + "/oidc/v1/token"})
+			}
 			a := newAccount(t, opts, map[string]string{"u.yaml": "users:\n  - userName: auth-test@northwind.example\n"})
 			o := a.srv.Options()
 			base := []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + a.srv.URL, "DATABRICKS_ACCOUNT_ID=" + o.AccountID, overridesEnv(a.srv)}
@@ -95,7 +100,7 @@ func TestAuthTypesAgainstFakes(t *testing.T) {
 					c.env = append(c.env, "DATABRICKS_AUTH_TYPE=azure-client-secret")
 				} else {
 					// The reference's example: a profile names the auth type, ARM_* hold the secret.
-					base = []string{"HOME=" + a.dir, "DATABRICKS_CONFIG_PROFILE=azure"}
+					base = []string{"HOME=" + a.dir, "DATABRICKS_CONFIG_PROFILE=azure", overridesEnv(a.srv)}
 					c.files = map[string]string{".databrickscfg": "[azure]\nhost = " + a.srv.URL + "\naccount_id = " + o.AccountID + "\nauth_type = azure-client-secret\n"}
 				}
 				c.refreshes = func() int { return entra.Requests(auth.AzureDatabricksAppID) }
@@ -113,8 +118,9 @@ func TestAuthTypesAgainstFakes(t *testing.T) {
 				c.refreshes = func() int { return len(az.Calls()) }
 				c.secrets = []string{"eyJ", "management-token-3e9a"}
 			case "databricks-cli":
-				u, _ := url.Parse(a.srv.URL)
-				tok, err := a.srv.IssueToken(emulator.TokenSpec{Kind: emulator.TokenOAuth, Owner: exampleAdmin, Host: u.Host})
+				// The fake CLI answers every --host with this token, so it is valid on the
+				// account host and on the workspaces' hosts alike.
+				tok, err := a.srv.IssueToken(emulator.TokenSpec{Kind: emulator.TokenOAuth, Owner: exampleAdmin})
 				if err != nil {
 					t.Fatal(err)
 				}
