@@ -223,8 +223,9 @@ func runScenario(ctx context.Context, cfg *config, name string, progress io.Writ
 	client, err := scim.New(scim.Config{
 		Auth: auth.Settings{Host: hs.URL, Level: model.LevelAccount, AccountID: emulator.DefaultAccountID,
 			Token: auth.NewSecret(emulator.DefaultToken)},
-		RateLimit:   cfg.Rate,
-		MaxInFlight: cfg.InFlight,
+		RateLimit:     cfg.Rate,
+		MaxInFlight:   cfg.InFlight,
+		HostOverrides: hostOverrides(srv, hs.URL),
 	})
 	if err != nil {
 		return nil, err
@@ -292,4 +293,13 @@ func runScenario(ctx context.Context, cfg *config, name string, progress io.Writ
 		res.Failures = append(res.Failures, fmt.Sprintf("%s: %d changes left after apply, first %v", name, len(again.Changes), left))
 	}
 	return res, nil
+}
+
+// hostOverrides sends the host of each of srv's workspaces to url, where srv is served.
+func hostOverrides(srv *emulator.Server, url string) map[string]string {
+	out := map[string]string{}
+	for _, id := range srv.Options().Workspaces {
+		out[srv.WorkspaceHost(id)] = url
+	}
+	return out
 }

@@ -68,7 +68,7 @@ func TestEveryRuleHasAnExample(t *testing.T) {
 		source.RuleMembershipCycle, source.RuleNestingTooDeep, source.RuleRenameConflict,
 		source.RuleUnknownEntitlement, source.RuleWrongLevel, source.RuleGroupOnly, source.RuleConsumeConflict,
 		source.RuleReservedGroup, source.RuleInvalidEmail, source.RuleInvalidApplicationID,
-		source.RuleExternalIDTooLong, source.RuleGroupNameTooLong,
+		source.RuleExternalIDTooLong, source.RuleGroupNameTooLong, source.RuleNoWorkspaceHost,
 		source.RuleInvisibleCharacter, source.RuleNameTooLong,
 	}
 	coveredElsewhere := map[string]string{

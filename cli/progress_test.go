@@ -54,14 +54,11 @@ func TestTickerPrintsAtEachTick(t *testing.T) {
 // progress lines at a 1ms interval: stderr that is not a terminal gets lines of the read
 // and of the apply; a terminal gets none of them (it has the bar).
 func TestProgressOffTerminal(t *testing.T) {
-	srv := httptest.NewServer(emulator.New(emulator.Options{
-		RateLimit:  -1,
-		Latency:    20 * time.Millisecond,
-		MeUserName: "breakglass-admin@northwind.example",
-		Workspaces: []string{"1234567890123456", "2345678901234567"},
-	}))
+	emu := orgEmulator(emulator.Options{RateLimit: -1, Latency: 20 * time.Millisecond})
+	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	vars := map[string]string{
+		"SCIMSYNC_HOST_OVERRIDES":  orgHostOverrides(emu, srv.URL),
 		"DATABRICKS_HOST":          srv.URL,
 		"DATABRICKS_ACCOUNT_ID":    emulator.DefaultAccountID,
 		"DATABRICKS_CLIENT_ID":     emulator.DefaultClientID,

@@ -115,7 +115,7 @@ func TestLoadProblems(t *testing.T) {
 	}{
 		"unknown field": {
 			content: "target:\n  level: account\n  acount: x\n",
-			want:    []string{"scimsync.yaml:3:3: error: target.acount: unknown field (known fields: accountId, authType, host, level, profile, workspaceId) [schema]"},
+			want:    []string{"scimsync.yaml:3:3: error: target.acount: unknown field (known fields: accountId, authType, host, hostOverrides, level, profile, unifiedHost, workspaceId) [schema]"},
 		},
 		"several problems at once": {
 			content: "target:\n  level: galaxy\npolicy:\n  guards:\n    maxRemovals: -1\n  removal:\n    groups: deactivate\n",

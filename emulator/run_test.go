@@ -33,9 +33,11 @@ func TestRun(t *testing.T) {
 		env[k] = v
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	if env["DATABRICKS_ACCOUNT_ID"] != DefaultAccountID || env["DATABRICKS_TOKEN"] != "run-token" ||
+	// One credential set: a token besides the OAuth client would make clients refuse (§7).
+	wantOverrides := "https://dbc-1001.emulator.invalid=" + env["DATABRICKS_HOST"] + ",https://dbc-1002.emulator.invalid=" + env["DATABRICKS_HOST"]
+	if env["DATABRICKS_ACCOUNT_ID"] != DefaultAccountID || env["DATABRICKS_TOKEN"] != "" ||
 		env["DATABRICKS_CLIENT_ID"] != DefaultClientID || env["DATABRICKS_CLIENT_SECRET"] != DefaultClientSecret ||
-		!strings.HasPrefix(env["DATABRICKS_HOST"], "http://127.0.0.1:") {
+		!strings.HasPrefix(env["DATABRICKS_HOST"], "http://127.0.0.1:") || env["SCIMSYNC_HOST_OVERRIDES"] != wantOverrides {
 		t.Fatalf("environment %v", env)
 	}
 	req, _ := http.NewRequest("GET", env["DATABRICKS_HOST"]+"/api/2.0/accounts/"+DefaultAccountID+"/scim/v2/Users", nil)

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"slices"
@@ -869,19 +870,33 @@ func (d *differ) isUnmanaged(r model.Ref) bool {
 }
 
 func (d *differ) finish() (*Plan, error) {
-	sort.SliceStable(d.changes, func(i, j int) bool {
-		a, b := &d.changes[i], &d.changes[j]
-		if pa, pb := PhaseOf(a), PhaseOf(b); pa != pb {
-			return pa < pb
+	// Order the changes by phase, then kind, key and workspace; the phase of each change
+	// is looked up once.
+	type ordered struct {
+		phase Phase
+		c     *Change
+	}
+	order := make([]ordered, len(d.changes))
+	for i := range d.changes {
+		order[i] = ordered{PhaseOf(&d.changes[i]), &d.changes[i]}
+	}
+	slices.SortStableFunc(order, func(x, y ordered) int {
+		a, b := x.c, y.c
+		switch {
+		case x.phase != y.phase:
+			return cmp.Compare(x.phase, y.phase)
+		case a.Kind != b.Kind:
+			return cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind))
+		case a.Key != b.Key:
+			return strings.Compare(a.Key, b.Key)
 		}
-		if a.Kind != b.Kind {
-			return kindOrder(a.Kind) < kindOrder(b.Kind)
-		}
-		if a.Key != b.Key {
-			return a.Key < b.Key
-		}
-		return a.Workspace < b.Workspace
+		return strings.Compare(a.Workspace, b.Workspace)
 	})
+	sorted := make([]Change, len(order))
+	for i, o := range order {
+		sorted[i] = *o.c
+	}
+	d.changes = sorted
 	managed := 0
 	for _, n := range []int{len(d.live.Users), len(d.live.ServicePrincipals), len(d.live.Groups)} {
 		managed += n

@@ -415,12 +415,21 @@ func Decode(r io.Reader) (*Plan, error) {
 		return nil, &FormatError{Reason: "checksum mismatch: the file was changed after it was written; make the plan again"}
 	}
 	p.Checksum = want
-	for i := range p.Changes {
-		if err := p.Changes[i].check(); err != nil {
-			return nil, &FormatError{Reason: fmt.Sprintf("change %d (%s): %v", i+1, describe(&p.Changes[i]), err)}
-		}
+	if err := p.checkChanges(); err != nil {
+		return nil, err
 	}
 	return &p, nil
+}
+
+// checkChanges returns a *FormatError naming the first change whose payload does not fit
+// its action (see Change).
+func (p *Plan) checkChanges() error {
+	for i := range p.Changes {
+		if err := p.Changes[i].check(); err != nil {
+			return &FormatError{Reason: fmt.Sprintf("change %d (%s): %v", i+1, describe(&p.Changes[i]), err)}
+		}
+	}
+	return nil
 }
 
 // checkVersion returns a *FormatError wrapping ErrVersion for a format version other than

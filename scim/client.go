@@ -87,6 +87,13 @@ type Config struct {
 	// HTTPClient sends the requests (tests point it at handlers). nil means a client of
 	// its own. Its Timeout, if any, applies on top of Timeout.
 	HTTPClient *http.Client
+	// HostOverrides send the requests for some hosts to loopback URLs instead, keeping the
+	// host's name in the Host header (see ParseHostOverrides): for tests and the emulator.
+	HostOverrides map[string]string
+	// UnifiedHost sends workspace SCIM calls of an account without a workspace host to the
+	// account host with an X-Databricks-Workspace-Id header, as unified hosts take them
+	// (reference §1.4). Off by default: a workspace's SCIM tree is on its own host (§1.2).
+	UnifiedHost bool
 	// Logger receives a debug record per attempt (method, path, status, attempt, duration),
 	// never headers or bodies. nil means no logging.
 	Logger *slog.Logger
@@ -109,6 +116,7 @@ type Client struct {
 	// maxListObjects is Config.MaxListObjects; 0 means the default per resource.
 	maxListObjects int
 	home           *Tree
+	unified        bool
 
 	mu      sync.Mutex
 	wsCreds map[string]auth.Credentials // credentials per workspace host (account level)
@@ -149,6 +157,10 @@ func New(cfg Config) (*Client, error) {
 			// Never follow a redirect with a bearer token attached.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
+	}
+	hc, err = withHostOverrides(hc, cfg.HostOverrides)
+	if err != nil {
+		return nil, err
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -199,6 +211,7 @@ func New(cfg Config) (*Client, error) {
 		log:            log,
 		pageSize:       orDefault(cfg.PageSize, DefaultPageSize),
 		maxListObjects: cfg.MaxListObjects,
+		unified:        cfg.UnifiedHost,
 		wsCreds:        map[string]auth.Credentials{},
 	}
 	creds := ac.Credentials(hc)
@@ -252,10 +265,14 @@ func (c *Client) ServicePrincipals() *Resource[ServicePrincipal] {
 func (c *Client) Tree() *Tree { return c.home }
 
 // WorkspaceTree returns the workspace SCIM tree of ws, where an account manages the
-// entitlements its principals have in that workspace. Requests go to ws.Host when it is
-// set, else to the account host, with X-Databricks-Workspace-Id: ws.ID, and use the same
-// credentials (for OAuth, a token from ws.Host's own token endpoint when the host differs).
-// At workspace level it returns the target's own tree.
+// entitlements its principals have in that workspace. Requests go to ws.Host, the
+// workspace's own host (reference §1.2), with credentials of their own for that host: for
+// OAuth a token from the workspace's discovered token endpoint (§7), for a token the same
+// token (a personal access token works only on its own workspace, and the account SCIM
+// token on no workspace: see Preflight). A workspace without a host is an error, unless
+// the client was configured for a unified host (Config.UnifiedHost): then requests go to
+// the account host with X-Databricks-Workspace-Id: ws.ID and the account credentials
+// (§1.4). At workspace level it returns the target's own tree.
 func (c *Client) WorkspaceTree(ws model.Workspace) (*Tree, error) {
 	if c.auth.Level == model.LevelWorkspace {
 		return c.home, nil
@@ -263,27 +280,27 @@ func (c *Client) WorkspaceTree(ws model.Workspace) (*Tree, error) {
 	if ws.ID == "" {
 		return nil, fmt.Errorf("workspace has no id")
 	}
-	host := c.auth.Host
-	creds := c.home.creds
-	if ws.Host != "" {
-		h, err := auth.NormalizeHost(ws.Host)
+	if ws.Host == "" {
+		if !c.unified {
+			return nil, fmt.Errorf("workspace %s has no host: its SCIM API is on its own URL; set host: https://... for it in the manifest", ws.ID)
+		}
+		return &Tree{c: c, level: model.LevelWorkspace, creds: c.home.creds, base: c.auth.Host + workspaceSCIMPath, header: workspaceHeader(ws.ID)}, nil
+	}
+	host, err := auth.NormalizeHost(ws.Host)
+	if err != nil {
+		return nil, fmt.Errorf("workspace %s: %w", ws.ID, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	creds := c.wsCreds[host]
+	if creds == nil {
+		creds, err = c.auth.CredentialsFor(host, c.hc)
 		if err != nil {
 			return nil, fmt.Errorf("workspace %s: %w", ws.ID, err)
 		}
-		host = h
-		c.mu.Lock()
-		creds = c.wsCreds[h]
-		if creds == nil {
-			creds, err = c.auth.CredentialsFor(h, c.hc)
-			if err != nil {
-				c.mu.Unlock()
-				return nil, fmt.Errorf("workspace %s: %w", ws.ID, err)
-			}
-			c.wsCreds[h] = creds
-		}
-		c.mu.Unlock()
+		c.wsCreds[host] = creds
 	}
-	return &Tree{c: c, level: model.LevelWorkspace, creds: creds, base: host + workspaceSCIMPath, header: workspaceHeader(ws.ID)}, nil
+	return &Tree{c: c, level: model.LevelWorkspace, creds: creds, base: host + workspaceSCIMPath}, nil
 }
 
 // Tree is one SCIM endpoint tree: the account tree (/api/2.0/accounts/{id}/scim/v2) or a
@@ -329,6 +346,10 @@ func (t *Tree) ServicePrincipals() *Resource[ServicePrincipal] {
 			}
 			return filterEq("displayName", p.DisplayName)
 		},
+		// Without an applicationId nothing keeps Databricks from making a second
+		// principal with the same displayName (§6: applicationId is unique, names are
+		// not), so a miss of the lookup is no proof that a create did not happen.
+		weakKey: func(p *ServicePrincipal) bool { return p.ApplicationID == "" },
 	}
 }
 

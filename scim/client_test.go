@@ -21,11 +21,12 @@ import (
 func TestPathsAndHeaders(t *testing.T) {
 	ctx := context.Background()
 	type want struct {
-		method, path, contentType, workspaceHeader string
+		method, host, path, contentType, workspaceHeader string
 	}
 	tests := map[string]struct {
 		level       model.Level
 		workspaceID string
+		unified     bool
 		call        func(c *Client) error
 		want        want
 	}{
@@ -51,8 +52,15 @@ func TestPathsAndHeaders(t *testing.T) {
 			},
 			want: want{method: "PATCH", path: "/api/2.0/preview/scim/v2/Groups/5", contentType: contentTypeSCIM},
 		},
-		"account entitlements go to the workspace tree with its id": {
+		"account entitlements go to the workspace's own host, without the header": {
 			level: model.LevelAccount, workspaceID: "77",
+			call: func(c *Client) error {
+				return c.PatchWorkspaceEntitlements(ctx, model.Workspace{ID: "1001", Host: testWorkspaceHost}, model.KindGroup, "5", []string{"workspace-access"}, nil)
+			},
+			want: want{method: "PATCH", host: "dbc-1001.test.invalid", path: "/api/2.0/preview/scim/v2/Groups/5", contentType: contentTypeSCIM},
+		},
+		"account entitlements on a unified host go to the account host with the workspace id": {
+			level: model.LevelAccount, workspaceID: "77", unified: true,
 			call: func(c *Client) error {
 				return c.PatchWorkspaceEntitlements(ctx, model.Workspace{ID: "1001"}, model.KindGroup, "5", []string{"workspace-access"}, nil)
 			},
@@ -81,7 +89,11 @@ func TestPathsAndHeaders(t *testing.T) {
 				default:
 					_, _ = io.WriteString(w, `{"id":"9"}`)
 				}
-			}, func(cfg *Config) { cfg.Auth.WorkspaceID = tc.workspaceID })
+			}, func(cfg *Config) {
+				cfg.Auth.WorkspaceID = tc.workspaceID
+				cfg.UnifiedHost = tc.unified
+				withWorkspaceHost(cfg)
+			})
 			if err := tc.call(c); err != nil {
 				t.Fatal(err)
 			}
@@ -90,7 +102,11 @@ func TestPathsAndHeaders(t *testing.T) {
 				t.Fatalf("requests = %d, want 1", len(reqs))
 			}
 			r := reqs[0]
-			got := want{method: r.Method, path: r.Path, contentType: r.Header.Get("Content-Type"), workspaceHeader: r.Header.Get(HeaderWorkspaceID)}
+			host := r.Host
+			if tc.want.host == "" {
+				host = "" // the test server's own address
+			}
+			got := want{method: r.Method, host: host, path: r.Path, contentType: r.Header.Get("Content-Type"), workspaceHeader: r.Header.Get(HeaderWorkspaceID)}
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); diff != "" {
 				t.Errorf("request (-want +got):\n%s", diff)
 			}

@@ -333,6 +333,13 @@ func replayDone(r *request, e *Error) bool {
 // create was for (userName, displayName or applicationId), so only the object meant is
 // found; an ambiguous match is an error.
 func (t *transport) adopt(ctx context.Context, lookup func(context.Context) (string, bool, error), conflict error) (string, error) {
+	return t.waitFor(ctx, lookup, conflict, t.adoptWait)
+}
+
+// waitFor repeats lookup with growing waits, in all up to budget, until it finds the
+// object; if it never does, the error wraps notFound.
+func (t *transport) waitFor(ctx context.Context, lookup func(context.Context) (string, bool, error), notFound error, budget time.Duration) (string, error) {
+	conflict := notFound
 	var waited time.Duration
 	delay := 100 * time.Millisecond
 	for {
@@ -344,8 +351,8 @@ func (t *transport) adopt(ctx context.Context, lookup func(context.Context) (str
 			t.log.DebugContext(ctx, "scim create found the existing object", "id", id)
 			return id, nil
 		}
-		if waited+delay > t.adoptWait {
-			return "", fmt.Errorf("%w; the object did not show in a lookup within %s", conflict, t.adoptWait)
+		if waited+delay > budget {
+			return "", fmt.Errorf("%w; the object did not show in a lookup within %s", conflict, budget)
 		}
 		if err := t.sleep(ctx, delay); err != nil {
 			return "", err

@@ -47,6 +47,7 @@ const (
 	RuleInvalidPermission  = "invalid-permission"   // a workspace permission other than USER or ADMIN
 	RuleInvalidWorkspaceID = "invalid-workspace-id" // a workspace id that is not a number
 	RuleNotAssigned        = "not-assigned"         // entitlements in a workspace for a principal not assigned to it
+	RuleNoWorkspaceHost    = "no-workspace-host"    // an account-level workspace without host:
 
 	RuleTooManyPrincipals  = "too-many-principals"  // more than model.MaxPrincipals users and service principals
 	RuleTooManyGroups      = "too-many-groups"      // more than model.MaxGroups groups
@@ -552,4 +553,20 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// CheckWorkspaceHosts reports every workspace of an account-level state that has no host.
+// An account reads and writes the entitlements of each declared workspace through that
+// workspace's own SCIM API, which is on the workspace's URL, not on the accounts host
+// (reference §1.2, §6); the reference documents no account API that gives a workspace's
+// URL, so the manifest must. Callers skip it when the target is a unified host that
+// serves workspaces by id (reference §1.4).
+func CheckWorkspaceHosts(s *model.State) diag.List {
+	var diags diag.List
+	for _, w := range s.Workspaces {
+		if strings.TrimSpace(w.Host) == "" {
+			diags.Errorf(w.Origin, RuleNoWorkspaceHost, "workspace %s has no host: its entitlements are read and changed through its own SCIM API, on its own URL; add host: https://<workspace URL>", w.ID)
+		}
+	}
+	return diags
 }

@@ -351,3 +351,14 @@ func bigState(users, groups, perGroup int) *model.State {
 	s.Normalize()
 	return s
 }
+
+func TestCheckWorkspaceHosts(t *testing.T) {
+	s := &model.State{Workspaces: []model.Workspace{
+		{ID: "1001", Host: "https://dbc-1001.cloud.databricks.com"},
+		{ID: "1002", Origin: model.Origin{File: "workspaces.yaml", Line: 7, Column: 5}},
+	}}
+	got := CheckWorkspaceHosts(s)
+	if len(got) != 1 || got[0].Rule != RuleNoWorkspaceHost || got[0].Origin.Line != 7 || !strings.Contains(got[0].Message, "workspace 1002 has no host") {
+		t.Errorf("diagnostics = %v, want one %s at workspaces.yaml:7", got, RuleNoWorkspaceHost)
+	}
+}

@@ -184,7 +184,7 @@ func TestReadStopsWhenCancelled(t *testing.T) {
 	p := write(t, dir, "a.yaml", "users: []\n")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, diags := ReadFiles(ctx, []string{p})
+	_, diags := ReadFiles(ctx, []string{p}, 0)
 	if len(diags) != 1 || diags[0].Rule != RuleRead {
 		t.Fatalf("got %v, want one read error", strs(diags))
 	}
