@@ -60,6 +60,10 @@ func (e *Error) Hint() string {
 	return ""
 }
 
+// CredentialsRejected reports a 401: the credentials were rejected, and no request sent
+// with them will succeed. plan.Execute stops on it.
+func (e *Error) CredentialsRejected() bool { return e.Status == http.StatusUnauthorized }
+
 // RejectedHint says what to check when Databricks rejects the credentials of an auth type
 // with a 401.
 func RejectedHint(authType string) string {

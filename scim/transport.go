@@ -193,7 +193,7 @@ func credentialsKey(creds auth.Credentials) any {
 func credentialsRejected(err error) bool {
 	var te *auth.TokenError
 	if errors.As(err, &te) {
-		return !te.Temporary() && te.Status >= 400
+		return te.CredentialsRejected()
 	}
 	return IsUnauthorized(err)
 }
