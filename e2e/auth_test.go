@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,18 +119,29 @@ func TestAuthTypesAgainstFakes(t *testing.T) {
 				c.refreshes = func() int { return len(az.Calls()) }
 				c.secrets = []string{"eyJ", "management-token-3e9a"}
 			case "databricks-cli":
-				// The fake CLI answers every --host with this token, so it is valid on the
-				// account host and on the workspaces' hosts alike.
-				tok, err := a.srv.IssueToken(emulator.TokenSpec{Kind: emulator.TokenOAuth, Owner: exampleAdmin})
+				// A login per host, as `databricks auth login` makes them: the account's and each
+				// workspace's; each token is accepted on its own host only.
+				u, _ := url.Parse(a.srv.URL)
+				tok, err := a.srv.IssueToken(emulator.TokenSpec{Kind: emulator.TokenOAuth, Owner: exampleAdmin, Host: u.Host})
 				if err != nil {
 					t.Fatal(err)
 				}
-				cli := authtest.FakeDatabricksCLI(t, "v0.296.0", tok, 5*time.Second)
+				perHost := map[string]string{"": tok}
+				for _, host := range exampleHosts {
+					wu, _ := url.Parse(host)
+					wtok, err := a.srv.IssueToken(emulator.TokenSpec{Kind: emulator.TokenOAuth, Owner: exampleAdmin, Host: wu.Host})
+					if err != nil {
+						t.Fatal(err)
+					}
+					perHost[host] = wtok
+					c.secrets = append(c.secrets, wtok)
+				}
+				cli := authtest.FakeDatabricksCLI(t, "v0.296.0", perHost, 5*time.Second)
 				// The login that lets databricks-cli be chosen without an auth type.
 				authtest.WriteCLITokenCache(t, a.dir, a.srv.URL+"/oidc/accounts/"+o.AccountID, tok, time.Now().Add(time.Hour))
 				c.env = []string{"PATH=" + cli.Dir + ":/usr/bin:/bin"}
 				c.refreshes = func() int { return len(cli.Calls()) }
-				c.secrets = []string{tok}
+				c.secrets = append(c.secrets, tok)
 			}
 			a.write(t, c.files)
 			a.env = append(base, c.env...)
