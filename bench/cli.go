@@ -72,7 +72,13 @@ policy:
   protected:
     users: [%q]
     servicePrincipals: [%q]
-`, emulator.DefaultMeUserName, emulator.DefaultClientID)
+  # The account's limits, raised as Databricks allows (reference §6) where the size
+  # exceeds the defaults: M declares 10,100 users and service principals.
+  limits:
+    principals: %d
+    groups: %d
+`, emulator.DefaultMeUserName, emulator.DefaultClientID,
+		max(model.MaxPrincipals, desired.Principals()), max(model.MaxGroups, len(desired.Groups)))
 	if err := os.WriteFile(f.Config, []byte(conf), 0o644); err != nil {
 		return nil, err
 	}
@@ -140,6 +146,7 @@ func measureCLI(ctx context.Context, cfg *config, progress io.Writer) ([]*CLIRes
 		"DATABRICKS_TOKEN="+emulator.DefaultToken,
 		"SCIMSYNC_RATE_LIMIT=10000", // the most the command line accepts
 		"SCIMSYNC_PROGRESS_INTERVAL=0",
+		"SCIMSYNC_HOST_OVERRIDES="+overridesEnv(srv, hs.URL),
 	)
 	var overrides []string
 	for host, url := range hostOverrides(srv, hs.URL) {

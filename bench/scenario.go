@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/scimsync/scimsync/emulator"
@@ -310,4 +312,14 @@ func hostOverrides(srv *emulator.Server, url string) map[string]string {
 		out[srv.WorkspaceHost(id)] = url
 	}
 	return out
+}
+
+// overridesEnv is hostOverrides in the form of SCIMSYNC_HOST_OVERRIDES.
+func overridesEnv(srv *emulator.Server, url string) string {
+	var entries []string
+	for host, to := range hostOverrides(srv, url) {
+		entries = append(entries, host+"="+to)
+	}
+	sort.Strings(entries)
+	return strings.Join(entries, ",")
 }

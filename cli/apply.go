@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,8 +12,10 @@ import (
 
 	"github.com/scimsync/scimsync/audit"
 	"github.com/scimsync/scimsync/config"
+	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
 	"github.com/scimsync/scimsync/render"
+	"github.com/scimsync/scimsync/scim"
 )
 
 // ApplyCmd carries out a reviewed plan file, or with --auto-approve plans and applies in
@@ -20,13 +23,14 @@ import (
 type ApplyCmd struct {
 	Tuning
 	ConfigFlag
-	Args             []string `arg:"" optional:"" name:"plan-or-paths" help:"The plan file to apply; with --auto-approve, manifest files or directories instead."`
-	AutoApprove      bool     `name:"auto-approve" help:"Plan and apply in one step, without a reviewed plan file."`
-	AllowMassRemoval bool     `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"Override the removal guards: with --auto-approve for the plan made, and for a saved plan, whose removals apply counts again against the config's guards whatever the file says."`
-	Format           string   `enum:"text,json" default:"text" help:"Output format: text (the plan, then the outcome) or json (the outcome only: counts and the changes that failed)."`
-	AuditLog         string   `name:"audit-log" env:"SCIMSYNC_AUDIT_LOG" placeholder:"FILE" help:"Append one JSON line per change (time, change, requests, status, attempts, duration) to FILE."`
-	BatchSize        int      `name:"batch-size" env:"SCIMSYNC_BATCH_SIZE" placeholder:"N" help:"Most members added or removed in one PATCH (default 100)."`
-	Refresh          bool     `name:"refresh" help:"Before applying a plan file, re-read the whole live state instead of only the objects the plan touches."`
+	Args              []string `arg:"" optional:"" name:"plan-or-paths" help:"The plan file to apply; with --auto-approve, manifest files or directories instead."`
+	AutoApprove       bool     `name:"auto-approve" help:"Plan and apply in one step, without a reviewed plan file."`
+	AllowMassRemoval  bool     `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"Override the removal guards: with --auto-approve for the plan made, and for a saved plan, whose removals apply counts again against the config's guards whatever the file says."`
+	AllowAdminRemoval bool     `name:"allow-admin-removal" help:"With --auto-approve, override the admin guard: let the plan deactivate or delete account admins, or leave fewer admins than policy.guards.minAdmins."`
+	Format            string   `enum:"text,json" default:"text" help:"Output format: text (the plan, then the outcome) or json (the outcome only: counts and the changes that failed)."`
+	AuditLog          string   `name:"audit-log" env:"SCIMSYNC_AUDIT_LOG" placeholder:"FILE" help:"Append one JSON line per change (time, change, requests, status, attempts, duration) to FILE."`
+	BatchSize         int      `name:"batch-size" env:"SCIMSYNC_BATCH_SIZE" placeholder:"N" help:"Most members added or removed in one PATCH (default 100)."`
+	Refresh           bool     `name:"refresh" help:"Before applying a plan file, re-read the whole live state instead of only the objects the plan touches."`
 }
 
 // errNoPlan is returned by apply without a plan file and without --auto-approve.
@@ -88,10 +92,11 @@ func (c *ApplyCmd) autoPlan(rt *Runtime, src *Sources) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := planWith(rt, conn, cfg, desired, c.AllowMassRemoval)
+	p, err := planWith(rt, conn, cfg, desired, guardOverrides{c.AllowMassRemoval, c.AllowAdminRemoval})
 	if err != nil {
 		var guard *plan.GuardError
-		if errors.As(err, &guard) && c.Format != "json" {
+		var adminGuard *plan.AdminGuardError
+		if (errors.As(err, &guard) || errors.As(err, &adminGuard)) && c.Format != "json" {
 			_ = render.Text(rt.IO.Out, p, render.Options{Color: rt.Color()})
 		}
 		return nil, err
@@ -165,7 +170,9 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 		}
 		rc := plan.Recheck{Policy: cfg.Policy, Identity: id, AllowMassRemoval: c.AllowMassRemoval, Refresh: c.Refresh}
 		stop := rt.watchRead("checking the plan against the live state", conn.client)
-		err = plan.VerifyWith(rt.Ctx, p, conn.client, conn.target, rc)
+		// The credentials may not be those the plan was made with: they are checked
+		// (scim.Preflight) when VerifyWith first reads, after its offline checks.
+		err = plan.VerifyWith(rt.Ctx, p, preflighted{conn.client}, conn.target, rc)
 		stop()
 		if err != nil {
 			return err
@@ -348,4 +355,24 @@ func (p *progress) done() {
 	if p.drawn {
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}
+}
+
+// preflighted is a client whose Snapshot first checks that the credentials can do what the
+// workspaces need (scim.Preflight), so that apply fails before any write.
+type preflighted struct{ *scim.Client }
+
+// Snapshot runs the preflight checks, then reads the live state.
+func (p preflighted) Snapshot(ctx context.Context, workspaces []model.Workspace) (*model.State, error) {
+	if err := p.Preflight(ctx, workspaces); err != nil {
+		return nil, err
+	}
+	return p.Client.Snapshot(ctx, workspaces)
+}
+
+// ReadObjects runs the preflight checks, then reads the objects refs name.
+func (p preflighted) ReadObjects(ctx context.Context, refs []model.Ref, ids map[model.Ref]string) (*model.State, error) {
+	if err := p.Preflight(ctx, nil); err != nil {
+		return nil, err
+	}
+	return p.Client.ReadObjects(ctx, refs, ids)
 }

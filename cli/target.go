@@ -133,9 +133,13 @@ func (c *connection) identity(rt *Runtime) (*model.Ref, error) {
 	return &ref, nil
 }
 
-// live reads the live state, with the given workspaces, and the identity that owns the
+// live checks that the credentials can do what the workspaces need (scim.Preflight), then
+// reads the live state, with the given workspaces, and the identity that owns the
 // credentials (nil when Databricks cannot say).
 func (c *connection) live(rt *Runtime, workspaces []model.Workspace) (*model.State, *model.Ref, error) {
+	if err := c.client.Preflight(rt.Ctx, workspaces); err != nil {
+		return nil, nil, err
+	}
 	id, err := c.identity(rt)
 	if err != nil {
 		return nil, nil, err

@@ -22,16 +22,16 @@ import (
 //     §1.5) and the workspace's own SCIM API as a workspace admin;
 //   - at workspace level, the workspace SCIM API as a workspace admin.
 //
-// Being a workspace admin is read from GET /Me?attributes=userName,groups: the identity
-// must be in the workspace's "admins" group, where an ADMIN assignment puts it (§1.2: only
-// workspace admins may read entitlements and write; §1.5). Each credential is asked only
+// Being a workspace admin is tested by listing one service principal, which only workspace
+// admins may do (§1.2); an ADMIN assignment makes an account principal one (§1.5). Each
+// credential is asked only
 // on the host it is for (an OAuth token per host, §7), so an account SCIM token, which
 // works only on the account SCIM API, or a personal access token of one workspace, fail
 // here and not half-way through an apply.
 //
 // It returns nil or a *PreflightError that lists every problem found, each with its fix.
-// Errors that say nothing about the credentials (a network failure, a 5xx after retries)
-// are returned as they are.
+// Errors that are not about permissions (an OAuth secret or account the token endpoint
+// rejects, a network failure, a 5xx after retries) are returned as they are, first.
 func (c *Client) Preflight(ctx context.Context, workspaces []model.Workspace) error {
 	var (
 		mu       sync.Mutex
@@ -76,10 +76,15 @@ func (c *Client) Preflight(ctx context.Context, workspaces []model.Workspace) er
 		}
 	}
 	wg.Wait()
+	if other != nil {
+		// Failures that are not about permissions (a rejected OAuth secret, an unknown
+		// account, a refused connection) come first: they are the root cause.
+		return other
+	}
 	if len(problems) > 0 {
 		return &PreflightError{Identity: c.describeCredentials(), Problems: sortProblems(problems)}
 	}
-	return other
+	return nil
 }
 
 // Problem is one thing the credentials cannot do.
@@ -127,42 +132,56 @@ func (c *Client) describeCredentials() string {
 	return "a token"
 }
 
+// The APIs Preflight checks.
+type api int
+
+const (
+	apiAccountSCIM api = iota // the account SCIM API
+	apiAssignments            // the account's permission assignment API
+	apiWorkspace              // a workspace's SCIM API
+)
+
 // credentialsFix is the fix for credentials a host rejected.
-func (c *Client) credentialsFix(workspace bool) string {
+func (c *Client) credentialsFix(a api) string {
+	oauthHint := "OAuth (" + auth.EnvClientID + " and " + auth.EnvClientSecret + ") of a service principal that is an account admin and ADMIN in every declared workspace"
 	switch {
-	case c.auth.AuthType == auth.AuthOAuthM2M && workspace:
-		return "check that the service principal " + c.auth.ClientID + " exists in the account and has an OAuth secret"
+	case c.auth.AuthType != auth.AuthPAT && c.auth.AuthType != auth.AuthOAuthM2M:
+		return RejectedHint(c.auth.AuthType)
+	case c.auth.AuthType == auth.AuthOAuthM2M && a == apiWorkspace:
+		return "check that the service principal " + c.auth.ClientID + " is in the account and assigned to this workspace"
 	case c.auth.AuthType == auth.AuthOAuthM2M:
 		return "check " + auth.EnvClientID + " and " + auth.EnvClientSecret + " and that the service principal is in account " + c.auth.AccountID
-	case workspace && c.auth.Level == model.LevelAccount:
-		return "a token works only where it was issued (the account SCIM token only on the account SCIM API, a personal access token only in its own workspace, and not once its owner is deactivated): use OAuth (" + auth.EnvClientID + " and " + auth.EnvClientSecret + ") of a service principal that is an account admin and ADMIN in every declared workspace"
+	case c.auth.Level == model.LevelAccount && a != apiAccountSCIM:
+		return "a token works only where it was issued (the account SCIM token only on the account SCIM API, a personal access token only in its own workspace, and neither once its owner is deactivated): use " + oauthHint
 	case c.auth.Level == model.LevelAccount:
-		return "the token was rejected: use a current account SCIM token, or OAuth (" + auth.EnvClientID + " and " + auth.EnvClientSecret + ") of an account admin service principal"
+		return "use a current account SCIM token, or " + oauthHint
 	}
-	return "the token was rejected: use a current personal access token of a workspace admin (it stops working when its owner is deactivated), or OAuth (" + auth.EnvClientID + " and " + auth.EnvClientSecret + ")"
+	return "use a current personal access token of a workspace admin (it stops working when its owner is deactivated), or OAuth (" + auth.EnvClientID + " and " + auth.EnvClientSecret + ")"
 }
 
 // classify turns the error of a check into a problem, or returns it when it is not about
 // the credentials.
-func (c *Client) classify(what string, err error, workspace bool) (*Problem, error) {
-	var te *auth.TokenError
+func (c *Client) classify(what string, err error, a api) (*Problem, error) {
 	switch {
 	case err == nil:
 		return nil, nil
-	case errors.As(err, &te) && !te.Temporary():
-		return &Problem{What: what, Why: "no OAuth token: " + te.Error(), Fix: c.credentialsFix(workspace)}, nil
+	case errors.As(err, new(*auth.TokenError)):
+		// The client secret or the account is wrong for every host: the caller's error
+		// mapping says so better than a list would.
+		return nil, err
 	case IsUnauthorized(err):
-		return &Problem{What: what, Why: "the credentials were rejected (401)", Fix: c.credentialsFix(workspace)}, nil
+		return &Problem{What: what, Why: "the credentials were rejected (401)", Fix: c.credentialsFix(a)}, nil
+	case IsForbidden(err) && c.auth.AuthType == auth.AuthPAT && c.auth.Level == model.LevelAccount && a != apiAccountSCIM:
+		// A token outside its scope: the account SCIM token on other APIs, a PAT on
+		// account APIs.
+		return &Problem{What: what, Why: "permission denied (403)", Fix: c.credentialsFix(a)}, nil
 	case IsForbidden(err):
 		fix := "make the identity an account admin (account console → User management → its Roles)"
-		if workspace {
-			fix = "assign the identity ADMIN in this workspace (account console → Workspaces → Permissions)"
-		}
-		if c.auth.AuthType == auth.AuthPAT && c.auth.Level == model.LevelAccount {
-			fix = c.credentialsFix(workspace)
+		if a == apiWorkspace {
+			fix = "assign the identity ADMIN in this workspace (account console → Workspaces → Permissions, or workspaces[].assignments with permission: ADMIN)"
 		}
 		return &Problem{What: what, Why: "permission denied (403)", Fix: fix}, nil
-	case IsNotFound(err) && !workspace:
+	case IsNotFound(err) && a != apiWorkspace:
 		return &Problem{What: what, Why: "not found (404)", Fix: "check the account id (" + auth.EnvAccountID + ") and that the workspace belongs to the account"}, nil
 	case IsNotFound(err):
 		return &Problem{What: what, Why: "not found (404)", Fix: "check the workspace's host: it must be the workspace's own URL"}, nil
@@ -174,37 +193,29 @@ func (c *Client) classify(what string, err error, workspace bool) (*Problem, err
 func (c *Client) checkAccountSCIM(ctx context.Context) (*Problem, error) {
 	q := url.Values{"count": {"1"}, "attributes": {"id"}}
 	err := c.home.json(ctx, http.MethodGet, "/Users", q, nil, nil, nil)
-	return c.classify("the account SCIM API at "+c.auth.Host, err, false)
+	return c.classify("the account SCIM API at "+c.auth.Host, err, apiAccountSCIM)
 }
 
 // checkAssignments reads the permission levels of a workspace's assignment API (§1.5), a
 // small answer that needs the same rights as the assignments themselves.
 func (c *Client) checkAssignments(ctx context.Context, workspaceID string) (*Problem, error) {
 	err := c.accountCall(ctx, http.MethodGet, c.assignmentsPath(workspaceID)+"/permissions", nil, nil)
-	return c.classify("workspace "+workspaceID+" assignments at "+c.auth.Host, err, false)
+	return c.classify("workspace "+workspaceID+" assignments at "+c.auth.Host, err, apiAssignments)
 }
 
-// checkWorkspaceAdmin asks the workspace tree who the credentials are and whether that
-// identity is in the workspace's admins group.
+// checkWorkspaceAdmin reads one service principal of the workspace's SCIM tree: only
+// workspace admins may list service principals (non-admins may call only /Me and read
+// Users and Groups, reference §1.2), and scimsync needs an admin there to read
+// entitlements and to change anything.
 func (c *Client) checkWorkspaceAdmin(ctx context.Context, tree *Tree, workspaceID, host string) (*Problem, error) {
 	what := "the SCIM API of workspace " + workspaceID + " at " + host
 	if workspaceID == "" {
 		what = "the workspace SCIM API at " + host
 	}
-	var me User
-	err := tree.json(ctx, http.MethodGet, "/Me", url.Values{"attributes": {"userName,groups"}}, nil, &me, nil)
-	if p, err := c.classify(what, err, true); p != nil || err != nil {
-		return p, err
+	err := tree.json(ctx, http.MethodGet, "/ServicePrincipals", url.Values{"count": {"1"}, "attributes": {"id"}}, nil, nil, nil)
+	p, err := c.classify(what, err, apiWorkspace)
+	if p != nil && p.Why == "permission denied (403)" {
+		p.Why = "the identity is not a workspace admin there, and scimsync needs one to read entitlements and change identities"
 	}
-	for _, g := range me.Groups {
-		if g.Display == "admins" {
-			return nil, nil
-		}
-	}
-	who := me.UserName
-	if who == "" {
-		who = "the identity of the credentials"
-	}
-	return &Problem{What: what, Why: who + " is not a workspace admin (not in the admins group), so it cannot read entitlements or change identities there",
-		Fix: "assign it ADMIN in this workspace (account console → Workspaces → Permissions, or workspaces[].assignments with permission: ADMIN)"}, nil
+	return p, err
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,9 @@ type Resource[T any] struct {
 	id   func(*T) string
 	// lookup returns the filter that finds the object a create of v would make.
 	lookup func(v *T) string
+	// mine, when set, narrows what lookup finds to the objects a create of v made, when
+	// the filter alone cannot tell them from look-alikes.
+	mine func(v, found *T) bool
 	// weakKey, when set, reports creates whose lookup key the server does not keep
 	// unique: a create made twice makes two objects instead of a 409.
 	weakKey func(v *T) bool
@@ -267,6 +271,9 @@ func (r *Resource[T]) create(ctx context.Context, v *T, adopt bool) (*T, bool, e
 			list, err := r.find(ctx, filter)
 			if err != nil {
 				return "", false, err
+			}
+			if r.mine != nil {
+				list = slices.DeleteFunc(list, func(f T) bool { return !r.mine(v, &f) })
 			}
 			switch len(list) {
 			case 0:

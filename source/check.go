@@ -75,7 +75,14 @@ var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 // problem, sorted by place, each under one of the Rule identifiers above. It runs in time
 // linear in the size of the state.
 func Check(s *model.State, level model.Level) diag.List {
-	c := &checker{s: s, level: level, ix: model.NewIndex(s), spNames: make(map[string]int)}
+	return CheckWithLimits(s, level, model.MaxPrincipals, model.MaxGroups)
+}
+
+// CheckWithLimits is Check for an account whose identity limits are maxPrincipals users
+// plus service principals and maxGroups groups (policy.limits; Databricks' defaults can be
+// raised, reference §6).
+func CheckWithLimits(s *model.State, level model.Level, maxPrincipals, maxGroups int) diag.List {
+	c := &checker{s: s, level: level, ix: model.NewIndex(s), spNames: make(map[string]int), maxPrincipals: maxPrincipals, maxGroups: maxGroups}
 	for i := range s.ServicePrincipals {
 		c.spNames[strings.TrimSpace(s.ServicePrincipals[i].DisplayName)]++
 	}
@@ -97,6 +104,8 @@ type checker struct {
 	ix      *model.Index
 	spNames map[string]int // service principal displayName → how many have it
 	diags   diag.List
+
+	maxPrincipals, maxGroups int // the account's identity limits
 }
 
 func (c *checker) errorf(at model.Origin, rule, format string, args ...any) {
@@ -533,14 +542,22 @@ func (c *checker) principal(at model.Origin, where string, r model.Ref) (model.R
 }
 
 func (c *checker) limits() {
-	if n := c.s.Principals(); n > model.MaxPrincipals {
-		c.errorf(model.Origin{}, RuleTooManyPrincipals, "%s users and service principals are declared; Databricks allows at most %s",
-			thousands(n), thousands(model.MaxPrincipals))
+	if n := c.s.Principals(); n > c.maxPrincipals {
+		c.errorf(model.Origin{}, RuleTooManyPrincipals, "%s users and service principals are declared; the account allows at most %s%s",
+			thousands(n), thousands(c.maxPrincipals), raise("principals", c.maxPrincipals, model.MaxPrincipals))
 	}
-	if n := len(c.s.Groups); n > model.MaxGroups {
-		c.errorf(model.Origin{}, RuleTooManyGroups, "%s groups are declared; Databricks allows at most %s",
-			thousands(n), thousands(model.MaxGroups))
+	if n := len(c.s.Groups); n > c.maxGroups {
+		c.errorf(model.Origin{}, RuleTooManyGroups, "%s groups are declared; the account allows at most %s%s",
+			thousands(n), thousands(c.maxGroups), raise("groups", c.maxGroups, model.MaxGroups))
 	}
+}
+
+// raise says how to go past Databricks' default limit.
+func raise(setting string, limit, def int) string {
+	if limit != def {
+		return " (policy.limits." + setting + ")"
+	}
+	return " (Databricks' default, which can be raised; an account whose limit was raised sets policy.limits." + setting + ")"
 }
 
 // validEmail reports whether s looks like an email address (see mapping.ValidEmail).

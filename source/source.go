@@ -126,7 +126,8 @@ func LoadWithSummaries(ctx context.Context, cfg *config.Config, extraPaths []str
 		level = model.LevelAccount
 	}
 	whole := complete(diags)
-	checks := Check(s, level)
+	lim := cfg.Policy.Limits
+	checks := CheckWithLimits(s, level, lim.PrincipalsOrDefault(), lim.GroupsOrDefault())
 	if level == model.LevelAccount && !cfg.Target.UnifiedHost {
 		checks = append(checks, CheckWorkspaceHosts(s)...)
 	}
