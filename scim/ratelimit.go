@@ -125,25 +125,17 @@ func (b *budgets) wait(ctx context.Context, method string, sleepFn func(context.
 	v := b.verb(method)
 	v.busy(time.Now())
 	release = func() { v.idle(time.Now()) }
-	// A slot reserved before the budget was lowered, or paused, is at the old rate: the
-	// request waits again, so that the requests already queued slow down at once.
-	for {
-		gen := v.gen()
-		if pause := v.pause(time.Now()); pause > 0 {
-			if err := sleepFn(ctx, pause); err != nil {
-				release()
-				return nil, err
-			}
-		}
-		if err := v.lim.Wait(ctx); err != nil {
+	if pause := v.pause(time.Now()); pause > 0 {
+		if err := sleepFn(ctx, pause); err != nil {
 			release()
 			return nil, err
 		}
-		if v.gen() == gen {
-			break
-		}
 	}
-	var lims []*rate.Limiter
+	lims := []*rate.Limiter{v.lim}
+	if b.write != nil && isWrite(method) {
+		lims = append(lims, b.write)
+	}
+	lims = append(lims, b.overall)
 	for _, l := range lims {
 		if err := l.Wait(ctx); err != nil {
 			release()
@@ -200,7 +192,6 @@ type verbBudget struct {
 	lastThrottle     time.Time
 	lastIncrease     time.Time
 	pauseUntil       time.Time
-	generation       int       // counts the decreases and pauses, for requests waiting for a slot
 	active           int       // requests waiting or in flight
 	idleSince        time.Time // when active last fell to zero
 	// Successes per second: the count in the second that began at secondStart, and in
@@ -229,12 +220,6 @@ func (v *verbBudget) limit() float64 {
 	return v.current
 }
 
-func (v *verbBudget) gen() int {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.generation
-}
-
 func (v *verbBudget) pause(now time.Time) time.Duration {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -260,11 +245,7 @@ func (v *verbBudget) idle(now time.Time) {
 }
 
 func (v *verbBudget) set(now time.Time, r float64) {
-	r = math.Min(v.ceiling, math.Max(math.Min(verbFloor, v.ceiling), r))
-	if r < v.current {
-		v.generation++
-	}
-	v.current = r
+	v.current = math.Min(v.ceiling, math.Max(math.Min(verbFloor, v.ceiling), r))
 	v.lim.SetLimitAt(now, rate.Limit(v.current))
 	v.lim.SetBurstAt(now, verbBurst(v.current))
 }
@@ -299,7 +280,6 @@ func (v *verbBudget) throttled(now time.Time, retryAfter time.Duration) {
 	defer v.mu.Unlock()
 	if until := now.Add(retryAfter); retryAfter > 0 && until.After(v.pauseUntil) {
 		v.pauseUntil = until
-		v.generation++
 	}
 	v.lastThrottle, v.lastIncrease = now, now
 	if v.pooledSeconds > 0 {

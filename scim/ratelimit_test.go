@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -263,43 +262,5 @@ func TestRateLimitConfiguration(t *testing.T) {
 		if _, err := New(Config{Auth: auth.Settings{Host: "https://dbc.example.com", Token: auth.NewSecret(testToken)}, VerbRateLimits: bad}); err == nil {
 			t.Errorf("verb limits %v were accepted", bad)
 		}
-	}
-}
-
-// TestQueuedRequestsHonourALaterPause checks that a request already waiting for a slot
-// when its method is throttled (here with a Retry-After) waits again under the new budget
-// instead of going out at the slot it had reserved at the old rate.
-func TestQueuedRequestsHonourALaterPause(t *testing.T) {
-	b := newBudgets(100, 1, 0, map[string]float64{"PATCH": 2})
-	v := b.verb(http.MethodPatch)
-	now := time.Now()
-	v.lim.AllowN(now, 1) // the token is gone: the next slot is half a second away
-	var (
-		mu    sync.Mutex
-		slept []time.Duration
-	)
-	sleepFn := func(ctx context.Context, d time.Duration) error {
-		mu.Lock()
-		slept = append(slept, d)
-		mu.Unlock()
-		return nil
-	}
-	done := make(chan error)
-	go func() {
-		release, err := b.wait(context.Background(), http.MethodPatch, sleepFn)
-		if err == nil {
-			release()
-		}
-		done <- err
-	}()
-	time.Sleep(50 * time.Millisecond) // the request is waiting for its slot
-	b.throttled(http.MethodPatch, time.Now(), 7*time.Second)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(slept) == 0 || slept[0] < 6*time.Second {
-		t.Errorf("the queued request slept %v, want the Retry-After of 7s", slept)
 	}
 }
