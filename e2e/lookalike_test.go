@@ -35,8 +35,12 @@ func TestLookAlikeServicePrincipal(t *testing.T) {
 	before := a.srv.State()
 	r := a.run(t, "plan", "--detailed-exitcode")
 	out := r.stdout + r.stderr
-	if r.code != 0 || !strings.Contains(out, `blocked: 1 live service principals look like "ml-serving"`) || !strings.Contains(out, "no externalId") {
+	if r.code != 0 || !strings.Contains(out, `blocked: another live service principal is named "ml-serving" besides the one scimsync manages`) || !strings.Contains(out, "no externalId") {
 		t.Fatalf("plan: want exit 0, no changes and a blocked warning naming the copy; got %s", r)
+	}
+	// drift agrees with plan: the copy is out of scope, not drift.
+	if d := a.run(t, "drift"); d.code != 0 || !strings.Contains(d.stdout, "blocked:") || !strings.Contains(d.stdout, "a look-alike of a declared service principal") {
+		t.Errorf("drift: want exit 0, the blocked warning and the copy out of scope; got %s", d)
 	}
 	if r := a.run(t, "apply", "--auto-approve"); r.code != 0 {
 		t.Fatalf("apply: %s", r)

@@ -522,9 +522,9 @@ func (d *differ) matchSPByName(p *model.ServicePrincipal, r model.Ref) (*model.S
 		d.unmanaged[model.Ref{Kind: model.KindServicePrincipal, Key: c.Key()}] = "a look-alike of a declared service principal"
 	}
 	if len(mine) == 1 {
-		d.warnf("blocked: %d live service principals look like %q, which is %s; scimsync neither changes nor removes %s: "+
+		d.warnf("blocked: %s named %q besides the one scimsync manages (%s); scimsync neither changes nor removes %s: "+
 			"if %s, delete or rename it in Databricks; if it is the one you mean, declare its applicationId",
-			len(others), p.DisplayName, describeSP(mine[0]), describeSPs(others), pronoun(len(others)))
+			others1(len(others)), p.DisplayName, describeSP(mine[0]), describeSPs(others), pronoun(len(others)))
 		return mine[0], true
 	}
 	d.warnf("blocked: service principal %q matches %d live service principals by displayName (%s); scimsync neither changes nor removes any of them, "+
@@ -532,6 +532,14 @@ func (d *differ) matchSPByName(p *model.ServicePrincipal, r model.Ref) (*model.S
 		p.DisplayName, len(candidates), describeSPs(candidates))
 	d.skipped[r] = true
 	return nil, false
+}
+
+// others1 counts the look-alikes of a blocked warning.
+func others1(n int) string {
+	if n == 1 {
+		return "another live service principal is"
+	}
+	return fmt.Sprintf("%d other live service principals are", n)
 }
 
 // pronoun says how a blocked warning refers to the look-alikes.

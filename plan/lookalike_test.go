@@ -27,7 +27,7 @@ func TestLookAlikeServicePrincipals(t *testing.T) {
 				{ApplicationID: "22222222-2222-4222-8222-222222222222", DisplayName: "ml-serving", Active: true},
 			},
 			wantMatch: true,
-			want:      []string{"blocked: 1 live service principals look like \"ml-serving\"", "applicationId 11111111-1111-4111-8111-111111111111, externalId " + ours, "applicationId 22222222-2222-4222-8222-222222222222, no externalId", "delete or rename it"},
+			want:      []string{"blocked: another live service principal is named \"ml-serving\" besides the one scimsync manages", "applicationId 11111111-1111-4111-8111-111111111111, externalId " + ours, "applicationId 22222222-2222-4222-8222-222222222222, no externalId", "delete or rename it"},
 		},
 		"two copies, neither recognised": {
 			live: []model.ServicePrincipal{
