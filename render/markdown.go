@@ -53,12 +53,18 @@ func writeMarkdown(w io.Writer, v *view, opts MarkdownOptions) error {
 	limit := opts.begin(&head)
 	fmt.Fprintf(&head, "## scimsync plan: %s\n\n", strings.TrimSuffix(strings.TrimPrefix(v.summary, "Plan: "), "."))
 	fmt.Fprintf(&head, "**Target:** %s  \n", code(v.target))
+	if v.authType != "" {
+		fmt.Fprintf(&head, "**Credentials:** auth type %s  \n", code(v.authType))
+	}
 	fmt.Fprintf(&head, "**Policy:** removal %s; guards %s", v.policy.removal, v.policy.guards)
 	if v.policy.overridden {
 		head.WriteString(" (**overridden**)")
 	}
 	if v.policy.allowUserReplace {
 		head.WriteString("; allowUserReplace")
+	}
+	if v.policy.adminOverridden {
+		head.WriteString("; admin guard **overridden**")
 	}
 	head.WriteString("  \n")
 	if len(v.ignored) > 0 {
@@ -67,9 +73,13 @@ func writeMarkdown(w io.Writer, v *view, opts MarkdownOptions) error {
 	if len(v.protected) > 0 {
 		fmt.Fprintf(&head, "**Protected:** %s  \n", codes(v.protected))
 	}
+	if v.identityUnknown {
+		fmt.Fprintf(&head, "**Identity:** %s  \n", identityUnknownText)
+	}
 	head.WriteString("\n")
 	if len(v.changes) == 0 {
-		head.WriteString("No changes. The live state matches the desired state.\n")
+		lead, rest := v.settledText()
+		head.WriteString(lead + rest + "\n")
 	} else {
 		writeTable(&head, v)
 	}

@@ -198,6 +198,7 @@ func New(cfg Config) (*Client, error) {
 		adoptWait:   orDefault(cfg.AdoptWait, DefaultAdoptWait),
 		stats:       counters{requests: map[string]*atomic.Int64{"OTHER": {}}},
 		sleep:       sleep,
+		authType:    ac.AuthType,
 		redact:      red,
 	}
 	for _, m := range methods {

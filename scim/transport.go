@@ -114,6 +114,8 @@ type transport struct {
 	// answered is set once any response came back: from then on a refused connection is
 	// a blip worth retrying, not a wrong host or port.
 	answered atomic.Bool
+	// authType is the auth type of the credentials, for the hints of errors.
+	authType string
 	// sleep waits between attempts; tests replace it to observe the waits.
 	sleep func(context.Context, time.Duration) error
 	// redact learns each token sent and cleans the error bodies parsed.
@@ -224,7 +226,13 @@ func (t *transport) send(ctx context.Context, r *request) (*response, error) {
 			if permanent(err) || t.unreachable(err) {
 				return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
 			}
-			var te *auth.TokenError
+			var (
+				te *auth.TokenError
+				ce *auth.CredentialsError
+			)
+			if errors.As(err, &ce) {
+				return nil, err // a tool or file that failed: trying again does not help
+			}
 			if errors.As(err, &te) {
 				if !te.Temporary() {
 					return nil, err
@@ -240,6 +248,7 @@ func (t *transport) send(ctx context.Context, r *request) (*response, error) {
 			return res, nil
 		default:
 			e := parseError(r.method, r.path, res.status, res.body)
+			e.AuthType = t.authType
 			// A proxy or WAF may echo the request headers, Authorization included.
 			e.Detail, e.ScimType, e.Code = t.redact.String(e.Detail), t.redact.String(e.ScimType), t.redact.String(e.Code)
 			lastErr = e
@@ -554,6 +563,7 @@ func permanent(err error) bool {
 	if errors.Is(err, errBodyTooLarge) || errors.Is(err, http.ErrSchemeMismatch) {
 		return true
 	}
+
 	var dns *net.DNSError
 	if errors.As(err, &dns) && dns.IsNotFound {
 		return true
