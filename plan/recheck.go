@@ -23,6 +23,10 @@ type Recheck struct {
 	// AllowMassRemoval is the apply command's own --allow-mass-removal. A plan that trips
 	// the guards is refused without it, even when the file says it was made with it.
 	AllowMassRemoval bool
+	// AllowAdminRemoval is the apply command's own --allow-admin-removal, for the admin
+	// guard (admins.go), which apply runs again against the live state with the larger
+	// of the plan's and the config's policy.guards.minAdmins.
+	AllowAdminRemoval bool
 }
 
 // RefusedError reports a plan whose changes do not fit the live state or the policy the
@@ -74,7 +78,8 @@ func VerifyWith(ctx context.Context, p *Plan, t Target, target TargetID, rc Rech
 //   - no change touches a protected identity (the plan's, rc's, the credentials') or a
 //     built-in group, or removes one from a group;
 //   - the removals stay within the stricter of the plan's and rc's guards, unless
-//     rc.AllowMassRemoval.
+//     rc.AllowMassRemoval;
+//   - the admin guard holds against the live state, unless rc.AllowAdminRemoval.
 func (rc Recheck) check(p *Plan, live *model.State) error {
 	r := newRechecker(p, live, rc)
 	for i := range p.Changes {
@@ -83,7 +88,16 @@ func (rc Recheck) check(p *Plan, live *model.State) error {
 	if len(r.problems) > 0 {
 		return &RefusedError{Problems: r.problems}
 	}
-	return r.guard(p, rc)
+	if err := r.guard(p, rc); err != nil {
+		return err
+	}
+	if rc.AllowAdminRemoval {
+		return nil
+	}
+	pol := p.Policy
+	pol.Guards.MinAdmins = max(p.Policy.Guards.MinAdmins, rc.Policy.Guards.MinAdmins)
+	d := &differ{pol: pol, live: live, desired: &model.State{Workspaces: p.Workspaces}, opts: Options{Target: p.Target}}
+	return d.adminGuard(p)
 }
 
 type rechecker struct {
