@@ -21,7 +21,7 @@ read -r -a extra <<<"${INPUT_ARGS:-}"
 
 # GitHub masks secrets.* by itself; a credential from elsewhere (a vault step, an
 # exchanged token) is masked here before anything runs.
-for name in DATABRICKS_TOKEN DATABRICKS_CLIENT_SECRET GITHUB_TOKEN; do
+for name in DATABRICKS_TOKEN DATABRICKS_CLIENT_SECRET ARM_CLIENT_SECRET ACTIONS_ID_TOKEN_REQUEST_TOKEN GITHUB_TOKEN; do
 	if [[ -n "${!name:-}" ]]; then
 		echo "::add-mask::${!name}"
 	fi

@@ -48,6 +48,12 @@ func tokenCause(te *auth.TokenError) error {
 		}
 	}
 	switch {
+	case (te.Status == http.StatusBadRequest || te.Status == http.StatusUnauthorized || te.Status == http.StatusForbidden) && te.Hint != "":
+		// Another auth type than OAuth client credentials: its token request says what to check.
+		return &Error{
+			Err:  fmt.Errorf("the token request was refused: %s (%s)", what, te.Endpoint),
+			Hint: te.Hint,
+		}
 	case te.Status == http.StatusBadRequest || te.Status == http.StatusUnauthorized || te.Status == http.StatusForbidden:
 		return &Error{
 			Err:  fmt.Errorf("the OAuth client id and secret were rejected: %s (token endpoint %s)", what, te.Endpoint),
@@ -79,7 +85,7 @@ func scimCause(se *scim.Error, err error) error {
 	case http.StatusUnauthorized:
 		return &Error{
 			Err:  fmt.Errorf("the credentials were rejected: %s %s", what, req),
-			Hint: "check DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET, that they belong to this host, and that a token has not expired",
+			Hint: scim.RejectedHint(se.AuthType),
 		}
 	case http.StatusForbidden:
 		return &Error{

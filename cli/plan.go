@@ -92,6 +92,7 @@ func planWith(rt *Runtime, conn *connection, cfg *config.Config, desired *model.
 		ToolVersion:       Version(),
 		Now:               time.Now(),
 		Identity:          id,
+		AuthType:          conn.client.Auth().AuthType,
 		IdentityUnknown:   id == nil,
 		OverrideGuards:    override.mass,
 		AllowAdminRemoval: override.admin,

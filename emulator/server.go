@@ -347,7 +347,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	owner, aerr := s.authorize(r, rt)
+	owner, aerr := s.authenticate(r, rt)
 	if aerr != nil {
 		s.fail(sw, rt, aerr)
 		return

@@ -161,10 +161,13 @@ func (s *Server) specToken(spec TokenSpec) (*issued, error) {
 	return nil, fmt.Errorf("token owner %q: no such user or service principal", spec.Owner)
 }
 
-// authorize checks the bearer token of r for the API rt addresses. It answers the id of
-// the token's owner, or a 401 (unknown, expired, revoked) or 403 (outside the token's scope
-// or the owner's permissions) error.
-func (s *Server) authorize(r *http.Request, rt route) (int64, *apiError) {
+// authenticate checks the bearer token of r for the API rt addresses: that the emulator
+// knows it, that it has not expired, that its owner is active, that the API is within the
+// token kind's scope and, for OAuth tokens, that it was minted for this host and that its
+// owner has the admin role the API needs. It answers the id of the token's owner (0 for
+// the account SCIM token, which is the account's), or a 401 (unknown, expired, revoked,
+// another host's) or 403 (outside the token's scope or the owner's permissions) error.
+func (s *Server) authenticate(r *http.Request, rt route) (int64, *apiError) {
 	unauth := &apiError{status: http.StatusUnauthorized, detail: "Invalid access token."}
 	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	tok = strings.TrimSpace(tok)
@@ -315,7 +318,12 @@ func verifyJWT(tok string, key []byte) jwtClaims {
 // exchange implements the RFC 8693 token-exchange grant of workload identity federation
 // (reference §7): subject_token is an ID token that a FederationPolicy of the service
 // principal client_id accepts.
-func (s *Server) exchange(form map[string][]string) (owner string, oauthErr *apiError) {
+//
+// A policy without an audience accepts the account id, the default of Databricks'
+// federation policies, and the token endpoint the exchange is sent to, the audience the
+// SDK asks for on workspace hosts.
+func (s *Server) exchange(r *http.Request) (owner string, oauthErr *apiError) {
+	form := r.PostForm
 	get := func(k string) string {
 		if v := form[k]; len(v) > 0 {
 			return v[0]
@@ -341,11 +349,11 @@ func (s *Server) exchange(form map[string][]string) (owner string, oauthErr *api
 			continue
 		}
 		claims := verifyJWT(subject, p.Key)
-		aud := p.Audience
-		if aud == "" {
-			aud = s.opts.AccountID
+		auds := []string{p.Audience}
+		if p.Audience == "" {
+			auds = []string{s.opts.AccountID, s.baseURL(r) + r.URL.Path}
 		}
-		if claims == nil || claims.str("iss") != p.Issuer || claims.str("sub") != p.Subject || claims.str("aud") != aud || !claims.live(s.opts.Now()) {
+		if claims == nil || claims.str("iss") != p.Issuer || claims.str("sub") != p.Subject || !slices.Contains(auds, claims.str("aud")) || !claims.live(s.opts.Now()) {
 			continue
 		}
 		return p.ServicePrincipal, nil

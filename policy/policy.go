@@ -64,7 +64,9 @@ type Scope struct {
 	// Ignore lists glob patterns (path.Match syntax) of identities that are not managed.
 	// A pattern may start with a kind, "user:", "group:" or "servicePrincipal:", to apply to
 	// that kind only; without one it applies to every kind. Users match on their lower-cased
-	// userName, groups on displayName, service principals on applicationId or displayName.
+	// userName, case-insensitively (the pattern is lower-cased for them too), groups on
+	// displayName, service principals on applicationId or displayName. A malformed pattern
+	// is refused when the config is loaded.
 	Ignore []string `json:"ignore,omitempty" yaml:"ignore"`
 }
 

@@ -198,6 +198,7 @@ func New(cfg Config) (*Client, error) {
 		adoptWait:   orDefault(cfg.AdoptWait, DefaultAdoptWait),
 		stats:       counters{requests: map[string]*atomic.Int64{"OTHER": {}}},
 		sleep:       sleep,
+		authType:    ac.AuthType,
 		redact:      red,
 	}
 	for _, m := range methods {
@@ -345,6 +346,16 @@ func (t *Tree) ServicePrincipals() *Resource[ServicePrincipal] {
 			}
 			return filterEq("displayName", p.DisplayName)
 		},
+		// displayNames are not unique (reference §2.5): a principal created with an
+		// externalId (scimsync sets one, plan.ManagedExternalID) is told from look-alikes
+		// by it. The filter stays on displayName, which is documented as filterable.
+		mine: func(p, found *ServicePrincipal) bool {
+			return p.ApplicationID != "" || p.ExternalID == "" || found.ExternalID == p.ExternalID
+		},
+		// Without an applicationId nothing keeps Databricks from making a second
+		// principal with the same displayName (§6: applicationId is unique, names are
+		// not), so a miss of the lookup is no proof that a create did not happen.
+		weakKey: func(p *ServicePrincipal) bool { return p.ApplicationID == "" },
 	}
 }
 

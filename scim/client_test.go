@@ -384,3 +384,50 @@ func TestRejectedCredentialsStopRequests(t *testing.T) {
 		t.Errorf("a later request does not say it was not sent: %v", errs[49])
 	}
 }
+
+// TestUnknownCreateFindsItsOwnServicePrincipal: a service principal create whose outcome
+// is unknown (a 502 after the server made it) is resolved by a lookup by displayName that
+// keeps only the principal with the externalId the create sent: a look-alike with the same
+// displayName is not taken for it, and the create is not sent twice.
+func TestUnknownCreateFindsItsOwnServicePrincipal(t *testing.T) {
+	var posts atomic.Int64
+	c, _, _ := testClient(t, model.LevelAccount, func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodPost:
+			posts.Add(1)
+			scimError(w, http.StatusBadGateway, "bad gateway") // the principal was made
+		case http.MethodGet:
+			if !strings.Contains(r.URL.Query().Get("filter"), `displayName eq "ml-serving"`) {
+				scimError(w, 400, "unexpected filter "+r.URL.Query().Get("filter"))
+				return
+			}
+			_ = json.NewEncoder(w).Encode(map[string]any{
+				"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"}, "totalResults": 2, "startIndex": 1, "itemsPerPage": 2,
+				"Resources": []map[string]any{
+					{"id": "1", "applicationId": "11111111-1111-4111-8111-111111111111", "displayName": "ml-serving", "active": true},
+					{"id": "2", "applicationId": "22222222-2222-4222-8222-222222222222", "displayName": "ml-serving", "externalId": "scimsync:abc", "active": true},
+				},
+			})
+		}
+	}, nil)
+	sleeps(c)
+	id, appID, err := c.CreateServicePrincipal(context.Background(), &model.ServicePrincipal{DisplayName: "ml-serving", ExternalID: "scimsync:abc", Active: true})
+	if err != nil || id != "2" || appID != "22222222-2222-4222-8222-222222222222" {
+		t.Errorf("create = %q, %q, %v; want the principal with the externalId sent", id, appID, err)
+	}
+	if posts.Load() != 1 {
+		t.Errorf("%d POSTs, want 1", posts.Load())
+	}
+}
+
+// TestRejectionIsPerHost: a token rejected by one host (a workspace it was not issued
+// for) is still sent to another (the account host).
+func TestRejectionIsPerHost(t *testing.T) {
+	creds := (&auth.Config{AuthType: auth.AuthPAT, Token: auth.NewSecret("dapi-some-token")}).Credentials(nil)
+	a := credentialsKey(creds, "https://accounts.example.test/api/2.0/accounts/1/scim/v2/Users")
+	b := credentialsKey(creds, "https://accounts.example.test/api/2.0/accounts/1/scim/v2/Groups?x=1")
+	w := credentialsKey(creds, "https://dbc-1.cloud.example.test/api/2.0/preview/scim/v2/Users")
+	if a != b || a == w || a == nil {
+		t.Errorf("keys: account %v, account again %v, workspace %v; want one per host", a, b, w)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/scimsync/scimsync/scim/auth"
 )
 
 // Error is a failed SCIM (or account API) request: the HTTP status, the server's detail and
@@ -21,6 +23,8 @@ type Error struct {
 	Code     string // Databricks error code such as REQUEST_LIMIT_EXCEEDED, when one was sent
 	Method   string // request method
 	Path     string // request path, without query
+	// AuthType is the auth type of the credentials sent, for the hint of a 401.
+	AuthType string
 }
 
 // Error formats the failure as "METHOD path: status text: detail", followed by a hint for
@@ -42,7 +46,7 @@ func (e *Error) Error() string {
 func (e *Error) Hint() string {
 	switch e.Status {
 	case http.StatusUnauthorized:
-		return "the credentials were rejected: check DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET, that they belong to this host, and that a token has not expired"
+		return "the credentials were rejected: " + RejectedHint(e.AuthType)
 	case http.StatusForbidden:
 		return "the identity lacks permission: SCIM writes need an account admin (account level) or a workspace admin (workspace level)"
 	case http.StatusTooManyRequests:
@@ -54,6 +58,28 @@ func (e *Error) Hint() string {
 		return "Databricks throttled the requests: lower apply.rateLimit or apply.concurrency"
 	}
 	return ""
+}
+
+// CredentialsRejected reports a 401: the credentials were rejected, and no request sent
+// with them will succeed. plan.Execute stops on it.
+func (e *Error) CredentialsRejected() bool { return e.Status == http.StatusUnauthorized }
+
+// RejectedHint says what to check when Databricks rejects the credentials of an auth type
+// with a 401.
+func RejectedHint(authType string) string {
+	switch authType {
+	case auth.AuthPAT:
+		return "check DATABRICKS_TOKEN (auth type pat): that it belongs to this host, has not expired, and that its owner is still active"
+	case auth.AuthOAuthM2M:
+		return "check DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET (auth type oauth-m2m) and that the service principal is active in this account or workspace"
+	case auth.AuthGitHubOIDC, auth.AuthEnvOIDC, auth.AuthFileOIDC:
+		return "check that the service principal DATABRICKS_CLIENT_ID (auth type " + authType + ") is active in this account or workspace"
+	case auth.AuthAzureClientSecret, auth.AuthAzureMSI, auth.AuthAzureCLI:
+		return "check that the Entra ID application or user (auth type " + authType + ") is added to this Azure Databricks account or workspace and is active"
+	case auth.AuthDatabricksCLI:
+		return "log in again with `databricks auth login` for this host (auth type databricks-cli)"
+	}
+	return "check DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET, that they belong to this host, and that a token has not expired"
 }
 
 // Throttled reports whether the server refused the request for load: 429, or a SCIM 500

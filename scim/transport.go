@@ -114,6 +114,8 @@ type transport struct {
 	// answered is set once any response came back: from then on a refused connection is
 	// a blip worth retrying, not a wrong host or port.
 	answered atomic.Bool
+	// authType is the auth type of the credentials, for the hints of errors.
+	authType string
 	// sleep waits between attempts; tests replace it to observe the waits.
 	sleep func(context.Context, time.Duration) error
 	// redact learns each token sent and cleans the error bodies parsed.
@@ -164,7 +166,7 @@ type response struct {
 // the first rejection, so that an apply whose token expired or was revoked does not send
 // every remaining write only to have each refused.
 func (t *transport) do(ctx context.Context, r *request) (*response, error) {
-	key := credentialsKey(r.creds)
+	key := credentialsKey(r.creds, r.url)
 	if key != nil {
 		if first, ok := t.rejected.Load(key); ok {
 			return nil, fmt.Errorf("%s %s: not sent, the credentials were rejected before: %w", r.method, r.path, first.(error))
@@ -177,13 +179,22 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 	return res, err
 }
 
-// credentialsKey returns creds as a map key, or nil when there are none or their type
-// cannot be compared.
-func credentialsKey(creds auth.Credentials) any {
+// credentialsKey returns creds and the host they are sent to as a map key (a token may be
+// good for the account host and not for a workspace's), or nil when there are no
+// credentials or their type cannot be compared.
+func credentialsKey(creds auth.Credentials, rawURL string) any {
 	if creds == nil || !reflect.TypeOf(creds).Comparable() {
 		return nil
 	}
-	return creds
+	type key struct {
+		creds auth.Credentials
+		host  string
+	}
+	host := rawURL
+	if u, err := url.Parse(rawURL); err == nil {
+		host = u.Host
+	}
+	return key{creds: creds, host: host}
 }
 
 // credentialsRejected reports a 401 from Databricks or a token endpoint that refused the
@@ -191,7 +202,7 @@ func credentialsKey(creds auth.Credentials) any {
 func credentialsRejected(err error) bool {
 	var te *auth.TokenError
 	if errors.As(err, &te) {
-		return !te.Temporary() && te.Status >= 400
+		return te.CredentialsRejected()
 	}
 	return IsUnauthorized(err)
 }
@@ -215,7 +226,13 @@ func (t *transport) send(ctx context.Context, r *request) (*response, error) {
 			if permanent(err) || t.unreachable(err) {
 				return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
 			}
-			var te *auth.TokenError
+			var (
+				te *auth.TokenError
+				ce *auth.CredentialsError
+			)
+			if errors.As(err, &ce) {
+				return nil, err // a tool or file that failed: trying again does not help
+			}
 			if errors.As(err, &te) {
 				if !te.Temporary() {
 					return nil, err
@@ -231,6 +248,7 @@ func (t *transport) send(ctx context.Context, r *request) (*response, error) {
 			return res, nil
 		default:
 			e := parseError(r.method, r.path, res.status, res.body)
+			e.AuthType = t.authType
 			// A proxy or WAF may echo the request headers, Authorization included.
 			e.Detail, e.ScimType, e.Code = t.redact.String(e.Detail), t.redact.String(e.ScimType), t.redact.String(e.Code)
 			lastErr = e
@@ -324,6 +342,13 @@ func replayDone(r *request, e *Error) bool {
 // create was for (userName, displayName or applicationId), so only the object meant is
 // found; an ambiguous match is an error.
 func (t *transport) adopt(ctx context.Context, lookup func(context.Context) (string, bool, error), conflict error) (string, error) {
+	return t.waitFor(ctx, lookup, conflict, t.adoptWait)
+}
+
+// waitFor repeats lookup with growing waits, in all up to budget, until it finds the
+// object; if it never does, the error wraps notFound.
+func (t *transport) waitFor(ctx context.Context, lookup func(context.Context) (string, bool, error), notFound error, budget time.Duration) (string, error) {
+	conflict := notFound
 	var waited time.Duration
 	delay := 100 * time.Millisecond
 	for {
@@ -335,8 +360,8 @@ func (t *transport) adopt(ctx context.Context, lookup func(context.Context) (str
 			t.log.DebugContext(ctx, "scim create found the existing object", "id", id)
 			return id, nil
 		}
-		if waited+delay > t.adoptWait {
-			return "", fmt.Errorf("%w; the object did not show in a lookup within %s", conflict, t.adoptWait)
+		if waited+delay > budget {
+			return "", fmt.Errorf("%w; the object did not show in a lookup within %s", conflict, budget)
 		}
 		if err := t.sleep(ctx, delay); err != nil {
 			return "", err
@@ -538,6 +563,7 @@ func permanent(err error) bool {
 	if errors.Is(err, errBodyTooLarge) || errors.Is(err, http.ErrSchemeMismatch) {
 		return true
 	}
+
 	var dns *net.DNSError
 	if errors.As(err, &dns) && dns.IsNotFound {
 		return true

@@ -222,6 +222,6 @@ func readYAML(ctx context.Context, src config.Source) (*read.Result, diag.List) 
 			})
 		}
 	}
-	s, more := manifest.ReadFiles(ctx, files)
+	s, more := manifest.ReadFiles(ctx, files, read.MaxFileSize(src))
 	return &read.Result{State: s}, append(diags, more...)
 }

@@ -71,9 +71,14 @@ func Read(ctx context.Context, src config.Source) (*read.Result, diag.List) {
 			diags.Errorf(src.Origin, read.RuleRead, "read %s: %v", path, err)
 			return &read.Result{State: &model.State{}}, diags
 		}
-		data, err := os.ReadFile(path)
+		data, err := read.File(path, read.MaxFileSize(src))
 		if err != nil {
-			diags.Errorf(model.Origin{File: path}, read.RuleRead, "read %s: %v", path, pathError(err))
+			rule := read.RuleRead
+			var fe *read.FileError
+			if errors.As(err, &fe) {
+				rule = fe.Rule
+			}
+			diags.Errorf(model.Origin{File: path}, rule, "read %s: %v", path, err)
 			continue
 		}
 		es, pd := Parse(path, data)
@@ -128,6 +133,12 @@ type line struct {
 	num  int
 }
 
+// pendingLine is a logical line being unfolded.
+type pendingLine struct {
+	buf []byte
+	num int
+}
+
 // parser holds the state of one Parse call.
 type parser struct {
 	file     string
@@ -156,16 +167,29 @@ func Parse(file string, data []byte) ([]directory.Entry, diag.List) {
 	p := &parser{file: file}
 	data = bytes.TrimPrefix(data, []byte{0xEF, 0xBB, 0xBF})
 	var entries []directory.Entry
+	// The physical lines of the current record, unfolded as they come: a continuation
+	// is appended to the bytes of its line, so that unfolding takes time linear in the
+	// size of the line however many pieces it is folded into.
+	var pending []pendingLine
 	var record []line
 	first := true // the next record is the first of the file
 	flush := func() {
-		if len(record) > 0 && !p.stopped {
+		if len(pending) > 0 && !p.stopped {
+			record = record[:0]
+			for _, l := range pending {
+				record = append(record, line{text: string(l.buf), num: l.num})
+			}
 			if e, ok := p.record(record, first); ok {
 				entries = append(entries, e)
+				if len(entries) > read.MaxRecords {
+					p.diags.Errorf(model.Origin{File: p.file, Line: e.Origin.Line}, read.RuleTooMany,
+						"more than %d entries, ten times what a Databricks account holds; stopped reading the file", read.MaxRecords)
+					p.stopped = true
+				}
 			}
 			first = false
 		}
-		record = record[:0]
+		pending = pending[:0]
 	}
 	inComment := false
 	num := 0
@@ -186,16 +210,17 @@ func Parse(file string, data []byte) ([]directory.Entry, diag.List) {
 			switch {
 			case inComment:
 				// A folded comment stays a comment.
-			case len(record) == 0:
+			case len(pending) == 0:
 				p.errorf(num, RuleSyntax, "a continuation line (starting with a space) with no line before it to continue")
 			default:
-				record[len(record)-1].text += string(raw[1:])
+				last := &pending[len(pending)-1]
+				last.buf = append(last.buf, raw[1:]...)
 			}
 		case raw[0] == '#':
 			inComment = true
 		default:
 			inComment = false
-			record = append(record, line{text: string(raw), num: num})
+			pending = append(pending, pendingLine{buf: append([]byte(nil), raw...), num: num})
 		}
 	}
 	flush()
@@ -207,7 +232,7 @@ func (p *parser) record(lines []line, first bool) (directory.Entry, bool) {
 	if first && attrIs(lines[0].text, "version") {
 		_, v, ok := p.attrValue(lines[0])
 		if ok && strings.TrimSpace(v) != "1" {
-			p.errorf(lines[0].num, RuleSyntax, "LDIF version %q; only version 1 exists", strings.TrimSpace(v))
+			p.errorf(lines[0].num, RuleSyntax, "LDIF version %s; only version 1 exists", diag.Quote(strings.TrimSpace(v)))
 		}
 		lines = lines[1:]
 		if len(lines) == 0 {
@@ -242,7 +267,7 @@ func (p *parser) record(lines []line, first bool) (directory.Entry, bool) {
 			return directory.Entry{}, false
 		}
 		if ct = strings.TrimSpace(ct); !strings.EqualFold(ct, "add") {
-			p.errorf(rest[0].num, RuleChange, "changetype %q is not supported: export the entries as content records or with changetype: add", ct)
+			p.errorf(rest[0].num, RuleChange, "changetype %s is not supported: export the entries as content records or with changetype: add", diag.Quote(ct))
 			return directory.Entry{}, false
 		}
 		rest = rest[1:]
@@ -314,7 +339,7 @@ func checkAttr(desc string) error {
 	parts := strings.Split(desc, ";")
 	name := parts[0]
 	if name == "" {
-		return fmt.Errorf("%q has options but no attribute name", desc)
+		return fmt.Errorf("%s has options but no attribute name", diag.Quote(desc))
 	}
 	valid := func(s string, allowDot bool) bool {
 		if s == "" {
@@ -332,11 +357,11 @@ func checkAttr(desc string) error {
 	}
 	isOID := name[0] >= '0' && name[0] <= '9'
 	if !valid(name, isOID) || (!isOID && !(name[0] >= 'a' && name[0] <= 'z' || name[0] >= 'A' && name[0] <= 'Z')) {
-		return fmt.Errorf("%q is not an attribute name", desc)
+		return fmt.Errorf("%s is not an attribute name", diag.Quote(desc))
 	}
 	for _, opt := range parts[1:] {
 		if !valid(opt, false) {
-			return fmt.Errorf("%q has an invalid option %q", desc, opt)
+			return fmt.Errorf("%s has an invalid option %s", diag.Quote(desc), diag.Quote(opt))
 		}
 	}
 	return nil

@@ -38,6 +38,12 @@ func writeTool(t testing.TB, name, script string) *Tool {
 	return tool
 }
 
+// FailingTool writes a tool name that prints message to standard error and exits 1, as a
+// CLI whose login is missing or expired does.
+func FailingTool(t testing.TB, name, message string) *Tool {
+	return writeTool(t, name, "echo '"+message+"' >&2\nexit 1\n")
+}
+
 // FakeAz writes an az that answers `az account get-access-token --resource R` as the Azure
 // CLI does: mainToken for the Azure Databricks application, managementToken for any other
 // resource (the management API), each with expiresOn and expires_on ttl from now.
@@ -56,14 +62,44 @@ esac
 }
 
 // FakeDatabricksCLI writes a databricks CLI of the given version ("v0.296.0") whose
-// `auth token` prints token with an expiry ttl from now, as `databricks auth token` prints
-// the token of its cache (~/.databricks/token-cache.json).
-func FakeDatabricksCLI(t testing.TB, version, token string, ttl time.Duration) *Tool {
+// `auth token` prints a token with an expiry ttl from now, as `databricks auth token` prints
+// the token of its cache (~/.databricks/token-cache.json): tokens["https://HOST"] for
+// --host https://HOST, tokens[""] otherwise (--profile, or a host without a token of its
+// own).
+func FakeDatabricksCLI(t testing.TB, version string, tokens map[string]string, ttl time.Duration) *Tool {
 	exp := time.Now().Add(ttl).UTC().Format(time.RFC3339Nano)
+	answer := func(tok string) string {
+		return `echo '{"access_token": "` + tok + `", "token_type": "Bearer", "expiry": "` + exp + `"}'`
+	}
+	var cases strings.Builder
+	for host, tok := range tokens {
+		if host != "" {
+			fmt.Fprintf(&cases, "      *\" --host %s \"*) %s ;;\n", host, answer(tok))
+		}
+	}
 	return writeTool(t, "databricks", `case "$1" in
   version) echo "Databricks CLI `+version+`" ;;
-  auth) echo '{"access_token": "`+token+`", "token_type": "Bearer", "expiry": "`+exp+`"}' ;;
+  auth)
+    case " $* " in
+`+cases.String()+`      *) `+answer(tokens[""])+` ;;
+    esac ;;
   *) echo "Error: unknown command" >&2; exit 1 ;;
 esac
 `)
+}
+
+// WriteCLITokenCache writes the Databricks CLI's token cache, home/.databricks/token-cache.json,
+// as `databricks auth login` leaves it: the token of key (a host, or host/oidc/accounts/ID
+// for an account) with a refresh token and its expiry.
+func WriteCLITokenCache(t testing.TB, home, key, token string, expiry time.Time) {
+	t.Helper()
+	dir := filepath.Join(home, ".databricks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	body := fmt.Sprintf(`{"version": 1, "tokens": {%q: {"access_token": %q, "token_type": "Bearer", "refresh_token": "refresh-%s", "expiry": %q}}}`,
+		key, token, token, expiry.UTC().Format(time.RFC3339Nano))
+	if err := os.WriteFile(filepath.Join(dir, "token-cache.json"), []byte(body+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
