@@ -63,6 +63,12 @@ func TestAuthTypesAgainstFakes(t *testing.T) {
 				},
 				Entra: &emulator.EntraTrust{Tenant: entraTenant, Key: key},
 			}
+			// A workspace's token is exchanged at its own token endpoint, which is then the
+			// ID token's audience (reference §7): the policy accepts those audiences too.
+			for _, id := range exampleWorkspaces {
+				opts.Federation = append(opts.Federation, emulator.FederationPolicy{Issuer: authtest.GitHubIssuer, Subject: githubSubject,
+					Key: key, ServicePrincipal: emulator.DefaultClientID, Audience: exampleHosts[id] + "/oidc/v1/token"})
+			}
 			a := newAccount(t, opts, map[string]string{"u.yaml": "users:\n  - userName: auth-test@northwind.example\n"})
 			o := a.srv.Options()
 			base := []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + a.srv.URL, "DATABRICKS_ACCOUNT_ID=" + o.AccountID, overridesEnv(a.srv)}

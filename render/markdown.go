@@ -63,6 +63,9 @@ func writeMarkdown(w io.Writer, v *view, opts MarkdownOptions) error {
 	if v.policy.allowUserReplace {
 		head.WriteString("; allowUserReplace")
 	}
+	if v.policy.adminOverridden {
+		head.WriteString("; admin guard **overridden**")
+	}
 	head.WriteString("  \n")
 	if len(v.ignored) > 0 {
 		fmt.Fprintf(&head, "**Ignored:** %s  \n", codes(v.ignored))
@@ -70,9 +73,13 @@ func writeMarkdown(w io.Writer, v *view, opts MarkdownOptions) error {
 	if len(v.protected) > 0 {
 		fmt.Fprintf(&head, "**Protected:** %s  \n", codes(v.protected))
 	}
+	if v.identityUnknown {
+		fmt.Fprintf(&head, "**Identity:** %s  \n", identityUnknownText)
+	}
 	head.WriteString("\n")
 	if len(v.changes) == 0 {
-		head.WriteString("No changes. The live state matches the desired state.\n")
+		lead, rest := v.settledText()
+		head.WriteString(lead + rest + "\n")
 	} else {
 		writeTable(&head, v)
 	}

@@ -96,11 +96,22 @@ func writeText(w io.Writer, v *view, opts Options) error {
 	if v.policy.allowUserReplace {
 		b.WriteString("; allowUserReplace")
 	}
+	if v.policy.adminOverridden {
+		b.WriteString("; admin guard overridden")
+	}
 	b.WriteString("\n")
 	writeScope(&b, v.ignored, v.protected)
+	if v.identityUnknown {
+		b.WriteString(c.yellow("Identity:") + " " + identityUnknownText + "\n")
+	}
 	b.WriteString("\n")
 	if len(v.changes) == 0 {
-		b.WriteString(c.green("No changes.") + " The live state matches the desired state.\n")
+		lead, rest := v.settledText()
+		if v.blocked > 0 {
+			b.WriteString(c.yellow(lead) + rest + "\n")
+		} else {
+			b.WriteString(c.green(lead) + rest + "\n")
+		}
 	}
 	for _, s := range v.sections {
 		switch {
@@ -117,7 +128,7 @@ func writeText(w io.Writer, v *view, opts Options) error {
 			}
 		}
 	}
-	if len(v.changes) > 0 {
+	if len(v.changes) > 0 || v.blocked > 0 {
 		fmt.Fprintf(&b, "\n%s\n", c.bold(v.summary))
 	}
 	_, err := io.WriteString(w, b.String())
