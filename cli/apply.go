@@ -30,6 +30,7 @@ type ApplyCmd struct {
 	Format            string   `enum:"text,json" default:"text" help:"Output format: text (the plan, then the outcome) or json (the outcome only: counts and the changes that failed)."`
 	AuditLog          string   `name:"audit-log" env:"SCIMSYNC_AUDIT_LOG" placeholder:"FILE" help:"Append one JSON line per change (time, change, requests, status, attempts, duration) to FILE."`
 	BatchSize         int      `name:"batch-size" env:"SCIMSYNC_BATCH_SIZE" placeholder:"N" help:"Most members added or removed in one PATCH (default 100)."`
+	Refresh           bool     `name:"refresh" help:"Before applying a plan file, re-read the whole live state instead of only the objects the plan touches."`
 }
 
 // errNoPlan is returned by apply without a plan file and without --auto-approve.
@@ -167,7 +168,7 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 		if err != nil {
 			return err
 		}
-		rc := plan.Recheck{Policy: cfg.Policy, Identity: id, AllowMassRemoval: c.AllowMassRemoval, AllowAdminRemoval: c.AllowAdminRemoval}
+		rc := plan.Recheck{Policy: cfg.Policy, Identity: id, AllowMassRemoval: c.AllowMassRemoval, AllowAdminRemoval: c.AllowAdminRemoval, Refresh: c.Refresh}
 		stop := rt.watchRead("checking the plan against the live state", conn.client)
 		// The credentials may not be those the plan was made with: they are checked
 		// (scim.Preflight) when VerifyWith first reads, after its offline checks.
@@ -366,4 +367,12 @@ func (p preflighted) Snapshot(ctx context.Context, workspaces []model.Workspace)
 		return nil, err
 	}
 	return p.Client.Snapshot(ctx, workspaces)
+}
+
+// ReadObjects runs the preflight checks, then reads the objects refs name.
+func (p preflighted) ReadObjects(ctx context.Context, refs []model.Ref, ids map[model.Ref]string) (*model.State, error) {
+	if err := p.Preflight(ctx, nil); err != nil {
+		return nil, err
+	}
+	return p.Client.ReadObjects(ctx, refs, ids)
 }

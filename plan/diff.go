@@ -1033,7 +1033,7 @@ func (d *differ) finish() (*Plan, error) {
 		managed += n
 	}
 	managed -= len(d.unmanaged)
-	fps := Fingerprints(d.live)
+	fps := fingerprintsOf(d.live, touchedBy(d.changes))
 	for r := range d.created {
 		fps = append(fps, Fingerprint{Kind: FingerprintKind(r.Kind), Key: r.Key, Digest: Absent})
 	}

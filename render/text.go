@@ -86,6 +86,9 @@ func writeText(w io.Writer, v *view, opts Options) error {
 	c := palette{opts.Color}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for %s\n", v.target)
+	if v.live != "" {
+		fmt.Fprintf(&b, "Live state: %s\n", v.live)
+	}
 	if v.authType != "" {
 		fmt.Fprintf(&b, "Credentials: auth type %s\n", safe(v.authType))
 	}

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
@@ -86,8 +87,10 @@ func permissionTo(c *plan.Change) string {
 // view is a plan prepared for people: built once by newView from the plan (the value the
 // JSON plan file holds), and written by Text and Markdown, which differ only in markup.
 type view struct {
-	target    string
-	authType  string // the credentials' auth type, "" when the plan does not record it
+	target   string
+	authType string // the credentials' auth type, "" when the plan does not record it
+	// live describes a live state that came from a snapshot file, "" otherwise.
+	live      string
 	policy    policyView
 	ignored   []string
 	protected []string
@@ -176,7 +179,7 @@ type section struct {
 
 // newView prepares a plan for display.
 func newView(p *plan.Plan) *view {
-	v := &view{target: p.Target.String(), authType: p.AuthType, ignored: p.Policy.Scope.Ignore}
+	v := &view{target: p.Target.String(), authType: p.AuthType, live: planLive(p), ignored: p.Policy.Scope.Ignore}
 	pol := p.Policy
 	v.policy = policyView{
 		removal: fmt.Sprintf("users=%s servicePrincipals=%s groups=%s", pol.Removal.Users, pol.Removal.ServicePrincipals, pol.Removal.Groups),
@@ -307,4 +310,30 @@ func removalCount(rs []*changeView) string {
 		parts = append(parts, fmt.Sprintf("**%d deleted**", del))
 	}
 	return strings.Join(parts, " and ")
+}
+
+// planLive describes a plan's live state when it came from a snapshot: the file, when it
+// was taken and how long before the plan, or "" for a plan read through the API.
+func planLive(p *plan.Plan) string {
+	if p.Live == nil || p.Live.Kind != plan.LiveSnapshot {
+		return ""
+	}
+	s := "snapshot " + safe(p.Live.File)
+	if t := p.Live.TakenAt; t != nil {
+		s += fmt.Sprintf(" taken %s (%s before this plan)", t.UTC().Format(time.RFC3339), age(p.CreatedAt.Sub(*t)))
+	}
+	return s + "; apply checks the objects the plan touches against the account"
+}
+
+// age formats a duration for people: minutes below two hours, hours below two days, days.
+func age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0m"
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
