@@ -24,6 +24,10 @@ type Recheck struct {
 	// AllowMassRemoval is the apply command's own --allow-mass-removal. A plan that trips
 	// the guards is refused without it, even when the file says it was made with it.
 	AllowMassRemoval bool
+	// AllowAdminRemoval is the apply command's own --allow-admin-removal, for the admin
+	// guard (admins.go), which apply runs again against the live state with the larger
+	// of the plan's and the config's policy.guards.minAdmins.
+	AllowAdminRemoval bool
 	// Refresh re-reads the whole live state, as a plan does, instead of only the objects
 	// the plan touches.
 	Refresh bool
@@ -106,7 +110,10 @@ func VerifyWith(ctx context.Context, p *Plan, t Target, target TargetID, rc Rech
 		err   error
 	)
 	or, partial := t.(ObjectReader)
-	if rc.Refresh || !partial || len(workspaces) > 0 {
+	// The admin guard counts admins through groups, whose members a partial read leaves
+	// out: a plan that may take an admin away is checked against the whole state.
+	whole := rc.Refresh || !partial || len(workspaces) > 0 || (!rc.AllowAdminRemoval && mayRemoveAdmins(p))
+	if whole {
 		ws := p.Workspaces
 		if !rc.Refresh && len(workspaces) > 0 {
 			ws = workspaces
@@ -139,7 +146,8 @@ func hasRemovals(p *Plan) bool {
 //   - no change touches a protected identity (the plan's, rc's, the credentials') or a
 //     built-in group, or removes one from a group;
 //   - the removals stay within the stricter of the plan's and rc's guards, unless
-//     rc.AllowMassRemoval.
+//     rc.AllowMassRemoval;
+//   - the admin guard holds against the live state, unless rc.AllowAdminRemoval.
 //
 // live holds at least the objects the plan touches; count, when not negative, is how many
 // objects exist (live then holds only some of them).
@@ -155,7 +163,16 @@ func (rc Recheck) check(p *Plan, live *model.State, count int) error {
 	if len(r.problems) > 0 {
 		return &RefusedError{Problems: r.problems}
 	}
-	return r.guard(p, rc)
+	if err := r.guard(p, rc); err != nil {
+		return err
+	}
+	if rc.AllowAdminRemoval {
+		return nil
+	}
+	pol := p.Policy
+	pol.Guards.MinAdmins = max(p.Policy.Guards.MinAdmins, rc.Policy.Guards.MinAdmins)
+	d := &differ{pol: pol, live: live, desired: &model.State{Workspaces: p.Workspaces}, opts: Options{Target: p.Target}}
+	return d.adminGuard(p)
 }
 
 type rechecker struct {

@@ -143,7 +143,9 @@ func TestVerifyRefusesChangesWithoutFingerprints(t *testing.T) {
 }
 
 // TestVerifyGuardCountsTheLiveObjects checks that with a partial read the removal guard's
-// share is of the live objects counted (CountObjects), not of the few objects read.
+// share is of the live objects counted (CountObjects), not of the few objects read. (A
+// plan that may take an admin away is read whole unless the admin guard is overridden:
+// see TestVerifyReadsWholeWhenAdminsMayGo.)
 func TestVerifyGuardCountsTheLiveObjects(t *testing.T) {
 	desired := synth.Org(4, synth.Spec{Users: 40, Groups: 4, Memberships: 40, Depth: 1})
 	live := synth.Clone(desired)
@@ -151,7 +153,21 @@ func TestVerifyGuardCountsTheLiveObjects(t *testing.T) {
 	f, p := setup(t, desired, live)
 	p.Policy.Guards.MaxRemovalPercent = 10
 	r := &readerFake{fakeTarget: f}
-	if err := VerifyWith(context.Background(), p, r, testTarget, Recheck{Policy: p.Policy}); err != nil || r.counts != 1 {
+	if err := VerifyWith(context.Background(), p, r, testTarget, Recheck{Policy: p.Policy, AllowAdminRemoval: true}); err != nil || r.counts != 1 {
 		t.Fatalf("err %v after %d counts; want the plan accepted after one count", err, r.counts)
+	}
+}
+
+// TestVerifyReadsWholeWhenAdminsMayGo checks that a plan that deactivates users is checked
+// against the whole live state while the admin guard holds: an account admin may be one
+// through a group, whose members a partial read leaves out.
+func TestVerifyReadsWholeWhenAdminsMayGo(t *testing.T) {
+	desired := synth.Org(4, synth.Spec{Users: 40, Groups: 4, Memberships: 40, Depth: 1})
+	live := synth.Clone(desired)
+	desired.Users = desired.Users[:39]
+	f, p := setup(t, desired, live)
+	r := &readerFake{fakeTarget: f}
+	if err := VerifyWith(context.Background(), p, r, testTarget, Recheck{Policy: p.Policy}); err != nil || r.snapshots != 1 || len(r.refs) != 0 {
+		t.Fatalf("err %v, %d full reads, objects read %v; want one full read", err, r.snapshots, r.refs)
 	}
 }

@@ -158,6 +158,15 @@ func changeList(out *budget, s section, pending int, opts MarkdownOptions) error
 		out.force(fmt.Sprintf("\n**%d of %d %s are not shown: the comment would exceed GitHub's limit.**%s\n",
 			left, len(s.changes), s.noun, seeFull(opts.FullPlan)))
 	}
+	// What the changes do is said once, after them, and never cut.
+	if len(s.notes) > 0 {
+		var b strings.Builder
+		b.WriteString("\n")
+		for _, n := range s.notes {
+			fmt.Fprintf(&b, "%s\n", escape(n))
+		}
+		out.force(b.String())
+	}
 	return nil
 }
 

@@ -116,14 +116,25 @@ func writeText(w io.Writer, v *view, opts Options) error {
 			b.WriteString(c.green(lead) + rest + "\n")
 		}
 	}
+	var after []section // brief sections' notes, said after the full list of changes
 	for _, s := range v.sections {
 		switch {
 		case s.brief:
 			// Text lists every change in full in the section that is not brief.
+			if len(s.notes) > 0 {
+				after = append(after, s)
+			}
 		case s.changes != nil:
 			for _, cv := range s.changes {
 				writeChange(&b, c, cv, opts)
 			}
+			for _, a := range after {
+				b.WriteString("\n" + c.yellow(a.title+":") + "\n")
+				for _, n := range a.notes {
+					fmt.Fprintf(&b, "  %s\n", n)
+				}
+			}
+			after = nil
 		default:
 			b.WriteString("\n" + c.yellow(s.title+":") + "\n")
 			for _, n := range s.notes {

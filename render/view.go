@@ -243,7 +243,7 @@ func newView(p *plan.Plan) *view {
 
 	if len(removals) > 0 {
 		v.sections = append(v.sections, section{title: "Removals", noun: "removals", brief: true, changes: removals,
-			alert: "This plan removes access: " + removalCount(removals) + "."})
+			alert: "This plan removes access: " + removalCount(removals) + ".", notes: consequences(removals)})
 	}
 	if len(all) > 0 {
 		v.sections = append(v.sections, section{title: "Changes", noun: "changes", changes: all})
@@ -259,6 +259,36 @@ func newView(p *plan.Plan) *view {
 		v.sections = append(v.sections, section{title: "Warnings", notes: p.Warnings})
 	}
 	return v
+}
+
+// consequences says once what the plan's kinds of removal do to the identities they hit
+// (from Databricks' documentation of deleting and deactivating users, issue 12 point 6).
+func consequences(rs []*changeView) []string {
+	var deact, del bool
+	for _, cv := range rs {
+		if cv.c.Action == plan.Deactivate {
+			deact = true
+		} else if cv.c.Kind != model.KindGroup {
+			del = true
+		}
+	}
+	var out []string
+	if deact || del {
+		out = append(out, "A deactivated or deleted user or service principal can no longer sign in or call Databricks: its personal access tokens and OAuth tokens stop working, jobs that run as it fail, clusters it owns stop, and dashboards that run as their owner break.")
+	}
+	if deact {
+		out = append(out, "Deactivation can be undone: reactivating the identity restores its access.")
+	}
+	if del {
+		out = append(out, "Deletion cannot be undone: the identity is removed from the account with the objects that belong to it.")
+	}
+	for _, cv := range rs {
+		if cv.c.Action == plan.Delete && cv.c.Kind == model.KindGroup {
+			out = append(out, "Deleting a group removes the access its members had through it.")
+			break
+		}
+	}
+	return out
 }
 
 // removalCount says how many identities a plan deactivates and deletes, in Markdown:
