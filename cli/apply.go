@@ -369,6 +369,15 @@ func (p preflighted) Snapshot(ctx context.Context, workspaces []model.Workspace)
 	return p.Client.Snapshot(ctx, workspaces)
 }
 
+// SnapshotForAdmins runs the preflight checks, then reads the live state with the members
+// of the groups that decide who is an account admin.
+func (p preflighted) SnapshotForAdmins(ctx context.Context, workspaces []model.Workspace) (*model.State, error) {
+	if err := p.Preflight(ctx, workspaces); err != nil {
+		return nil, err
+	}
+	return p.Client.SnapshotForAdmins(ctx, workspaces)
+}
+
 // ReadObjects runs the preflight checks, then reads the objects refs name.
 func (p preflighted) ReadObjects(ctx context.Context, refs []model.Ref, ids map[model.Ref]string) (*model.State, error) {
 	if err := p.Preflight(ctx, nil); err != nil {

@@ -67,6 +67,13 @@ type ObjectReader interface {
 	CountObjects(ctx context.Context) (int, error)
 }
 
+// AdminReader is implemented by targets that can read the live state with the members of
+// only the groups that decide who is an account admin (those that hold account_admin and
+// the groups nested in them). VerifyWith reads so for a plan that may take an admin away.
+type AdminReader interface {
+	SnapshotForAdmins(ctx context.Context, workspaces []model.Workspace) (*model.State, error)
+}
+
 // VerifyWith is Verify with the checks of rc. It refuses, before any write, a plan of
 // another version or target, a stale plan, and a plan whose changes rc.check refuses. An
 // empty plan is checked without a read. Otherwise it reads the objects the plan's
@@ -112,8 +119,13 @@ func VerifyWith(ctx context.Context, p *Plan, t Target, target TargetID, rc Rech
 	or, partial := t.(ObjectReader)
 	// The admin guard counts admins through groups, whose members a partial read leaves
 	// out: a plan that may take an admin away is checked against the whole state.
-	whole := rc.Refresh || !partial || len(workspaces) > 0 || (!rc.AllowAdminRemoval && mayRemoveAdmins(p))
-	if whole {
+	admins := !rc.AllowAdminRemoval && mayRemoveAdmins(p)
+	ar, adminView := t.(AdminReader)
+	whole := rc.Refresh || !partial || len(workspaces) > 0 || (admins && !adminView)
+	if !whole && admins {
+		// Everything but the members of groups that make no one an account admin.
+		live, err = ar.SnapshotForAdmins(ctx, p.Workspaces)
+	} else if whole {
 		ws := p.Workspaces
 		if !rc.Refresh && len(workspaces) > 0 {
 			ws = workspaces

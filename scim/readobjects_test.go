@@ -65,3 +65,54 @@ func TestReadObjects(t *testing.T) {
 		})
 	}
 }
+
+// TestSnapshotForAdmins checks that SnapshotForAdmins reads the members of the groups that
+// hold account_admin and of the groups nested in them, and of no other group: one request
+// per such group instead of one per group.
+func TestSnapshotForAdmins(t *testing.T) {
+	f := emulatorFixture(t, model.LevelAccount, setup{})
+	org := synth.Org(9, synth.Spec{Users: 40, Groups: 12, Memberships: 60, Depth: 1})
+	org.Workspaces = nil
+	org.Users = append(org.Users, model.User{UserName: "ann@example.com", Active: true}, model.User{UserName: "bo@example.com", Active: true})
+	org.Groups = append(org.Groups,
+		model.Group{DisplayName: "admins-team", Roles: []string{model.RoleAccountAdmin},
+			Members: model.Members{Users: []string{"ann@example.com"}, Groups: []string{"on-call"}}},
+		model.Group{DisplayName: "on-call", Members: model.Members{Users: []string{"bo@example.com"}}})
+	if _, err := f.emu.Seed(org); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	all, err := f.c.Snapshot(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.emu.Reset()
+	got, err := f.c.SnapshotForAdmins(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := 0
+	for i, g := range got.Groups {
+		switch g.DisplayName {
+		case "admins-team", "on-call":
+			if diff := cmp.Diff(all.Groups[i], g); diff != "" {
+				t.Errorf("group %s (-snapshot +admins):\n%s", g.DisplayName, diff)
+			}
+		default:
+			if len(g.Members.Refs()) > 0 {
+				t.Errorf("group %s came with members", g.DisplayName)
+			}
+		}
+		members += len(g.Members.Refs())
+	}
+	if members != 3 {
+		t.Errorf("%d members read, want admins-team's 2 and on-call's 1", members)
+	}
+	if diff := cmp.Diff(all.Users, got.Users); diff != "" {
+		t.Errorf("users differ (-snapshot +admins):\n%s", diff)
+	}
+	// Three lists and two member reads, where Snapshot reads the members of every group.
+	if n, lists := f.emu.RequestCount("GET"), 3; n != lists+2 {
+		t.Errorf("%d requests, want %d lists and 2 member reads", n, lists)
+	}
+}
