@@ -106,6 +106,10 @@ func (c *Client) ReadObjects(ctx context.Context, refs []model.Ref, ids map[mode
 		if !ws {
 			m.Entitlements = nil
 		}
+		// As Snapshot: an account group in an identity-federated workspace (reference §2.4).
+		if ws && w.Meta != nil && w.Meta.ResourceType == "Group" {
+			m.AccountManaged = true
+		}
 		if add(model.Ref{Kind: model.KindGroup, Key: m.Key()}) {
 			st.Groups = append(st.Groups, m)
 		}
