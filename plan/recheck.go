@@ -23,6 +23,10 @@ type Recheck struct {
 	// AllowMassRemoval is the apply command's own --allow-mass-removal. A plan that trips
 	// the guards is refused without it, even when the file says it was made with it.
 	AllowMassRemoval bool
+	// AllowAdminRemoval is the apply command's own --allow-admin-removal: a plan that
+	// trips the admin guard (admins.go) against the live state is refused without it,
+	// whatever the file says.
+	AllowAdminRemoval bool
 }
 
 // RefusedError reports a plan whose changes do not fit the live state or the policy the
@@ -83,7 +87,17 @@ func (rc Recheck) check(p *Plan, live *model.State) error {
 	if len(r.problems) > 0 {
 		return &RefusedError{Problems: r.problems}
 	}
-	return r.guard(p, rc)
+	if err := r.guard(p, rc); err != nil {
+		return err
+	}
+	if rc.AllowAdminRemoval {
+		return nil
+	}
+	var wss []string
+	for _, w := range p.Workspaces {
+		wss = append(wss, w.ID)
+	}
+	return checkAdmins(live, p, max(p.Policy.Guards.MinAdmins, rc.Policy.Guards.MinAdmins), p.Target.Level, wss)
 }
 
 type rechecker struct {
