@@ -512,8 +512,8 @@ func (d *differ) principals() {
 // candidate is the match. Among several, the one whose externalId is the declared one or
 // the one scimsync gives the principals it creates (ManagedExternalID) is the match, and
 // the others are look-alikes. Look-alikes, and every candidate when none or several are
-// recognised, are never removed: each is claimed and named in a "blocked:" warning with
-// what to do. ok is false when the declared principal cannot be matched, and it is then
+// recognised, are never removed: each is claimed and named in a Blocked entry of the plan
+// with what to do. ok is false when the declared principal cannot be matched, and it is then
 // left alone too.
 func (d *differ) matchSPByName(p *model.ServicePrincipal, r model.Ref) (*model.ServicePrincipal, bool) {
 	var candidates []*model.ServicePrincipal
@@ -551,16 +551,26 @@ func (d *differ) matchSPByName(p *model.ServicePrincipal, r model.Ref) (*model.S
 		d.unmanaged[model.Ref{Kind: model.KindServicePrincipal, Key: c.Key()}] = "a look-alike of a declared service principal"
 	}
 	if len(mine) == 1 {
-		d.warnf("blocked: %d live service principals look like %q, which is %s; scimsync neither changes nor removes %s: "+
-			"if %s, delete or rename it in Databricks; if it is the one you mean, declare its applicationId",
-			len(others), p.DisplayName, describeSP(mine[0]), describeSPs(others), pronoun(len(others)))
+		d.blocked = append(d.blocked, Blocked{Kind: model.KindServicePrincipal, Key: p.DisplayName, Reason: fmt.Sprintf(
+			"%s named so besides the one scimsync manages (%s); scimsync neither changes nor removes %s: "+
+				"if %s, delete or rename it in Databricks; if it is the one you mean, declare its applicationId",
+			others1(len(others)), describeSP(mine[0]), describeSPs(others), pronoun(len(others)))})
 		return mine[0], true
 	}
-	d.warnf("blocked: service principal %q matches %d live service principals by displayName (%s); scimsync neither changes nor removes any of them, "+
-		"nor the declared one: declare the applicationId of the one you mean, and delete or rename the others in Databricks",
-		p.DisplayName, len(candidates), describeSPs(candidates))
+	d.blocked = append(d.blocked, Blocked{Kind: model.KindServicePrincipal, Key: p.DisplayName, Reason: fmt.Sprintf(
+		"matches %d live service principals by displayName (%s); scimsync neither changes nor removes any of them, "+
+			"nor the declared one: declare the applicationId of the one you mean, and delete or rename the others in Databricks",
+		len(candidates), describeSPs(candidates))})
 	d.skipped[r] = true
 	return nil, false
+}
+
+// others1 counts the look-alikes of a blocked warning.
+func others1(n int) string {
+	if n == 1 {
+		return "another live service principal is"
+	}
+	return fmt.Sprintf("%d other live service principals are", n)
 }
 
 // pronoun says how a blocked warning refers to the look-alikes.

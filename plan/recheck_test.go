@@ -23,6 +23,7 @@ func forgeryAccount() *model.State {
 	for i := range 49 {
 		s.Users = append(s.Users, model.User{UserName: fmt.Sprintf("user%02d@example.com", i), Active: true})
 	}
+	s.Users[1].Roles = []string{"account_admin"} // user00, the only account admin besides break-glass
 	s.ServicePrincipals = []model.ServicePrincipal{{ApplicationID: "6f8e3c1a-1b2c-4d5e-8f90-123456789abc", DisplayName: "ci", Active: true}}
 	s.Groups = []model.Group{
 		{DisplayName: "admins", Members: model.Members{Users: []string{breakGlass}}},
@@ -152,6 +153,15 @@ func TestVerifyRefusesForgedPlans(t *testing.T) {
 			},
 			want: "update without the live user in before",
 		},
+		"the account admin deactivated, the file claiming the admin guard overridden": {
+			forge: func(t *testing.T, p *Plan, live *model.State) {
+				p.AdminGuardOverride = true
+				ref := model.Ref{Kind: model.KindUser, Key: "user00@example.com"}
+				c := &p.Changes[0]
+				c.Key, c.ID = ref.Key, idOf(t, live, ref)
+			},
+			want: "plan refused by the admin guard: it deactivates or deletes user:user00@example.com, which holds account_admin",
+		},
 		"42 users deactivated with the guards off in the file": {
 			forge: func(t *testing.T, p *Plan, live *model.State) {
 				p.Policy.Guards = policy.Guards{}
@@ -200,8 +210,9 @@ func TestVerifyRefusesForgedPlans(t *testing.T) {
 			}
 			var refused *RefusedError
 			var guard *GuardError
-			if !errors.As(err, &refused) && !errors.As(err, &guard) {
-				t.Errorf("err is %T, want a RefusedError or a GuardError", err)
+			var admin *AdminGuardError
+			if !errors.As(err, &refused) && !errors.As(err, &guard) && !errors.As(err, &admin) {
+				t.Errorf("err is %T, want a RefusedError, a GuardError or an AdminGuardError", err)
 			}
 			if len(f.calls) != before {
 				t.Errorf("verification wrote: %v", f.calls[before:])
