@@ -26,7 +26,7 @@ type ApplyCmd struct {
 	Args              []string `arg:"" optional:"" name:"plan-or-paths" help:"The plan file to apply; with --auto-approve, manifest files or directories instead."`
 	AutoApprove       bool     `name:"auto-approve" help:"Plan and apply in one step, without a reviewed plan file."`
 	AllowMassRemoval  bool     `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"Override the removal guards: with --auto-approve for the plan made, and for a saved plan, whose removals apply counts again against the config's guards whatever the file says."`
-	AllowAdminRemoval bool     `name:"allow-admin-removal" help:"Override the admin guard: with --auto-approve for the plan made, and for a saved plan, which apply checks again against the live state whatever the file says."`
+	AllowAdminRemoval bool     `name:"allow-admin-removal" help:"Override the admin guard: with --auto-approve for the plan made, and for a saved plan, which apply checks again against the live state. Lets a plan deactivate or delete account admins, or leave fewer admins than policy.guards.minAdmins."`
 	Format            string   `enum:"text,json" default:"text" help:"Output format: text (the plan, then the outcome) or json (the outcome only: counts and the changes that failed)."`
 	AuditLog          string   `name:"audit-log" env:"SCIMSYNC_AUDIT_LOG" placeholder:"FILE" help:"Append one JSON line per change (time, change, requests, status, attempts, duration) to FILE."`
 	BatchSize         int      `name:"batch-size" env:"SCIMSYNC_BATCH_SIZE" placeholder:"N" help:"Most members added or removed in one PATCH (default 100)."`

@@ -24,9 +24,9 @@ type Recheck struct {
 	// AllowMassRemoval is the apply command's own --allow-mass-removal. A plan that trips
 	// the guards is refused without it, even when the file says it was made with it.
 	AllowMassRemoval bool
-	// AllowAdminRemoval is the apply command's own --allow-admin-removal, for the admin
-	// guard (admins.go), which apply runs again against the live state with the larger
-	// of the plan's and the config's policy.guards.minAdmins.
+	// AllowAdminRemoval is the apply command's own --allow-admin-removal: a plan that
+	// trips the admin guard (admins.go) against the live state is refused without it,
+	// whatever the file says.
 	AllowAdminRemoval bool
 	// Refresh re-reads the whole live state, as a plan does, instead of only the objects
 	// the plan touches.
@@ -169,10 +169,11 @@ func (rc Recheck) check(p *Plan, live *model.State, count int) error {
 	if rc.AllowAdminRemoval {
 		return nil
 	}
-	pol := p.Policy
-	pol.Guards.MinAdmins = max(p.Policy.Guards.MinAdmins, rc.Policy.Guards.MinAdmins)
-	d := &differ{pol: pol, live: live, desired: &model.State{Workspaces: p.Workspaces}, opts: Options{Target: p.Target}}
-	return d.adminGuard(p)
+	var wss []string
+	for _, w := range p.Workspaces {
+		wss = append(wss, w.ID)
+	}
+	return checkAdmins(live, p, max(p.Policy.Guards.MinAdmins, rc.Policy.Guards.MinAdmins), p.Target.Level, wss)
 }
 
 type rechecker struct {
