@@ -258,10 +258,12 @@ func TestFederatedWorkspaceLevel(t *testing.T) {
 	a := startAccount(t, emulator.Options{})
 	ws := exampleWorkspaces[0]
 	if _, err := a.srv.Seed(&model.State{
-		Users: []model.User{{UserName: "ann@northwind.example", DisplayName: "Ann", Active: true}, {UserName: "bo@northwind.example", DisplayName: "Bo", Active: true}},
+		// cy is declared nowhere: an account principal, which only the account may deactivate.
+		Users: []model.User{{UserName: "ann@northwind.example", DisplayName: "Ann", Active: true}, {UserName: "bo@northwind.example", DisplayName: "Bo", Active: true},
+			{UserName: "cy@northwind.example", DisplayName: "Cy", Active: true}},
 		Groups: []model.Group{
 			{DisplayName: "eng", Members: model.Members{Users: []string{"ann@northwind.example", "bo@northwind.example"}}},
-			{DisplayName: "finance", Members: model.Members{Users: []string{"bo@northwind.example"}}},
+			{DisplayName: "finance", Members: model.Members{Users: []string{"bo@northwind.example", "cy@northwind.example"}}},
 		},
 		Workspaces: []model.Workspace{{ID: ws, Assignments: []model.Assignment{
 			{Principal: model.Ref{Kind: model.KindGroup, Key: "eng"}, Permission: model.PermissionUser},

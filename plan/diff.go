@@ -161,12 +161,19 @@ const (
 	// workspace level: it is managed at account level. It may be referenced (as a member
 	// of a workspace group); the plan never deletes, renames or changes its members.
 	ExcludedAccountGroup Exclusion = "managed at account level"
+	// ExcludedAccountPrincipal is a user or service principal that nothing declares, seen
+	// from an identity-federated workspace at workspace level: every principal there is an
+	// account principal, which only the account can deactivate or delete. The plan leaves
+	// it alone; a declared one is still created, updated and given entitlements.
+	ExcludedAccountPrincipal Exclusion = "account principal, managed at account level"
 )
 
 // warnWhenDeclared reports whether declaring an object excluded for this reason deserves a
 // warning: declaring a built-in group is expected (to manage its members, say), the others
 // are not changed as declared.
-func (e Exclusion) warnWhenDeclared() bool { return e != ExcludedBuiltIn && e != ExcludedAccountGroup }
+func (e Exclusion) warnWhenDeclared() bool {
+	return e != ExcludedBuiltIn && e != ExcludedAccountGroup && e != ExcludedAccountPrincipal
+}
 
 // keepsMemberships reports whether a group keeps an excluded member it does not declare.
 // Protected and ignored identities keep the memberships they have; a built-in group is no
@@ -978,6 +985,10 @@ func (d *differ) removals() {
 // declares. before is the live object and deactivated the same with active=false.
 func (d *differ) removePrincipal(r model.Ref, id string, active bool, mode policy.Removal, setting string, before, deactivated *Object) {
 	if d.claimed[r] || d.isUnmanaged(r) {
+		return
+	}
+	if d.federated {
+		d.unmanaged[r] = ExcludedAccountPrincipal
 		return
 	}
 	reason := fmt.Sprintf("not declared; policy.removal.%s is %s", setting, mode)

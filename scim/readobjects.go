@@ -101,11 +101,8 @@ func (c *Client) ReadObjects(ctx context.Context, refs []model.Ref, ids map[mode
 		}
 	}
 	addGroup := func(w *Group) {
-		m := w.ToModel()
+		m := liveGroup(w, ws)
 		m.Members = model.Members{}
-		if !ws {
-			m.Entitlements = nil
-		}
 		if add(model.Ref{Kind: model.KindGroup, Key: m.Key()}) {
 			st.Groups = append(st.Groups, m)
 		}

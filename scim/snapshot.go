@@ -103,15 +103,7 @@ func (c *Client) Snapshot(ctx context.Context, workspaces []model.Workspace) (*m
 	}
 	unknown := 0
 	for i := range groups {
-		m := groups[i].ToModel()
-		if !ws {
-			m.Entitlements = nil
-		}
-		// A workspace's list mixes account groups ("Group") with its own ("WorkspaceGroup")
-		// on an identity-federated workspace (reference §2.4).
-		if ws && groups[i].Meta != nil && groups[i].Meta.ResourceType == "Group" {
-			m.AccountManaged = true
-		}
+		m := liveGroup(&groups[i], ws)
 		for _, mem := range groups[i].Members {
 			ref, ok := ids.ref(mem.Value, mem.Ref)
 			if !ok {
@@ -350,4 +342,19 @@ func (m *idMap) ref(id, hint string) (model.Ref, bool) {
 		}
 	}
 	return model.Ref{}, false
+}
+
+// liveGroup converts a group as a list returns it: without entitlements outside a
+// workspace, and marked AccountManaged when a workspace lists an account group. A
+// workspace's list mixes account groups ("Group") with its own ("WorkspaceGroup") on an
+// identity-federated workspace (reference §2.4).
+func liveGroup(g *Group, ws bool) model.Group {
+	m := g.ToModel()
+	if !ws {
+		m.Entitlements = nil
+	}
+	if ws && g.Meta != nil && g.Meta.ResourceType == "Group" {
+		m.AccountManaged = true
+	}
+	return m
 }
