@@ -19,6 +19,7 @@ import (
 	"github.com/scimsync/scimsync/emulator"
 	"github.com/scimsync/scimsync/plan"
 	"github.com/scimsync/scimsync/policy"
+	"github.com/scimsync/scimsync/snapshot"
 )
 
 // minHostileCases is the least number of cases the corpus must hold, so that a corpus
@@ -187,7 +188,7 @@ func runHostileCase(t *testing.T, c *hostileCase, ar *txtar.Archive) {
 		}
 	}
 	for _, e := range c.edits {
-		edit(t, a.dir, e)
+		edit(t, a, e)
 	}
 	a.quiesce(t)
 	before := a.obs.writes.Load()
@@ -219,7 +220,8 @@ func runHostileCase(t *testing.T, c *hostileCase, ar *txtar.Archive) {
 }
 
 // edit applies a replace, truncate or append directive to a file of the scratch directory.
-func edit(t *testing.T, dir string, e []string) {
+func edit(t *testing.T, a *account, e []string) {
+	dir := a.dir
 	t.Helper()
 	if len(e) < 3 && !(e[0] == "rechecksum" && len(e) == 2) {
 		t.Fatalf("%s: too few arguments", strings.Join(e, " "))
@@ -231,6 +233,14 @@ func edit(t *testing.T, dir string, e []string) {
 	}
 	switch e[0] {
 	case "replace":
+		if len(e) == 4 && !strings.Contains(string(data), e[2]) && json.Valid(data) {
+			// Plan files are compact: the patterns are written for the indented form,
+			// which plan files may also have.
+			var ind bytes.Buffer
+			if err := json.Indent(&ind, data, "", "  "); err == nil {
+				data = ind.Bytes()
+			}
+		}
 		if len(e) != 4 || !strings.Contains(string(data), e[2]) {
 			t.Fatalf("replace: %q not found in %s", e[2:], e[1])
 		}
@@ -249,7 +259,7 @@ func edit(t *testing.T, dir string, e []string) {
 			t.Fatalf("%s %s: %v", e[0], e[1], err)
 		}
 		if e[0] == "retarget" {
-			retarget(t, &p, e[2:])
+			retarget(t, a, &p, e[2:])
 		}
 		var buf bytes.Buffer
 		if err := plan.Encode(&buf, &p); err != nil {
@@ -263,20 +273,45 @@ func edit(t *testing.T, dir string, e []string) {
 }
 
 // retarget points the changes whose key is args[0] at the object whose fingerprint has
-// key args[1], and drops the plan's own protections.
-func retarget(t *testing.T, p *plan.Plan, args []string) {
+// key args[1], and drops the plan's own protections. A plan fingerprints only the objects
+// it touches: the forger reads the account (export) for a genuine fingerprint of the
+// object it retargets at, and adds it.
+func retarget(t *testing.T, a *account, p *plan.Plan, args []string) {
 	t.Helper()
 	if len(args) != 2 {
 		t.Fatalf("retarget FILE FROM TO")
 	}
-	var to *plan.Fingerprint
-	for i := range p.Fingerprints {
-		if p.Fingerprints[i].Key == args[1] {
-			to = &p.Fingerprints[i]
+	find := func() *plan.Fingerprint {
+		for i := range p.Fingerprints {
+			if p.Fingerprints[i].Key == args[1] {
+				return &p.Fingerprints[i]
+			}
 		}
+		return nil
+	}
+	to := find()
+	if to == nil {
+		if r := a.run(t, "export", "-o", "forger-snapshot.json"); r.code != 0 {
+			t.Fatalf("retarget: export: %s", r)
+		}
+		f, err := os.Open(filepath.Join(a.dir, "forger-snapshot.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap, err := snapshot.Read(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fp := range plan.Fingerprints(&snap.State) {
+			if fp.Key == args[1] {
+				p.Fingerprints = append(p.Fingerprints, fp)
+			}
+		}
+		to = find()
 	}
 	if to == nil {
-		t.Fatalf("retarget: no fingerprint with key %s", args[1])
+		t.Fatalf("retarget: no object with key %s", args[1])
 	}
 	n := 0
 	for i := range p.Changes {
