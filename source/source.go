@@ -20,6 +20,9 @@ package source
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -143,10 +146,32 @@ func complete(diags diag.List) bool {
 	return true
 }
 
+// existing returns the paths of a source declared in a config file that exist, and
+// reports each one that does not at the source's place in the config, with the closest
+// name in its directory. The paths of a source from the command line are all returned:
+// manifest.Files reports them.
+func existing(src config.Source) ([]string, diag.List) {
+	if src.Origin.IsZero() {
+		return src.Paths, nil
+	}
+	var paths []string
+	var diags diag.List
+	for _, p := range src.Paths {
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			diags.Errorf(src.Origin, manifest.RuleRead, "source path %s does not exist%s", p, manifest.DidYouMeanPath(p))
+			continue
+		}
+		paths = append(paths, p)
+	}
+	return paths, diags
+}
+
 // readYAML reads a YAML manifest source. The config file itself is skipped when it sits in
 // a manifest directory.
 func readYAML(ctx context.Context, src config.Source) (*model.State, diag.List) {
-	files, diags := manifest.Files(src.Paths)
+	paths, diags := existing(src)
+	files, more := manifest.Files(paths)
+	diags = append(diags, more...)
 	if src.Origin.File != "" {
 		cfgFile, err := filepath.Abs(src.Origin.File)
 		if err == nil {
