@@ -53,9 +53,6 @@ func (c *ApplyCmd) Run(rt *Runtime) error {
 	}
 	p, err := readPlan(c.Args[0])
 	if err != nil {
-		if kind := sniff(c.Args[0]); kind != kindPlan && kind != kindUnknown {
-			return notAPlan(c.Args[0], kind)
-		}
 		return err
 	}
 	cfg, err := loadConfig(file)

@@ -150,6 +150,9 @@ func readPlan(path string) (*plan.Plan, error) {
 	defer f.Close()
 	p, err := plan.Decode(f)
 	if err != nil {
+		if kind := sniff(path); kind != kindPlan && kind != kindUnknown {
+			return nil, notAPlan(path, kind)
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
