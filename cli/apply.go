@@ -162,7 +162,13 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 			return err
 		}
 	}
-	if c.Format != "json" {
+	switch {
+	case c.Format == "json":
+	case check && !p.Empty():
+		// The plan was reviewed already (and the demo has just shown it): say what is
+		// applied in one line, as terraform apply PLANFILE does; scimsync show prints it.
+		fmt.Fprintf(rt.IO.Out, "Applying %s: %s\n", c.Args[0], strings.TrimPrefix(render.SummaryLine(p), "Plan: "))
+	default:
 		if err := render.Text(rt.IO.Out, p, render.Options{Color: rt.Color()}); err != nil {
 			return err
 		}
@@ -201,7 +207,7 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 		Progress:    bar.update,
 		Logger:      rt.Log,
 	}
-	if c.Format != "json" {
+	if c.Format != "json" && !check {
 		fmt.Fprintln(rt.IO.Out)
 	}
 	start := time.Now()
