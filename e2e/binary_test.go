@@ -161,7 +161,7 @@ policy:
   guards: {maxRemovals: 10, maxRemovalPercent: 5}
   protected:
     users: [%s]
-    servicePrincipals: [emulator-client]
+    servicePrincipals: [e3a1c0de-0000-4000-8000-00000000c11e]
 apply:
   rateLimit: 1000
   concurrency: 8

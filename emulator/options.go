@@ -11,7 +11,7 @@ import (
 const (
 	DefaultAccountID    = "a1b2c3d4-0000-4000-8000-000000000001"
 	DefaultToken        = "dapi-emulator-token"
-	DefaultClientID     = "emulator-client"
+	DefaultClientID     = "e3a1c0de-0000-4000-8000-00000000c11e" // an applicationId, a UUID as in Databricks (reference §7)
 	DefaultClientSecret = "emulator-secret"
 	DefaultMeUserName   = "admin@example.com"
 	DefaultRateLimit    = 25
