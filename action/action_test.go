@@ -465,6 +465,11 @@ func TestAction(t *testing.T) {
 		!strings.HasPrefix(res.outputs["summary"], "scimsync plan failed: ") {
 		t.Errorf("failed plan: err %v, outputs %v, summary:\n%s", res.err, res.outputs, res.summary)
 	}
+	// The problem is an annotation on the config's line for the runner, and plain text in
+	// the summary.
+	if !strings.Contains(res.log, "::error file=org/missing.yaml,title=scimsync%3A read::read config:") || strings.Contains(res.summary, "::error") {
+		t.Errorf("failed plan: annotation missing from the log, or in the summary:\n%s\nsummary:\n%s", res.log, res.summary)
+	}
 
 	// No credential shows: not in the logs as shown, not in outputs, summaries or comments.
 	// Only the ::add-mask:: commands, which the runner consumes, carry them.

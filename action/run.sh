@@ -47,13 +47,15 @@ fenced() {
 	printf '```\n'
 }
 
-# failed writes the report of a command that failed: its error messages.
+# failed writes the report of a command that failed: its error messages, without the
+# annotations (::error ...) that the runner has already shown on the diff.
 failed() {
+	grep -v '^::' "$err" >"$out_dir/errors.txt" || true
 	{
 		printf '## scimsync %s failed\n\n' "$command"
-		fenced "$err"
+		fenced "$out_dir/errors.txt"
 	} >"$md"
-	summary="scimsync $command failed: $(grep -m1 '^error:' "$err" || tail -n 1 "$err")"
+	summary="scimsync $command failed: $(grep -m1 '^error:' "$out_dir/errors.txt" || tail -n 1 "$out_dir/errors.txt")"
 }
 
 # heading returns the first heading of the report, without its ##.

@@ -109,7 +109,7 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop}
 	go watchInterrupts(ctx, rt, stop, cancel)
 	if err := kctx.Run(rt); err != nil {
-		return report(stdio.Err, err)
+		return reportTo(stdio.Err, err, rt.annotator())
 	}
 	return ExitOK
 }

@@ -86,6 +86,7 @@ func (s *Sources) loadValid(rt *Runtime) (*config.Config, *model.State, error) {
 	for _, d := range diags {
 		fmt.Fprintln(rt.IO.Err, d)
 	}
+	rt.annotator().diagnostics(diags)
 	return cfg, desired, nil
 }
 
