@@ -186,7 +186,11 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 			return fmt.Errorf("open audit log: %w", err)
 		}
 		defer f.Close()
-		log = audit.NewLog(f)
+		src := audit.CISource(rt.IO.Getenv)
+		if check {
+			src.Plan = p.Checksum
+		}
+		log = audit.NewLog(f).WithSource(src)
 	}
 	batch := cfg.Apply.BatchSize
 	if c.BatchSize > 0 {
