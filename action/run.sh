@@ -163,9 +163,15 @@ comment() {
 	key=$(printf '%s/%s' "${INPUT_WORKING_DIRECTORY:-.}" "$config" | tr -c 'A-Za-z0-9._/-' '_')
 	marker="<!-- scimsync:$command:$key -->"
 	local repo="$GITHUB_API_URL/repos/${GITHUB_REPOSITORY:?}"
+	# Only the token's own comments are ours. GITHUB_TOKEN cannot read /user (403); its
+	# comments are github-actions[bot]'s.
+	local author
+	if ! author=$(api GET "$GITHUB_API_URL/user" 2>/dev/null | "$scimsync" github login 2>/dev/null); then
+		author='github-actions[bot]'
+	fi
 	for ((page = 1; page <= 50; page++)); do
 		api GET "$repo/issues/$pr/comments?per_page=100&page=$page" >"$out_dir/comments.json" || return 1
-		result=$("$scimsync" github find-comment --marker "$marker" <"$out_dir/comments.json") || return 1
+		result=$("$scimsync" github find-comment --marker "$marker" --author "$author" <"$out_dir/comments.json") || return 1
 		case "$result" in
 		"found "*)
 			id=${result#found }

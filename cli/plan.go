@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/scimsync/scimsync/audit"
 	"github.com/scimsync/scimsync/config"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
@@ -90,11 +92,7 @@ func writePlan(rt *Runtime, w io.Writer, p *plan.Plan, format, file string) erro
 	case "json":
 		err = plan.Encode(w, p)
 	case "markdown":
-		full := ""
-		if file != "" {
-			full = "`" + filepath.Base(file) + "`"
-		}
-		err = render.Markdown(w, p, render.MarkdownOptions{FullPlan: full})
+		err = render.Markdown(w, p, render.MarkdownOptions{FullPlan: fullPlan(rt, file)})
 	default:
 		err = render.Text(w, p, render.Options{Color: rt.Color()})
 	}
@@ -102,6 +100,24 @@ func writePlan(rt *Runtime, w io.Writer, p *plan.Plan, format, file string) erro
 		return fmt.Errorf("write plan: %w", err)
 	}
 	return nil
+}
+
+// fullPlan says where a Markdown plan that had to be cut is to be read in full: the plan
+// file, and in CI the run that keeps it as an artifact (the action's plan-file output,
+// uploaded with actions/upload-artifact, as the example workflows do; the run's page lists
+// its artifacts). It is "" without a plan file.
+func fullPlan(rt *Runtime, file string) string {
+	if file == "" {
+		return ""
+	}
+	full := "`" + filepath.Base(file) + "`"
+	if run := audit.CISource(rt.IO.Getenv).RunURL; run != "" {
+		if name := rt.IO.Getenv("SCIMSYNC_PLAN_ARTIFACT"); name != "" {
+			full += fmt.Sprintf(", in the artifact `%s`", strings.ReplaceAll(name, "`", "'"))
+		}
+		full += fmt.Sprintf(" of [the workflow run](%s#artifacts)", run)
+	}
+	return full
 }
 
 // writeFileAtomic writes a file through a temporary file in the same directory and a
