@@ -128,7 +128,7 @@ func TestFullPlanLinksTheRun(t *testing.T) {
 		"no file": {file: "", want: ""},
 		"local":   {file: "out/plan.json", want: "`plan.json`"},
 		"in github actions": {
-			env: map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "octo/ids", "GITHUB_RUN_ID": "42", "SCIMSYNC_PLAN_ARTIFACT": "scimsync-plan"},
+			env:  map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "octo/ids", "GITHUB_RUN_ID": "42", "SCIMSYNC_PLAN_ARTIFACT": "scimsync-plan"},
 			file: "plan.json",
 			want: "`plan.json`, in the artifact `scimsync-plan` of [the workflow run](https://github.com/octo/ids/actions/runs/42#artifacts)",
 		},
