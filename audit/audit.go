@@ -3,6 +3,8 @@
 // It is a leaf package like model: plan writes change records, and the SCIM client notes each
 // HTTP attempt in the Trace that apply puts in the request context. Neither imports the
 // other. Records never hold secrets: only methods, paths, statuses and counts.
+//
+// Package audit imports nothing of the project.
 package audit
 
 import (

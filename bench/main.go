@@ -15,7 +15,8 @@
 // after apply, a no-op plan is not empty) and 2 on a usage error. It never judges wall
 // times: they depend on the machine.
 //
-// Package main imports emulator, model, plan, scim and synth, and is imported by nothing.
+// Package main imports emulator, model, plan, policy, scim (and scim/auth) and synth, and
+// is imported by nothing.
 package main
 
 import (

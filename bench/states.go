@@ -9,6 +9,7 @@ import (
 	"github.com/scimsync/scimsync/emulator"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/synth"
 )
 
@@ -114,8 +115,8 @@ func withIDs(s *model.State) *model.State {
 // own credentials' identities), and the removal guard overridden for churn and
 // deprovisioning, as an operator does after reviewing the plan: from size M on, 1% churn
 // deactivates more users (50) than the default guard lets through (25).
-func policyFor(scenario, host string) (plan.Policy, plan.Options) {
-	pol := plan.DefaultPolicy()
+func policyFor(scenario, host string) (policy.Policy, plan.Options) {
+	pol := policy.Default()
 	pol.Protected.Users = []string{emulator.DefaultMeUserName}
 	pol.Protected.ServicePrincipals = []string{emulator.DefaultClientID}
 	opts := plan.Options{

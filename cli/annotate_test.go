@@ -7,9 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/scimsync/scimsync/diag"
+	"github.com/scimsync/scimsync/internal/golden"
 	"github.com/scimsync/scimsync/model"
 )
 
@@ -40,17 +39,5 @@ func TestAnnotationsGolden(t *testing.T) {
 	a.failure(errors.New("the OAuth client id and secret were rejected: 401 Unauthorized"), "check DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET")
 	var none *annotator
 	none.diagnostics(diags) // outside GitHub Actions: nothing, and no panic
-	golden := filepath.Join("testdata", "annotations.golden")
-	if *update {
-		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), got.String()); diff != "" {
-		t.Errorf("annotations (-want +got):\n%s", diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "annotations.golden"), got.Bytes())
 }

@@ -22,7 +22,7 @@ type ApplyCmd struct {
 	ConfigFlag
 	Args             []string `arg:"" optional:"" name:"plan-or-paths" help:"The plan file to apply; with --auto-approve, manifest files or directories instead."`
 	AutoApprove      bool     `name:"auto-approve" help:"Plan and apply in one step, without a reviewed plan file."`
-	AllowMassRemoval bool     `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"With --auto-approve, override the removal guards. A saved plan was checked by the guards when it was made (plan --allow-mass-removal)."`
+	AllowMassRemoval bool     `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"Override the removal guards: with --auto-approve for the plan made, and for a saved plan, whose removals apply counts again against the config's guards whatever the file says."`
 	Format           string   `enum:"text,json" default:"text" help:"Output format: text (the plan, then the outcome) or json (the outcome only: counts and the changes that failed)."`
 	AuditLog         string   `name:"audit-log" env:"SCIMSYNC_AUDIT_LOG" placeholder:"FILE" help:"Append one JSON line per change (time, change, requests, status, attempts, duration) to FILE."`
 	BatchSize        int      `name:"batch-size" env:"SCIMSYNC_BATCH_SIZE" placeholder:"N" help:"Most members added or removed in one PATCH (default 100)."`
@@ -124,12 +124,6 @@ func (c *ApplyCmd) checkArgs() error {
 			Hint: "apply the plans one at a time, each made from the state the previous one left: scimsync plan -o plan.json, then scimsync apply plan.json",
 		}
 	}
-	if c.AllowMassRemoval {
-		return &Error{
-			Err:  errors.New("--allow-mass-removal has no effect on a saved plan: the guards were checked when it was made"),
-			Hint: "make the plan with: scimsync plan --allow-mass-removal -o plan.json, review it, then apply it without the flag",
-		}
-	}
 	return nil
 }
 
@@ -158,7 +152,15 @@ func notAPlan(path string, kind fileKind) error {
 // verified against the target and the live state.
 func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p *plan.Plan, check bool) error {
 	if check {
-		if err := plan.Verify(rt.Ctx, p, conn.client, conn.target); err != nil {
+		// The plan file's policy, protected list and guard override are claims anyone who
+		// can write the file can make; the config, the credentials' identity and this
+		// command's own flag are not.
+		id, err := conn.identity(rt)
+		if err != nil {
+			return err
+		}
+		rc := plan.Recheck{Policy: cfg.Policy, Identity: id, AllowMassRemoval: c.AllowMassRemoval}
+		if err := plan.VerifyWith(rt.Ctx, p, conn.client, conn.target, rc); err != nil {
 			return err
 		}
 	}
@@ -190,7 +192,7 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 		if check {
 			src.Plan = p.Checksum
 		}
-		log = audit.NewLog(f).WithSource(src)
+		log = audit.NewLog(rt.Redact.Writer(f)).WithSource(src)
 	}
 	batch := cfg.Apply.BatchSize
 	if c.BatchSize > 0 {

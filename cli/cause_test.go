@@ -14,8 +14,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/scimsync/scimsync/internal/golden"
 	"github.com/scimsync/scimsync/scim"
 	"github.com/scimsync/scimsync/scim/auth"
 )
@@ -57,19 +56,7 @@ func TestRootCauseGolden(t *testing.T) {
 		}
 		fmt.Fprintln(&got)
 	}
-	golden := filepath.Join("testdata", "errors.golden")
-	if *update {
-		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), got.String()); diff != "" {
-		t.Errorf("errors (-want +got):\n%s", diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "errors.golden"), got.Bytes())
 	for _, name := range names {
 		if name == "other errors pass" {
 			continue

@@ -8,8 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/scimsync/scimsync/internal/golden"
 	"github.com/scimsync/scimsync/schemas"
 	"github.com/scimsync/scimsync/source"
 	"github.com/scimsync/scimsync/source/manifest"
@@ -50,19 +49,7 @@ func TestInvalidExamples(t *testing.T) {
 			if !strings.Contains(out.String(), "["+rule+"]") {
 				t.Errorf("output does not report rule %s:\n%s", rule, out.String())
 			}
-			if *update {
-				if err := os.WriteFile("expected.txt", out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile("expected.txt")
-			if err != nil {
-				t.Fatalf("%v (run go test ./cli -update to write it)", err)
-			}
-			if diff := cmp.Diff(string(want), out.String()); diff != "" {
-				t.Errorf("output (-expected.txt +got):\n%s", diff)
-			}
+			golden.Check(t, "expected.txt", out.Bytes())
 		})
 	}
 }
@@ -82,6 +69,7 @@ func TestEveryRuleHasAnExample(t *testing.T) {
 		source.RuleUnknownEntitlement, source.RuleWrongLevel, source.RuleGroupOnly, source.RuleConsumeConflict,
 		source.RuleReservedGroup, source.RuleInvalidEmail, source.RuleInvalidApplicationID,
 		source.RuleExternalIDTooLong, source.RuleGroupNameTooLong,
+		source.RuleInvisibleCharacter, source.RuleNameTooLong,
 	}
 	coveredElsewhere := map[string]string{
 		source.RuleUnknownSourceKind:  "every kind the schema allows is registered sooner or later",
@@ -91,6 +79,7 @@ func TestEveryRuleHasAnExample(t *testing.T) {
 		source.RuleTooManyPrincipals:  "needs 10,001 principals",
 		source.RuleTooManyGroups:      "needs 5,001 groups",
 		source.RuleTooManyMemberships: "needs 1,501 groups",
+		source.RuleMixedScript:        "a warning, which validate reports with exit 0 (cli/testdata/script/lookalike.txtar)",
 	}
 	for _, rule := range rules {
 		if _, ok := coveredElsewhere[rule]; ok {

@@ -83,7 +83,7 @@ func (c *ExportCmd) Run(rt *Runtime) error {
 	if err := os.MkdirAll(filepath.Dir(c.Out), 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", what, err)
 	}
-	if err := writeFileAtomic(c.Out, write); err != nil {
+	if err := writeFileAtomic(rt.Redact, c.Out, write); err != nil {
 		return fmt.Errorf("write %s: %w", what, err)
 	}
 	_, err = fmt.Fprintf(rt.IO.Out, "Exported a %s of %s to %s: %s, %s, %s, %s.\n", what, conn.target, c.Out,
@@ -94,7 +94,7 @@ func (c *ExportCmd) Run(rt *Runtime) error {
 
 // withoutRefs returns a copy of a state without the objects drop names, and without every
 // membership, assignment and entitlement that refers to them.
-func withoutRefs(s *model.State, drop map[model.Ref]string) *model.State {
+func withoutRefs(s *model.State, drop map[model.Ref]plan.Exclusion) *model.State {
 	out := &model.State{}
 	keep := func(k model.Kind, key string) bool {
 		_, gone := drop[model.Ref{Kind: k, Key: key}]

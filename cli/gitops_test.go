@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/plan"
 )
 
 // TestParseGitOps checks the arguments and environment of drift, export and demo.
@@ -177,10 +178,10 @@ func TestWithoutRefs(t *testing.T) {
 			Entitlements: []model.PrincipalEntitlements{{Principal: model.Ref{Kind: model.KindUser, Key: "x@contractors.example.com"}, Entitlements: []string{"workspace-access"}}},
 		}},
 	}
-	drop := map[model.Ref]string{
-		{Kind: model.KindUser, Key: "x@contractors.example.com"}: "ignored",
-		{Kind: model.KindServicePrincipal, Key: "ci"}:            "protected",
-		{Kind: model.KindGroup, Key: "admins"}:                   "built-in group",
+	drop := map[model.Ref]plan.Exclusion{
+		{Kind: model.KindUser, Key: "x@contractors.example.com"}: plan.ExcludedIgnored,
+		{Kind: model.KindServicePrincipal, Key: "ci"}:            plan.ExcludedProtected,
+		{Kind: model.KindGroup, Key: "admins"}:                   plan.ExcludedBuiltIn,
 	}
 	want := &model.State{
 		Users:             []model.User{{UserName: "a@example.com"}},

@@ -16,10 +16,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/scimsync/scimsync/redact"
+	"github.com/scimsync/scimsync/scim/auth"
 )
 
 // IO is the input, output and environment of one run of the command line.
@@ -50,6 +54,15 @@ type Runtime struct {
 	// softStop, so that the first interrupt does not also cancel Ctx.
 	Stop     <-chan struct{}
 	softStop atomic.Bool
+	// Profile is the global --profile flag: the ~/.databrickscfg profile to connect with.
+	Profile string
+	// Redact knows the secrets of this run. IO.Out and IO.Err already pass through it;
+	// files a command writes must too (writeFileAtomic, the audit log), and so must the
+	// SCIM client, which adds the credentials and each OAuth token it mints.
+	Redact *redact.Redactor
+	// rawOut is IO.Out before redaction, for the emulator command, whose own test
+	// credentials are its output.
+	rawOut io.Writer
 }
 
 // Color reports whether output to Out may be coloured.
@@ -61,6 +74,7 @@ func (rt *Runtime) Color() bool {
 type grammar struct {
 	LogLevel  string `name:"log-level" enum:"debug,info,warn,error" default:"warn" env:"SCIMSYNC_LOG_LEVEL" help:"Log level: debug, info, warn or error. Logs go to stderr."`
 	LogFormat string `name:"log-format" enum:"text,json" default:"text" env:"SCIMSYNC_LOG_FORMAT" help:"Log format: text or json."`
+	Profile   string `name:"profile" placeholder:"NAME" help:"Profile of ~/.databrickscfg to connect with; wins over target.profile and DATABRICKS_CONFIG_PROFILE."`
 	// Config is global so that it may come before the command (scimsync -c FILE plan) as
 	// well as after it; the commands that read a config get it through configFlag.
 	Config  string           `short:"c" name:"config" env:"SCIMSYNC_CONFIG" placeholder:"FILE" help:"Config file: the target, the sources and the policy. Default: ./scimsync.yaml when it exists."`
@@ -96,6 +110,14 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 		// Without arguments, scimsync prints its help, as go and gh do.
 		args = []string{"help"}
 	}
+	// Every byte written to Out and Err, from kong's usage errors to the last log line,
+	// passes the redactor.
+	red := redact.New()
+	for _, name := range secretEnv {
+		red.Add(stdio.Getenv(name))
+	}
+	rawOut := stdio.Out
+	stdio.Out, stdio.Err = red.Writer(stdio.Out), red.Writer(stdio.Err)
 	kctx, g, exit, err := parse(args, stdio)
 	if exit >= 0 {
 		return exit
@@ -106,12 +128,38 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := make(chan struct{})
-	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop}
+	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop, Profile: g.Profile, Redact: red, rawOut: rawOut}
 	go watchInterrupts(ctx, rt, stop, cancel)
-	if err := kctx.Run(rt); err != nil {
+	if err := recovered(rt, func() error { return kctx.Run(rt) }); err != nil {
 		return reportTo(stdio.Err, err, rt.annotator())
 	}
 	return ExitOK
+}
+
+// recovered runs a command and turns a panic in it into an error, so that a bug exits 1
+// with a message like any other failure, never 2 (which means "changes present") with a
+// Go stack trace. The stack goes to the debug log.
+func recovered(rt *Runtime, run func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			rt.Log.Debug("panic", "value", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = &Error{
+				Err:  fmt.Errorf("internal error: %v", r),
+				Hint: "this is a bug in scimsync; nothing more was sent. Please report it with the command, 'scimsync version' and the output of --log-level debug",
+			}
+		}
+	}()
+	return run()
+}
+
+// secretEnv are the environment variables whose values are redacted from every output
+// from the start of a run: Databricks credentials, the LDAP bind password and the tokens
+// of a GitHub Actions job. Credentials read from ~/.databrickscfg and OAuth access tokens
+// are added when the SCIM client resolves and mints them.
+var secretEnv = []string{
+	auth.EnvToken, auth.EnvClientSecret, "DATABRICKS_PASSWORD",
+	"LDAP_BIND_PASSWORD",
+	"GITHUB_TOKEN", "GH_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_RUNTIME_TOKEN",
 }
 
 // watchInterrupts turns the first interrupt into a soft stop (or a cancel for commands that

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -44,6 +45,16 @@ func TestParse(t *testing.T) {
 		want    grammar
 		wantErr string
 	}{
+		"emulator with faults and unknowns": {
+			args:    []string{"emulator", "--fault", "write-drop=0.05", "--fault", "commit-504=0.01", "--unknown", "patch-204", "--visibility-delay", "Users=3s", "--lenient"},
+			command: "emulator",
+			want: defaults(func(g *grammar) {
+				g.Emulator.Fault = map[string]float64{"write-drop": 0.05, "commit-504": 0.01}
+				g.Emulator.Unknown = []string{"patch-204"}
+				g.Emulator.Visibility = map[string]time.Duration{"Users": 3 * time.Second}
+				g.Emulator.Lenient = true
+			}),
+		},
 		"validate with paths": {
 			args:    []string{"validate", "a.yaml", "dir"},
 			command: "validate <paths>",

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +14,9 @@ import (
 	"github.com/scimsync/scimsync/config"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/redact"
 	"github.com/scimsync/scimsync/render"
+	"github.com/scimsync/scimsync/source"
 )
 
 // PlanCmd compares the desired state with the live one and writes and prints the plan.
@@ -41,7 +44,7 @@ func (c *PlanCmd) Run(rt *Runtime) error {
 		return err
 	}
 	if c.Out != "" {
-		if err := writeFileAtomic(c.Out, func(w io.Writer) error { return plan.Encode(w, p) }); err != nil {
+		if err := writeFileAtomic(rt.Redact, c.Out, func(w io.Writer) error { return plan.Encode(w, p) }); err != nil {
 			return fmt.Errorf("write plan file: %w", err)
 		}
 	}
@@ -60,9 +63,12 @@ func (c *PlanCmd) Run(rt *Runtime) error {
 // makePlan loads the desired state, reads the live one and plans. It returns the plan with a
 // *plan.GuardError when the guards refuse it.
 func makePlan(rt *Runtime, src *Sources, t Tuning, override bool) (*plan.Plan, error) {
-	cfg, desired, err := src.loadValid(rt)
+	cfg, desired, summaries, err := src.loadValidSummaries(rt)
 	if err != nil {
 		return nil, err
+	}
+	for _, line := range configSummaries(summaries) {
+		fmt.Fprintln(rt.IO.Err, line)
 	}
 	conn, err := connect(rt, cfg, src.configFile() != "", t)
 	if err != nil {
@@ -76,13 +82,18 @@ func planWith(rt *Runtime, conn *connection, cfg *config.Config, desired *model.
 	if err != nil {
 		return nil, err
 	}
-	return plan.Diff(desired, live, cfg.Policy, plan.Options{
+	p, err := plan.Diff(desired, live, cfg.Policy, plan.Options{
 		Target:         conn.target,
 		ToolVersion:    Version(),
 		Now:            time.Now(),
 		Identity:       id,
 		OverrideGuards: override,
 	})
+	if p != nil {
+		// Names that mix look-alike scripts are valid, but a reviewer must see them.
+		p.Warnings = append(p.Warnings, source.LookAlikes(desired)...)
+	}
+	return p, err
 }
 
 // writePlan renders a plan in the format asked for.
@@ -122,14 +133,30 @@ func fullPlan(rt *Runtime, file string) string {
 
 // writeFileAtomic writes a file through a temporary file in the same directory and a
 // rename, so that readers never see half a file. The file is readable by its owner only:
-// plans name every identity of an account.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+// plans name every identity of an account. What write produces is checked by the
+// redactor first, and a file that holds a credential is not written at all: redacting it
+// would break a plan's checksum, and a snapshot or manifest with a token in it is a leak
+// waiting to be committed.
+//
+// The content is ready before the temporary file is made, so it lives for one write, a
+// sync and a rename. A process killed in that moment (SIGKILL cannot be caught) leaves a
+// hidden file whose name ends in tempSuffix, which the next write of the same file
+// removes once it is older than staleTemp.
+func writeFileAtomic(red *redact.Redactor, path string, write func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := write(&buf); err != nil {
+		return err
+	}
+	if red.String(buf.String()) != buf.String() {
+		return errors.New("refusing to write it: it holds a credential or a string shaped like one (a token, a client secret or an Authorization header)")
+	}
+	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+"."
+	f, err := os.CreateTemp(dir, prefix+"*"+tempSuffix)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(f.Name())
-	if err := write(f); err != nil {
+	if _, err := f.Write(buf.Bytes()); err != nil {
 		f.Close()
 		return err
 	}
@@ -137,10 +164,42 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 		f.Close()
 		return err
 	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	removeStaleTemps(dir, prefix, time.Now())
+	return nil
+}
+
+// tempSuffix ends the name of every temporary file writeFileAtomic makes: a file named
+// .plan.json.123456.scimsync-tmp is always safe to delete.
+const tempSuffix = ".scimsync-tmp"
+
+// staleTemp is the age after which a temporary file is taken as left by a killed run; a
+// live one exists for milliseconds.
+const staleTemp = time.Minute
+
+// removeStaleTemps removes the temporary files of earlier writes of the same file that
+// a killed process left behind. Errors are ignored: the files are disposable.
+func removeStaleTemps(dir, prefix string, now time.Time) {
+	matches, _ := filepath.Glob(filepath.Join(dir, globEscape(prefix)+"*"+tempSuffix))
+	for _, m := range matches {
+		if info, err := os.Lstat(m); err == nil && info.Mode().IsRegular() && now.Sub(info.ModTime()) > staleTemp {
+			os.Remove(m)
+		}
+	}
+}
+
+// globEscape escapes the characters filepath.Glob treats as pattern syntax.
+func globEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`).Replace(s)
 }
 
 // ShowCmd prints a saved plan.
@@ -166,6 +225,8 @@ func readPlan(path string) (*plan.Plan, error) {
 	defer f.Close()
 	p, err := plan.Decode(f)
 	if err != nil {
+		// A file that is not a plan at all is named for what it is: a config, a manifest,
+		// a snapshot or a drift report given where a plan belongs.
 		if kind := sniff(path); kind != kindPlan && kind != kindUnknown {
 			return nil, notAPlan(path, kind)
 		}

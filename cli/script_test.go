@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -12,9 +11,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/scimsync/scimsync/emulator"
+	"github.com/scimsync/scimsync/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files and scripts with the current output")
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
@@ -37,7 +35,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
-		UpdateScripts:       *update,
+		UpdateScripts:       golden.Update(),
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLES", examples)
 			// Every script gets a Databricks account of its own: an emulator on loopback,

@@ -66,6 +66,7 @@ func sniff(path string) fileKind {
 	}
 	switch {
 	case has("changes", "fingerprints"):
+		// A plan, perhaps damaged (no formatVersion): plan.Decode says what is wrong.
 		return kindPlan
 	case has("formatVersion") && has("objects", "summary") && !has("changes"):
 		return kindDrift

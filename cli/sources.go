@@ -52,9 +52,15 @@ func (s *Sources) configFile() string {
 // the state too, when the diagnostics hold errors that stopped reading early; the error
 // is for problems that are not about the input, such as having nothing to read.
 func (s *Sources) Load(rt *Runtime) (*config.Config, *model.State, diag.List, error) {
+	cfg, state, _, diags, err := s.load(rt)
+	return cfg, state, diags, err
+}
+
+// load is Load that also returns what each source read (see configSummaries).
+func (s *Sources) load(rt *Runtime) (*config.Config, *model.State, []source.Summary, diag.List, error) {
 	file := s.configFile()
 	if file == "" && len(s.Paths) == 0 {
-		return nil, nil, nil, errNothingToRead
+		return nil, nil, nil, nil, errNothingToRead
 	}
 	cfg := config.Defaults()
 	if file != "" {
@@ -62,32 +68,52 @@ func (s *Sources) Load(rt *Runtime) (*config.Config, *model.State, diag.List, er
 		var diags diag.List
 		cfg, diags = config.Load(file)
 		if diags.HasErrors() {
-			return nil, nil, diags, nil
+			return nil, nil, nil, diags, nil
 		}
 	}
 	rt.Log.Debug("read sources", "sources", len(cfg.Sources), "paths", len(s.Paths))
-	state, diags := source.Load(rt.Ctx, cfg, s.Paths)
+	state, summaries, diags := source.LoadWithSummaries(rt.Ctx, cfg, s.Paths)
 	if err := rt.Ctx.Err(); err != nil {
-		return nil, nil, nil, fmt.Errorf("read sources: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("read sources: %w", err)
 	}
-	return cfg, state, diags, nil
+	return cfg, state, summaries, diags, nil
+}
+
+// configSummaries returns the read summaries of the sources a config declares, one line
+// each: "ldif source at scimsync.yaml:3:5: 12 users, 3 groups; skipped: 2 guests". YAML
+// manifests are left out unless they skipped something (through exclude or
+// scope.groups): they declare exactly what they hold, and validate counts it anyway.
+func configSummaries(summaries []source.Summary) []string {
+	var lines []string
+	for _, sum := range summaries {
+		if !sum.Origin.IsZero() && (sum.Kind != config.SourceYAML || len(sum.Skipped) > 0) {
+			lines = append(lines, sum.String())
+		}
+	}
+	return lines
 }
 
 // loadValid is Load for commands that need a valid desired state: it returns the
 // diagnostics as an error when they hold errors, and prints the warnings to IO.Err.
 func (s *Sources) loadValid(rt *Runtime) (*config.Config, *model.State, error) {
-	cfg, desired, diags, err := s.Load(rt)
+	cfg, desired, _, err := s.loadValidSummaries(rt)
+	return cfg, desired, err
+}
+
+// loadValidSummaries is loadValid that also returns what each source read.
+func (s *Sources) loadValidSummaries(rt *Runtime) (*config.Config, *model.State, []source.Summary, error) {
+	cfg, desired, summaries, diags, err := s.load(rt)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if diags.HasErrors() {
-		return nil, nil, diags.Err()
+		return nil, nil, nil, diags.Err()
 	}
 	for _, d := range diags {
 		fmt.Fprintln(rt.IO.Err, d)
 	}
 	rt.annotator().diagnostics(diags)
-	return cfg, desired, nil
+	return cfg, desired, summaries, nil
 }
 
 // loadConfig reads a config file, or returns the defaults when file is "".

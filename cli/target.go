@@ -19,6 +19,28 @@ type Tuning struct {
 	Concurrency int     `name:"concurrency" env:"SCIMSYNC_CONCURRENCY" placeholder:"N" help:"Most requests in flight at once (default 8)."`
 }
 
+// Bounds of the tuning flags, the same as the config file's (schemas/config.schema.json):
+// below one request per second an apply crawls for days, and more than 64 requests in
+// flight only meet Databricks' concurrency limit (reference §5.3).
+const (
+	minRateLimit   = 1
+	maxRateLimit   = 10000
+	maxConcurrency = 64
+)
+
+// check refuses flag values outside the bounds; 0 means the flag was not given.
+func (t Tuning) check() error {
+	if t.RateLimit != 0 && (t.RateLimit < minRateLimit || t.RateLimit > maxRateLimit) {
+		return &Error{Err: fmt.Errorf("--rate-limit %g is outside %d to %d requests per second", t.RateLimit, minRateLimit, maxRateLimit),
+			Hint: "leave it out for the default of 25, the SCIM API's limit"}
+	}
+	if t.Concurrency < 0 || t.Concurrency > maxConcurrency {
+		return &Error{Err: fmt.Errorf("--concurrency %d is outside 1 to %d", t.Concurrency, maxConcurrency),
+			Hint: "leave it out for the default of 8"}
+	}
+	return nil
+}
+
 // connection is a client for the target with the identity it plan and apply use.
 type connection struct {
 	client *scim.Client
@@ -35,9 +57,16 @@ func connect(rt *Runtime, cfg *config.Config, explicitLevel bool, t Tuning) (*co
 		AccountID:   cfg.Target.AccountID,
 		WorkspaceID: cfg.Target.WorkspaceID,
 		Profile:     cfg.Target.Profile,
+		AuthType:    cfg.Target.AuthType,
+	}
+	if rt.Profile != "" {
+		set.Profile = rt.Profile
 	}
 	if explicitLevel {
 		set.Level = cfg.Target.Level
+	}
+	if err := t.check(); err != nil {
+		return nil, err
 	}
 	rate := cfg.Apply.RateLimit
 	if t.RateLimit > 0 {
@@ -55,11 +84,13 @@ func connect(rt *Runtime, cfg *config.Config, explicitLevel bool, t Tuning) (*co
 		MaxInFlight:    conc,
 		Timeout:        cfg.Apply.Timeout,
 		Logger:         rt.Log,
+		Redactor:       rt.Redact,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Databricks: %w", err)
 	}
 	a := c.Auth()
+	rt.Log.Info("connect", "host", a.Host, "level", a.Level, "auth_type", a.AuthType)
 	rt.Log.Debug("target", slog.Any("config", a))
 	return &connection{client: c, target: plan.TargetID{Level: a.Level, Host: a.Host, AccountID: a.AccountID, WorkspaceID: a.WorkspaceID}}, nil
 }
@@ -69,7 +100,7 @@ func connect(rt *Runtime, cfg *config.Config, explicitLevel bool, t Tuning) (*co
 func (c *connection) identity(rt *Runtime) (*model.Ref, error) {
 	ref, ok, err := c.client.Identity(rt.Ctx)
 	if err != nil {
-		return nil, fmt.Errorf("find the identity of the credentials: %w", err)
+		return nil, err // Identity says what it was doing
 	}
 	if !ok {
 		rt.Log.Info("the identity of the credentials is unknown at account level with a token; list it under policy.protected to keep it out of plans")

@@ -19,11 +19,12 @@ type ValidateCmd struct {
 // Run validates and writes the report to Out; it returns exit status 1 when the sources
 // are invalid.
 func (c *ValidateCmd) Run(rt *Runtime) error {
-	_, state, diags, err := c.Sources.Load(rt)
+	_, state, summaries, diags, err := c.Sources.load(rt)
 	if err != nil {
 		return err
 	}
 	r := newValidation(state, diags)
+	r.Sources = configSummaries(summaries)
 	switch c.Format {
 	case "json":
 		err = r.writeJSON(rt.IO.Out)
@@ -52,6 +53,8 @@ type validation struct {
 	Valid       bool      `json:"valid"`
 	Counts      counts    `json:"counts"`
 	Diagnostics diag.List `json:"diagnostics"`
+	// Sources holds one line per source of the config: what it read and skipped.
+	Sources []string `json:"sources,omitempty"`
 }
 
 // counts are the numbers of declared objects.
@@ -99,6 +102,10 @@ func (r *validation) writeText(w io.Writer, color bool) error {
 			}
 			line = strings.Replace(line, sev, c+sev+reset, 1)
 		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	for _, line := range r.Sources {
 		b.WriteString(line)
 		b.WriteByte('\n')
 	}

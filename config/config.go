@@ -2,14 +2,14 @@
 // the plan policy and apply settings. The file is validated against
 // schemas/config.schema.json; problems are reported as diagnostics with file:line:column.
 //
-// Package config imports model, diag, schemas and plan (for the Policy type).
+// Package config imports model, diag, schemas and policy.
 package config
 
 import (
 	"time"
 
 	"github.com/scimsync/scimsync/model"
-	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
 )
 
 // DefaultFile is the config file read when none is named and it exists.
@@ -19,11 +19,11 @@ const DefaultFile = "scimsync.yaml"
 type Config struct {
 	// File is the path the config was read from; relative source paths are resolved
 	// against its directory. Empty for a config built from command-line paths only.
-	File    string      `yaml:"-"`
-	Target  Target      `yaml:"target"`
-	Sources []Source    `yaml:"sources"`
-	Policy  plan.Policy `yaml:"policy"`
-	Apply   Apply       `yaml:"apply"`
+	File    string        `yaml:"-"`
+	Target  Target        `yaml:"target"`
+	Sources []Source      `yaml:"sources"`
+	Policy  policy.Policy `yaml:"policy"`
+	Apply   Apply         `yaml:"apply"`
 }
 
 // Target says which Databricks account or workspace is reconciled. Fields left empty come
@@ -34,6 +34,10 @@ type Target struct {
 	AccountID   string      `yaml:"accountId"`
 	WorkspaceID string      `yaml:"workspaceId"`
 	Profile     string      `yaml:"profile"`
+	// AuthType picks the authentication method, as DATABRICKS_AUTH_TYPE does: pat,
+	// oauth-m2m, databricks-cli, github-oidc, env-oidc, file-oidc, azure-msi,
+	// azure-client-secret or azure-cli. Empty means the first whose settings are present.
+	AuthType string `yaml:"authType"`
 }
 
 // Apply holds apply settings.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
-	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/schemas"
 )
 
@@ -20,7 +20,7 @@ const RuleRead = "read"
 func Defaults() *Config {
 	return &Config{
 		Target: Target{Level: model.LevelAccount},
-		Policy: plan.DefaultPolicy(),
+		Policy: policy.Default(),
 		Apply: Apply{
 			BatchSize:   DefaultBatchSize,
 			Concurrency: DefaultConcurrency,
@@ -32,8 +32,9 @@ func Defaults() *Config {
 // Load reads and validates a config file. Every problem is reported at its file:line:column
 // and the config is nil when there is any. Settings the file leaves out keep their
 // Defaults; a setting the file gives, even 0 or an empty list, replaces the default. Each
-// Source gets the Origin of its entry, and relative paths in sources are resolved against
-// the directory of the config file.
+// Source gets the Origin of its entry and, as Dir, the directory of the config file; its
+// paths are resolved against that directory, and so are the paths its kind's settings
+// name, by the reader of the kind.
 func Load(path string) (*Config, diag.List) {
 	var diags diag.List
 	data, err := os.ReadFile(path)
@@ -71,6 +72,9 @@ func Load(path string) (*Config, diag.List) {
 	if cfg.Target.Level == "" {
 		cfg.Target.Level = model.LevelAccount
 	}
+	if d := checkSettings(doc.Content[0], cfg, path); d.HasErrors() {
+		return nil, append(diags, d...)
+	}
 	dir := filepath.Dir(path)
 	for i := range cfg.Sources {
 		s := &cfg.Sources[i]
@@ -78,19 +82,15 @@ func Load(path string) (*Config, diag.List) {
 			s.Origin = model.Origin{File: path, Line: sources[i].Line, Column: sources[i].Column}
 		}
 		for j := range s.Paths {
-			s.Paths[j] = resolve(dir, s.Paths[j])
+			s.Paths[j] = Resolve(dir, s.Paths[j])
 		}
-		s.Users = resolve(dir, s.Users)
-		s.Groups = resolve(dir, s.Groups)
-		s.Memberships = resolve(dir, s.Memberships)
-		s.ServicePrincipals = resolve(dir, s.ServicePrincipals)
-		s.LDAP.CACert = resolve(dir, s.LDAP.CACert)
+		s.Dir = dir
 	}
 	return cfg, diags
 }
 
-// resolve makes a relative path relative to dir; empty and absolute paths are kept.
-func resolve(dir, p string) string {
+// Resolve makes a relative path relative to dir; empty and absolute paths are kept.
+func Resolve(dir, p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
 	}

@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/scimsync/scimsync/model"
-	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/schemas"
 )
 
@@ -60,17 +61,21 @@ apply:
 	want.File = p
 	want.Target = Target{Level: model.LevelWorkspace, Host: "https://dbc-1.cloud.databricks.com", WorkspaceID: "123"}
 	want.Sources = []Source{
-		{Kind: SourceYAML, Paths: []string{filepath.Join(dir, "identities")}, Origin: model.Origin{File: p, Line: 6, Column: 5}},
-		{Kind: SourceYAML, Paths: []string{filepath.Join(dir, "a.yaml"), "/abs/b.yaml"}, AllowEmpty: true, Origin: model.Origin{File: p, Line: 8, Column: 5}},
-		{Kind: SourceCSV, Users: filepath.Join(dir, "csv/users.csv"), ServicePrincipals: filepath.Join(dir, "csv/sps.csv"), Origin: model.Origin{File: p, Line: 11, Column: 5}},
+		{Kind: SourceYAML, Paths: []string{filepath.Join(dir, "identities")}, Dir: dir, Origin: model.Origin{File: p, Line: 6, Column: 5}},
+		{Kind: SourceYAML, Paths: []string{filepath.Join(dir, "a.yaml"), "/abs/b.yaml"}, AllowEmpty: true, Dir: dir, Origin: model.Origin{File: p, Line: 8, Column: 5}},
+		{Kind: SourceCSV, Dir: dir, Origin: model.Origin{File: p, Line: 11, Column: 5}},
 	}
 	want.Policy.Scope.Ignore = []string{"user:*@contractor.example.com"}
 	want.Policy.Guards.MaxRemovals = 0 // explicit 0: no limit
 	want.Policy.Protected.Users = []string{"breakglass@example.com"}
 	want.Apply.Timeout = 30 * time.Second
 	want.Apply.RateLimit = 10
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Source{}, "Settings")); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
+	}
+	// The settings of a kind stay in the source's entry, for its reader to decode.
+	if s := got.Sources[2].Settings; s == nil || len(s.Content) != 6 || s.Content[2].Value != "users" || s.Content[3].Value != "csv/users.csv" {
+		t.Errorf("csv source settings = %+v, want its whole entry", s)
 	}
 }
 
@@ -94,7 +99,7 @@ func TestLoadDefaults(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("config (-want +got):\n%s", diff)
 			}
-			if got.Policy.Guards != plan.DefaultPolicy().Guards {
+			if got.Policy.Guards != policy.Default().Guards {
 				t.Errorf("guards = %+v, want the defaults", got.Policy.Guards)
 			}
 		})
@@ -108,7 +113,7 @@ func TestLoadProblems(t *testing.T) {
 	}{
 		"unknown field": {
 			content: "target:\n  level: account\n  acount: x\n",
-			want:    []string{"scimsync.yaml:3:3: error: target.acount: unknown field (known fields: accountId, host, level, profile, workspaceId) [schema]"},
+			want:    []string{"scimsync.yaml:3:3: error: target.acount: unknown field (known fields: accountId, authType, host, level, profile, workspaceId) [schema]"},
 		},
 		"several problems at once": {
 			content: "target:\n  level: galaxy\npolicy:\n  guards:\n    maxRemovals: -1\n  removal:\n    groups: deactivate\n",
@@ -121,6 +126,25 @@ func TestLoadProblems(t *testing.T) {
 		"two documents": {
 			content: "target: {}\n---\ntarget: {}\n",
 			want:    []string{"scimsync.yaml:2:1: error: a config file holds one YAML document, this one has 2 [yaml]"},
+		},
+		"absurd apply settings": {
+			content: "apply:\n  rateLimit: 0.0001\n  writeRateLimit: 0.5\n  concurrency: 1000\n",
+			want: []string{
+				"scimsync.yaml:2:14: error: apply.rateLimit: must be at least 1, got 0.0001 [schema]",
+				"scimsync.yaml:3:19: error: apply.writeRateLimit: must be 0 (the overall budget only) or between 1 and 10000 requests per second [schema]",
+				"scimsync.yaml:4:16: error: apply.concurrency: must be at most 64, got 1000 [schema]",
+			},
+		},
+		"absurd timeouts": {
+			content: "apply:\n  timeout: 1ns\n",
+			want:    []string{"scimsync.yaml:2:12: error: apply.timeout: 1ns is outside 1s to 1h0m0s [absurd-setting]"},
+		},
+		"malformed ignore globs": {
+			content: "policy:\n  scope:\n    ignore:\n      - user:*@contractors.example.com\n      - user:[a-\n      - 'group:x\\'\n",
+			want: []string{
+				`scimsync.yaml:5:9: error: policy.scope.ignore[1]: "user:[a-" is not a valid glob pattern (path.Match syntax: * ? [a-z] and \ to escape) [invalid-glob]`,
+				`scimsync.yaml:6:9: error: policy.scope.ignore[2]: "group:x\\" is not a valid glob pattern (path.Match syntax: * ? [a-z] and \ to escape) [invalid-glob]`,
+			},
 		},
 		"duplicate key": {
 			content: "apply:\n  concurrency: 2\n  concurrency: 3\n",

@@ -1,7 +1,7 @@
 package config
 
 import (
-	"time"
+	"gopkg.in/yaml.v3"
 
 	"github.com/scimsync/scimsync/model"
 )
@@ -18,105 +18,65 @@ const (
 	SourceGoogle    = "google"    // Google Workspace "Download users" CSV
 )
 
-// Source is one source of desired state in the config.
+// Source is one source of desired state in the config. It holds the settings every kind
+// of source has; the settings of one kind (a CSV manifest's file names, a directory's
+// mapping, LDAP's connection) stay in Settings, which the reader of that kind decodes
+// and checks itself (see package source/read), so that this package knows no kind's
+// settings.
 type Source struct {
 	Kind string `yaml:"kind"`
 	// Paths are files or directories, relative to the config file. A single string in the
 	// file is accepted as a list of one.
 	Paths []string `yaml:"path"`
-	// Users, Groups, Memberships and ServicePrincipals name the files of a CSV manifest
-	// (kind csv), relative to the config file. A file named here is read instead of the
-	// file of the same role (users.csv, groups.csv, memberships.csv,
-	// servicePrincipals.csv) in the directories listed in Paths.
-	Users             string `yaml:"users"`
-	Groups            string `yaml:"groups"`
-	Memberships       string `yaml:"memberships"`
-	ServicePrincipals string `yaml:"servicePrincipals"`
-	// Mapping says how directory entries and export rows become identities.
-	Mapping Mapping `yaml:"mapping"`
-	// LDAP holds the connection settings of a live LDAP source.
-	LDAP LDAP `yaml:"ldap"`
 	// AllowEmpty accepts a source that yields no users. Without it, an empty source is an
 	// error, so that it never turns into mass removals.
 	AllowEmpty bool `yaml:"allowEmpty"`
+	// MaxFileSize is the largest file, in bytes, the source reads; 0 means the default of
+	// package source/read.
+	MaxFileSize int64 `yaml:"maxFileSize"`
+	// Scope limits the users the source declares to members of some of its groups.
+	Scope Scope `yaml:"scope"`
+	// Cycles says what to do with membership cycles among the source's groups: "reject"
+	// (the default) reports them as errors, "break" drops the membership that closes each
+	// cycle with a warning.
+	Cycles string `yaml:"cycles"`
+	// Exclude lists regular expressions; the groups whose names match one of them are
+	// left out of the source, with their memberships.
+	Exclude []string `yaml:"exclude"`
+	// Settings is the source's entry in the config file, every key included; nil for a
+	// source built in code. The reader of the source's kind decodes its own settings
+	// from it.
+	Settings *yaml.Node `yaml:"-"`
+	// Dir is the directory that relative paths in Settings are relative to: the
+	// directory of the config file.
+	Dir string `yaml:"-"`
 	// Origin is where the source is declared in the config file.
 	Origin model.Origin `yaml:"-"`
 }
 
-// Mapping maps directory attributes or CSV columns to identity attributes. Empty fields take
-// each source kind's defaults.
-type Mapping struct {
-	UserName    string     `yaml:"userName"`
-	DisplayName string     `yaml:"displayName"`
-	GivenName   string     `yaml:"givenName"`
-	FamilyName  string     `yaml:"familyName"`
-	ExternalID  string     `yaml:"externalId"`
-	Active      ActiveRule `yaml:"active"`
-	Users       UserScope  `yaml:"users"`
-	Groups      GroupScope `yaml:"groups"`
-	GroupName   NameRule   `yaml:"groupName"`
-	// IncludeGuests keeps Entra ID guest users (#EXT# userPrincipalNames).
-	IncludeGuests bool `yaml:"includeGuests"`
+// Scope says which users of a source are desired.
+type Scope struct {
+	// Groups names groups of the source (by their Databricks name). When set, only the
+	// users that are members of one of them, directly or through nested groups, are
+	// desired; the other users are left out of the source, and out of its groups.
+	Groups []string `yaml:"groups"`
 }
 
-// ActiveRule says how a user's active flag is read.
-type ActiveRule struct {
-	// Attribute names the attribute or column that decides; empty means always active.
-	Attribute string `yaml:"attribute"`
-	// DisabledBit, when non-zero, treats Attribute as an integer bit field (such as Active
-	// Directory's userAccountControl, bit 2 = ACCOUNTDISABLE) and the user as inactive when
-	// the bit is set.
-	DisabledBit int `yaml:"disabledBit"`
-	// ActiveValues and InactiveValues list attribute values (case-insensitive) that mean
-	// active or inactive; when only one list is given, any other value means the opposite.
-	ActiveValues   []string `yaml:"activeValues"`
-	InactiveValues []string `yaml:"inactiveValues"`
-}
+// Cycle policies of a source.
+const (
+	CyclesReject = "reject"
+	CyclesBreak  = "break"
+)
 
-// UserScope says which directory entries are users. Entries outside the scope are not
-// users, and group members that point at them are dropped with a warning.
-type UserScope struct {
-	BaseDN string `yaml:"baseDN"`
-	// ObjectClasses replaces the default user object classes (person, inetOrgPerson,
-	// organizationalPerson, posixAccount, user). Active Directory computer objects are
-	// never users.
-	ObjectClasses []string `yaml:"objectClasses"`
-}
-
-// GroupScope says which directory groups are in scope.
-type GroupScope struct {
-	BaseDN        string   `yaml:"baseDN"`
-	NamePattern   string   `yaml:"namePattern"` // regular expression on the group name
-	ObjectClasses []string `yaml:"objectClasses"`
-}
-
-// NameRule transforms directory group names into Databricks group names.
-type NameRule struct {
-	Attribute string `yaml:"attribute"` // default cn
-	Prefix    string `yaml:"prefix"`
-	Suffix    string `yaml:"suffix"`
-	Lowercase bool   `yaml:"lowercase"`
-	// Replace holds regular-expression replacements applied in order.
-	Replace []Replacement `yaml:"replace"`
-}
-
-// Replacement is one regular-expression replacement.
-type Replacement struct {
-	Pattern string `yaml:"pattern"`
-	With    string `yaml:"with"`
-}
-
-// LDAP holds live LDAP connection settings. The bind DN and password are read from the
-// environment variables named here, never from the file.
-type LDAP struct {
-	URL         string        `yaml:"url"` // ldap:// or ldaps://
-	StartTLS    bool          `yaml:"startTLS"`
-	CACert      string        `yaml:"caCert"`
-	BindDNEnv   string        `yaml:"bindDNEnv"`   // default LDAP_BIND_DN
-	PasswordEnv string        `yaml:"passwordEnv"` // default LDAP_BIND_PASSWORD
-	BaseDN      string        `yaml:"baseDN"`
-	UserFilter  string        `yaml:"userFilter"`
-	GroupFilter string        `yaml:"groupFilter"`
-	PageSize    int           `yaml:"pageSize"`
-	Timeout     time.Duration `yaml:"timeout"`
+// UnmarshalYAML decodes the settings every source has and keeps the whole entry in
+// Settings for the reader of its kind.
+func (s *Source) UnmarshalYAML(n *yaml.Node) error {
+	type common Source // without this method
+	var c common
+	if err := n.Decode(&c); err != nil {
+		return err
+	}
+	*s = Source(c)
+	s.Settings = n
+	return nil
 }

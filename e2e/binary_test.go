@@ -161,7 +161,7 @@ policy:
   guards: {maxRemovals: 10, maxRemovalPercent: 5}
   protected:
     users: [%s]
-    servicePrincipals: [e3a1c0de-0000-4000-8000-00000000c11e]
+    servicePrincipals: [7e3c5a2b-1d4f-4e6a-8b9c-0d1e2f3a4b5c]
 apply:
   rateLimit: 1000
   concurrency: 8

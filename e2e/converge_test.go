@@ -15,6 +15,7 @@ import (
 	"github.com/scimsync/scimsync/emulator"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/scim"
 	"github.com/scimsync/scimsync/scim/auth"
 	"github.com/scimsync/scimsync/synth"
@@ -25,7 +26,7 @@ type stack struct {
 	srv    *emulator.TestServer
 	client *scim.Client
 	target plan.TargetID
-	policy plan.Policy
+	policy policy.Policy
 }
 
 // newStack starts an emulator and a client for it; tune, if given, adjusts the client's
@@ -52,7 +53,7 @@ func newStack(t testing.TB, level model.Level, opts emulator.Options, tune ...fu
 	if err != nil {
 		t.Fatal(err)
 	}
-	pol := plan.DefaultPolicy()
+	pol := policy.Default()
 	// The emulator's token owners: the user of the token and the service principal of the
 	// OAuth client. A real config protects its own credentials' identities the same way.
 	pol.Protected.Users = []string{eo.MeUserName}

@@ -35,7 +35,7 @@ mail: ahmed.hassan@northwind.example
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy := "policy:\n  guards: {maxRemovals: 10, maxRemovalPercent: 5}\n  protected:\n    users: [" + exampleAdmin + "]\n    servicePrincipals: [e3a1c0de-0000-4000-8000-00000000c11e]\napply:\n  rateLimit: 1000\n"
+	policy := "policy:\n  guards: {maxRemovals: 10, maxRemovalPercent: 5}\n  protected:\n    users: [" + exampleAdmin + "]\n    servicePrincipals: [7e3c5a2b-1d4f-4e6a-8b9c-0d1e2f3a4b5c]\napply:\n  rateLimit: 1000\n"
 	var csvRows strings.Builder
 	csvRows.WriteString("userName,displayName\n")
 	for _, u := range a.desired(t).Users {

@@ -305,7 +305,7 @@ func TestCSVFormulaStaysText(t *testing.T) {
 	a := startAccount(t, emulator.Options{})
 	a.write(t, map[string]string{
 		"users.csv":     csv.String(),
-		"scimsync.yaml": "sources:\n  - kind: csv\n    users: users.csv\npolicy:\n  protected:\n    users: [" + exampleAdmin + "]\n    servicePrincipals: [e3a1c0de-0000-4000-8000-00000000c11e]\napply:\n  rateLimit: 1000\n",
+		"scimsync.yaml": "sources:\n  - kind: csv\n    users: users.csv\npolicy:\n  protected:\n    users: [" + exampleAdmin + "]\n    servicePrincipals: [7e3c5a2b-1d4f-4e6a-8b9c-0d1e2f3a4b5c]\napply:\n  rateLimit: 1000\n",
 	})
 	if r := a.run(t, "plan", "-o", "plan.json"); r.code != 0 {
 		t.Fatalf("plan: %s", r)

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -45,10 +46,18 @@ func (s *Server) serveAssignments(w http.ResponseWriter, r *http.Request, rt rou
 			return
 		}
 		perm := ""
+		if err := s.checkMedia(r); err != nil {
+			writeRESTError(w, err.status, restCode(err.status), err.detail)
+			return
+		}
 		if r.Method == http.MethodPut {
 			b, err := readBody(r)
 			var body scim.UpdatePermissions
-			if err != nil || json.Unmarshal(b, &body) != nil {
+			dec := json.NewDecoder(bytes.NewReader(b))
+			if !s.opts.Lenient {
+				dec.DisallowUnknownFields() // strict mode: only permissions (§1.5)
+			}
+			if err != nil || dec.Decode(&body) != nil {
 				writeRESTError(w, http.StatusBadRequest, "MALFORMED_REQUEST", "Could not parse the request body.")
 				return
 			}

@@ -164,9 +164,9 @@ func TestMe(t *testing.T) {
 		want      string
 	}{
 		{"workspace, token", model.LevelWorkspace, "", false, "userName", DefaultMeUserName},
-		{"workspace, oauth", model.LevelWorkspace, "", true, "applicationId", DefaultClientID},
+		{"workspace, oauth", model.LevelWorkspace, "", true, "userName", DefaultClientID},
 		{"account view, token", model.LevelAccount, "1001", false, "userName", DefaultMeUserName},
-		{"account view, oauth", model.LevelAccount, "1002", true, "applicationId", DefaultClientID},
+		{"account view, oauth", model.LevelAccount, "1002", true, "userName", DefaultClientID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

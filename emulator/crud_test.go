@@ -202,7 +202,7 @@ func TestNotFoundAndBadPaths(t *testing.T) {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			body := any(nil)
 			if tt.method == "PATCH" {
-				body = patchOps(map[string]any{"op": "replace", "path": "active", "value": false})
+				body = patchOps(map[string]any{"op": "replace", "path": "active", "value": "false"})
 			}
 			c.do(tt.method, tt.path, body).wantSCIMError(t, tt.status, "", tt.detail)
 		})

@@ -4,6 +4,12 @@
 // allow, and makes every behaviour the sources leave open (the UNKNOWN list) configurable
 // through Options.
 //
+// It is strict by default: it accepts only the request shapes the reference documents
+// (JSON media types, schemas, known fields of documented types, documented PATCH forms)
+// and answers the rest as Databricks would; Options.Lenient turns that off. The table of
+// every behaviour, its default, the option that changes it and its source is in
+// docs/emulator.md; Unknowns names each UNKNOWN setting, and Faults each injected fault.
+//
 // Package emulator imports the SCIM wire types of package scim and the domain model of
 // package model, the standard library, and golang.org/x/time/rate. It imports nothing else
 // from this project, and nothing in it imports "testing".
@@ -18,9 +24,10 @@
 //   - Workspace permission assignments under /api/2.0/accounts/{account_id}/workspaces/
 //     {workspace_id}/permissionassignments and the /api/2.0/preview/accounts/... alias (§1.5),
 //     at account level only.
-//   - OAuth machine-to-machine tokens: POST /oidc/accounts/{account_id}/v1/token, POST
-//     /oidc/v1/token and the discovery document GET /oidc/.well-known/oauth-authorization-server
-//     (§7).
+//   - OAuth tokens: POST /oidc/accounts/{account_id}/v1/token, POST /oidc/v1/token and the
+//     discovery document GET /oidc/.well-known/oauth-authorization-server (§7), with the
+//     client-credentials grant and the RFC 8693 token-exchange grant of workload identity
+//     federation (Options.Federation; sdk:config/experimental/auth/oidc/tokensource.go).
 //
 // # Conventions of the emulator
 //
@@ -32,17 +39,41 @@
 // groups, among them the built-in "admins" and "users" whose members follow the
 // assignments (ADMIN and USER-or-ADMIN). Entitlements of account principals are stored per
 // workspace and are read and written only through these views; the account tree has none
-// (§2.3, §2.4, §6). Workspace responses carry X-Databricks-Org-Id. At workspace level the
-// header is optional and must name the workspace itself.
+// (§2.3, §2.4, §6). Workspace responses carry X-Databricks-Org-Id, and requests may use it
+// as the legacy name of X-Databricks-Workspace-Id (§7). At workspace level the header is
+// optional and must name the workspace itself.
 //
 // The token in Options.Token belongs to the user Options.MeUserName; tokens issued by the
-// OAuth endpoints belong to the service principal whose applicationId is Options.ClientID.
+// OAuth endpoints belong to the service principal whose applicationId is Options.ClientID
+// (a UUID), and /Me answers them with a user-shaped object whose userName is that
+// applicationId (§7).
 // Both are created automatically: at workspace level in the "admins" and "users" groups, at
 // account level with the account_admin role and an ADMIN assignment in every workspace.
 // ManagedState leaves them out, together with the built-in groups.
 //
+// Tokens have a kind, an owner and a scope (tokens.go; issue 12 point 2):
+//
+//   - TokenAccountSCIM opens the account SCIM tree only, not workspace trees nor the
+//     assignment API: seed 002 says the account SCIM token "is restricted to the Account
+//     SCIM API … and cannot be used to authenticate to other Databricks REST APIs".
+//   - TokenPAT belongs to a user in one workspace (§7: "workspace-scoped") and opens only
+//     that workspace's tree; account APIs refuse it unless AllowPATOnAccount (UNKNOWN, §7).
+//   - Deactivating or deleting the owner of a PAT or OAuth token makes it fail with 401
+//     (seed 000: tokens stop working).
+//   - TokenOAuth tokens are minted for the host they were requested from (r.Host) and are
+//     refused on any other, so that per-workspace hosts each need their own token (§7:
+//     the account token endpoint for the account host, each workspace's for its host).
+//     Their owner acts on account APIs only with the account_admin role, and on a
+//     workspace's tree only where it is an admin (ADMIN assignment at account level, the
+//     admins group at workspace level) (seed 002); otherwise the answer is 403.
+//   - With Options.Entra, Entra ID access tokens of the tenant for the Azure Databricks
+//     application (2ff814a6-3304-4ab8-85cb-cd0e6f879c1d) are OAuth tokens of the service
+//     principal named by appid, or of the user named by upn (sdk:config/auth_azure_*.go).
+//   - Options.Token is TokenAny unless Options.TokenKind says otherwise: it opens every API,
+//     the behaviour tests that are not about credential scope rely on.
+//
 // The OAuth endpoints are not rate limited, not counted against MaxConcurrent and never
-// faulted: a client's token fetch has its own retrier (§5.2), and tests of SCIM throttling
+// faulted (discovery answers with the scheme the client used): a client's token fetch has its own retrier (§5.2), and tests of SCIM throttling
 // should not depend on when a token is refreshed. They are logged and counted.
 //
 // Errors of the SCIM trees are SCIM error bodies (§5.1) with status as a string. Errors of

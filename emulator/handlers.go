@@ -36,6 +36,10 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request, rt route, own
 	if !rt.view.account {
 		w.Header().Set(headerOrgID, rt.view.ws)
 	}
+	if err := s.checkMedia(r); err != nil {
+		writeSCIMError(w, err)
+		return
+	}
 	if rt.resource == "Me" {
 		if rt.view.account || rt.id != "" || r.Method != http.MethodGet {
 			writeSCIMError(w, errEndpoint())
@@ -99,6 +103,15 @@ func (s *Server) serveMe(w http.ResponseWriter, r *http.Request, rt route, owner
 	}
 	res := s.st.render(o, rt.view, p, false)
 	s.mu.RUnlock()
+	if o.kind == kindSP {
+		// /Me for a service principal's token answers a user-shaped object whose
+		// userName is the applicationId (§7; Terraform's databricks_current_user tells
+		// service principals from users by it).
+		res["schemas"] = []string{scim.SchemaUser}
+		res["userName"] = o.appID
+		delete(res, "applicationId")
+		p.apply(res)
+	}
 	writeJSON(w, http.StatusOK, res)
 }
 
@@ -162,8 +175,17 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, v view, k kind) {
 
 	s.mu.RLock()
 	matched := s.match(v, k, f, sortBy != "")
+	matched = s.settled(matched, k)
 	if sortBy != "" {
 		s.sortIDs(matched, sortBy, desc)
+	}
+	echo := start
+	if o := s.opts.PageOverlap; o > 0 && start > 1 {
+		start = max(1, start-o) // the page starts early and says so
+		echo = start
+	}
+	if s.opts.RepeatPastEnd && start > len(matched) {
+		start = 1 // the whole collection again, with the startIndex asked for echoed
 	}
 	page := []int64{}
 	if start-1 < len(matched) {
@@ -171,8 +193,8 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, v view, k kind) {
 	}
 	resp := listResponse{
 		Schemas:      []string{scim.SchemaListResponse},
-		TotalResults: len(matched),
-		StartIndex:   start,
+		TotalResults: max(0, len(matched)+s.opts.TotalResultsOffset),
+		StartIndex:   echo,
 		ItemsPerPage: len(page),
 		Resources:    make([]resource, 0, len(page)),
 	}
@@ -209,6 +231,32 @@ func (s *Server) match(v view, k kind, f *filter, mutable bool) []int64 {
 		if f == nil || f.match(o, s.opts.CaseSensitiveUserNameFilter) {
 			out = append(out, id)
 		}
+	}
+	return out
+}
+
+// settled leaves out of a list the objects created less than Options.VisibilityDelay ago.
+// It returns ids itself when nothing is hidden.
+func (s *Server) settled(ids []int64, k kind) []int64 {
+	d := s.opts.VisibilityDelay[k.resource()]
+	if d <= 0 {
+		return ids
+	}
+	now := s.opts.Now()
+	var out []int64
+	for i, id := range ids {
+		if o := s.st.byID[id]; now.Sub(o.created) < d {
+			if out == nil {
+				out = append(make([]int64, 0, len(ids)), ids[:i]...)
+			}
+			continue
+		}
+		if out != nil {
+			out = append(out, id)
+		}
+	}
+	if out == nil {
+		return ids
 	}
 	return out
 }
@@ -381,6 +429,10 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, v view, k kind) 
 		writeSCIMError(w, err)
 		return
 	}
+	if err := s.checkResource(b, k); err != nil {
+		writeSCIMError(w, err)
+		return
+	}
 	wr, err := decodeResource(b)
 	if err != nil {
 		writeSCIMError(w, err)
@@ -443,6 +495,7 @@ func (s *Server) createLocked(wr *wireResource, v view, k kind) (*object, *apiEr
 		return nil, err
 	}
 	st.insert(o)
+	o.created = s.opts.Now()
 	if k == kindGroup && len(members) > 0 {
 		if err := st.setMembers(o, members, v); err != nil {
 			st.remove(o)
@@ -465,8 +518,8 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, v view, k kind, 
 	var ops []patchOp
 	var wr *wireResource
 	if patch {
-		ops, err = parsePatch(b, s.strictRemove(v))
-	} else {
+		ops, err = parsePatch(b, patchRules{strictRemove: s.strictRemove(v), strict: !s.opts.Lenient})
+	} else if err = s.checkResource(b, k); err == nil {
 		wr, err = decodeResource(b)
 	}
 	if err != nil {

@@ -58,7 +58,7 @@ func TestVerbRateLimit(t *testing.T) {
 	clk := newClock()
 	c := newClient(t, Options{RateLimit: -1, VerbRateLimits: map[string]float64{"patch": 1}, RetryAfter: true, Now: clk.Now})
 	id := c.createUser("u@x.com")
-	body := patchOps(map[string]any{"op": "replace", "path": "active", "value": false})
+	body := patchOps(map[string]any{"op": "replace", "path": "active", "value": "false"})
 	c.do("PATCH", c.acct("Users/"+id), body).must(t, 200)
 	r := c.do("PATCH", c.acct("Users/"+id), body).must(t, 429)
 	if r.header.Get("Retry-After") != "1" {
@@ -118,6 +118,9 @@ func TestLatency(t *testing.T) {
 func rawDo(c *client, method, path, body string) (*http.Response, error) {
 	req, _ := http.NewRequest(method, c.ts.URL+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
 	resp, err := hc.Do(req)
 	if err == nil {
@@ -167,14 +170,14 @@ func TestFaults(t *testing.T) {
 		}
 		// Nothing was done.
 		c.ts.SetFaults(Faults{})
-		if _, err := rawDo(c, "POST", c.acct("Users"), `{"userName":"x@x.com"}`); err != nil {
+		if _, err := rawDo(c, "POST", c.acct("Users"), `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x@x.com"}`); err != nil {
 			t.Fatal(err)
 		}
 	})
 
 	t.Run("create drop", func(t *testing.T) {
 		c := newClient(t, fast(Options{Faults: Faults{RateCreateDrop: 1}}))
-		if _, err := rawDo(c, "POST", c.acct("Users"), `{"userName":"dropped@x.com"}`); err == nil {
+		if _, err := rawDo(c, "POST", c.acct("Users"), `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"dropped@x.com"}`); err == nil {
 			t.Fatal("create answered despite the drop")
 		}
 		// The create was committed.
@@ -185,7 +188,7 @@ func TestFaults(t *testing.T) {
 		// Other requests are not dropped; a failed create is answered.
 		c.do("POST", c.acct("Users"), map[string]any{"userName": "dropped@x.com"}).must(t, 409)
 		id := got[0]["id"].(string)
-		c.do("PATCH", c.acct("Users/"+id), patchOps(map[string]any{"op": "replace", "path": "active", "value": false})).must(t, 200)
+		c.do("PATCH", c.acct("Users/"+id), patchOps(map[string]any{"op": "replace", "path": "active", "value": "false"})).must(t, 200)
 		cs := c.ts.Counters()
 		if cs.Faults[FaultCreateDrop] != 1 {
 			t.Errorf("faults %v", cs.Faults)

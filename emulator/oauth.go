@@ -1,9 +1,7 @@
 package emulator
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/hex"
 	"net/http"
 	"strings"
 
@@ -14,7 +12,12 @@ import (
 // token endpoint and the workspace (and account) discovery documents.
 func (s *Server) serveOIDC(w http.ResponseWriter, r *http.Request, _ route) {
 	p := r.URL.Path
-	base := "http://" + r.Host
+	// Endpoints use the scheme the client used (an emulator served over TLS says https).
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	base := scheme + "://" + r.Host
 	account := s.st.accountLevel()
 	acctPrefix := "/oidc/accounts/" + s.opts.AccountID
 	switch {
@@ -37,8 +40,10 @@ func (s *Server) serveOIDC(w http.ResponseWriter, r *http.Request, _ route) {
 	}
 }
 
-// token implements the client-credentials grant. The client id and secret come in an HTTP
-// Basic header, as the Go SDK sends them, or as form fields.
+// token implements the client-credentials grant, with the client id and secret in an HTTP
+// Basic header, as the Go SDK sends them, or as form fields, and the RFC 8693
+// token-exchange grant of workload identity federation (§7, tokens.go). The token is
+// minted for this host (r.Host) and owned by the service principal.
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	oauthErr := func(status int, code, desc string) {
 		writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
@@ -51,29 +56,37 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		oauthErr(http.StatusBadRequest, "invalid_request", "The request body is not a form.")
 		return
 	}
-	id, secret, ok := r.BasicAuth()
-	if !ok {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	}
-	if subtle.ConstantTimeCompare([]byte(id), []byte(s.opts.ClientID)) != 1 ||
-		subtle.ConstantTimeCompare([]byte(secret), []byte(s.opts.ClientSecret)) != 1 {
-		w.Header().Set("WWW-Authenticate", `Basic realm="oidc"`)
-		oauthErr(http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
-		return
-	}
-	if gt := r.PostForm.Get("grant_type"); gt != "client_credentials" {
-		oauthErr(http.StatusBadRequest, "unsupported_grant_type", "Only the client_credentials grant is supported.")
+	var owner string
+	switch gt := r.PostForm.Get("grant_type"); gt {
+	case "client_credentials":
+		id, secret, ok := r.BasicAuth()
+		if !ok {
+			id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+		}
+		if subtle.ConstantTimeCompare([]byte(id), []byte(s.opts.ClientID)) != 1 ||
+			subtle.ConstantTimeCompare([]byte(secret), []byte(s.opts.ClientSecret)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="oidc"`)
+			oauthErr(http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
+			return
+		}
+		owner = s.opts.ClientID
+	case "urn:ietf:params:oauth:grant-type:token-exchange":
+		var e *apiError
+		if owner, e = s.exchange(r.PostForm); e != nil {
+			oauthErr(e.status, e.scimType, e.detail)
+			return
+		}
+	default:
+		oauthErr(http.StatusBadRequest, "unsupported_grant_type", "Only the client_credentials and token-exchange grants are supported.")
 		return
 	}
 	scope := strings.TrimSpace(r.PostForm.Get("scope"))
 	if scope == "" {
 		scope = "all-apis"
 	}
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	tok := "emu-oauth-" + hex.EncodeToString(b[:])
+	tok := newToken("emu-oauth-")
 	s.tokMu.Lock()
-	s.tokens[tok] = s.opts.Now().Add(s.opts.TokenTTL)
+	s.tokens[tok] = &issued{kind: TokenOAuth, owner: owner, sp: true, host: r.Host, expiry: s.opts.Now().Add(s.opts.TokenTTL)}
 	s.tokMu.Unlock()
 	writeJSON(w, http.StatusOK, scim.TokenResponse{
 		AccessToken: tok,

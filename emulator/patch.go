@@ -26,11 +26,21 @@ func errRemoveWithValue() *apiError {
 	return &apiError{status: http.StatusBadRequest, detail: `Unrecognized field "value" (class com.unboundid.scim2.common.messages.PatchOperation$RemoveOperation), not marked as ignorable (2 known properties: "op", "path"])`}
 }
 
+// patchRules are the checks parsePatch makes beyond the PatchOp shape.
+type patchRules struct {
+	// strictRemove refuses a remove that carries a value (§4.2 item 3), except the
+	// entitlements remove with a value list that Terraform sends to workspaces (§4.2
+	// item 5).
+	strictRemove bool
+	// strict (strict mode) requires schemas naming the PatchOp URN (§4.2; a misspelt
+	// "schema" failed, databricks-sdk-java#163).
+	strict bool
+}
+
 // parsePatch reads a PatchOp body (§4.2). Both "Operations" and "operations" are
 // accepted, op is compared case-insensitively, and unknown fields are refused as the
-// strict UnboundID parser does (a misspelt "schema" failed, databricks-sdk-java#163).
-// With strict set, a remove that carries a value is refused.
-func parsePatch(b []byte, strict bool) ([]patchOp, *apiError) {
+// strict UnboundID parser does (databricks-sdk-java#163).
+func parsePatch(b []byte, rules patchRules) ([]patchOp, *apiError) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(b, &top); err != nil {
 		return nil, errUnparsable()
@@ -39,11 +49,21 @@ func parsePatch(b []byte, strict bool) ([]patchOp, *apiError) {
 	for k, v := range top {
 		switch k {
 		case "schemas":
+			var schemas []string
+			if err := json.Unmarshal(v, &schemas); err != nil {
+				return nil, errUnparsable()
+			}
+			if rules.strict && !slices.Contains(schemas, scim.SchemaPatchOp) {
+				return nil, errBadRequest("invalidSyntax", "The request body must name the schema %s.", scim.SchemaPatchOp)
+			}
 		case "Operations", "operations":
 			rawOps = v
 		default:
 			return nil, errUnparsable()
 		}
+	}
+	if _, ok := top["schemas"]; rules.strict && !ok {
+		return nil, errBadRequest("invalidSyntax", "The request body has no schemas; it must name %s.", scim.SchemaPatchOp)
 	}
 	var list []map[string]json.RawMessage
 	if err := json.Unmarshal(rawOps, &list); err != nil || len(list) == 0 {
@@ -76,7 +96,7 @@ func parsePatch(b []byte, strict bool) ([]patchOp, *apiError) {
 				return nil, errUnparsable()
 			}
 		case "remove":
-			if strict && op.hasValue {
+			if rules.strictRemove && op.hasValue && !strings.EqualFold(op.path, "entitlements") {
 				return nil, errRemoveWithValue()
 			}
 			if op.path == "" {
@@ -91,6 +111,11 @@ func parsePatch(b []byte, strict bool) ([]patchOp, *apiError) {
 }
 
 func isNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
+
+func isBool(v json.RawMessage) bool {
+	t := bytes.TrimSpace(v)
+	return bytes.Equal(t, []byte("true")) || bytes.Equal(t, []byte("false"))
+}
 
 // errNoAttribute is Databricks' text for a path that names nothing in the resource (§4.2
 // item 5).
@@ -225,8 +250,14 @@ func (s *Server) applyOp(c *object, op patchOp, v view) *apiError {
 		if c.kind != kindGroup {
 			return errNoAttribute(op.path)
 		}
+		if err := s.checkRemoveTarget(op, f, memberStrings(c.members)); err != nil {
+			return err
+		}
 		return s.patchMembers(c, op, f)
 	case attr == "roles":
+		if err := s.checkRemoveTarget(op, f, c.roles); err != nil {
+			return err
+		}
 		set, err := patchSet(c.roles, op, f, false)
 		if err != nil {
 			return err
@@ -255,6 +286,11 @@ func (s *Server) applyOp(c *object, op patchOp, v view) *apiError {
 		}
 		if op.op == "remove" {
 			return errBadRequest("mutability", "The attribute active cannot be removed.")
+		}
+		if !s.opts.Lenient && isBool(op.value) {
+			// No source documents a JSON boolean here: the SDK sends "false", Terraform
+			// [{"value":"false"}] (§4.2 item 6).
+			return errUnparsable()
 		}
 		active, perr := scim.ParseActive(op.value)
 		if perr != nil {
@@ -470,3 +506,26 @@ func patchName(c *object, op patchOp, attr string) *apiError {
 }
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }
+
+func memberStrings(m map[int64]struct{}) []string {
+	out := make([]string, 0, len(m))
+	for id := range m {
+		out = append(out, itoa(id))
+	}
+	return out
+}
+
+// checkRemoveTarget answers, with RemoveAbsentFails, a filtered remove that selects none
+// of the current values with RFC 7644 §3.5.2.2's 400 noTarget. Whether Databricks does is
+// UNKNOWN; by default such a remove succeeds and changes nothing.
+func (s *Server) checkRemoveTarget(op patchOp, f *filter, cur []string) *apiError {
+	if !s.opts.RemoveAbsentFails || op.op != "remove" || f == nil {
+		return nil
+	}
+	for _, v := range cur {
+		if ok, err := matchValue(f, v); err != nil || ok {
+			return err
+		}
+	}
+	return errBadRequest("noTarget", "No values match the path %s.", op.path)
+}

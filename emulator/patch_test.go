@@ -61,7 +61,9 @@ func TestPatchMembers(t *testing.T) {
 				{patchOps(map[string]any{"op": "add", "path": "members"}), 400, nil, "Request is unparsable"},
 				{patchOps(map[string]any{"op": "remove"}), 400, nil, "needs a path"},
 				{patchOps(map[string]any{"op": "add", "path": "nonsense", "value": "x"}), 400, nil, "No such attribute with the name : nonsense"},
-				{map[string]any{"Operations": []map[string]any{}}, 400, nil, "Request is unparsable"},
+				{map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": []map[string]any{}}, 400, nil, "Request is unparsable"},
+				{map[string]any{"Operations": []map[string]any{{"op": "add", "path": "members", "value": []map[string]string{{"value": ids["u1"]}}}}}, 400, nil, "has no schemas"},
+				{map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "Operations": []map[string]any{{"op": "add", "path": "members", "value": []map[string]string{{"value": ids["u1"]}}}}}, 400, nil, "must name the schema urn:ietf:params:scim:api:messages:2.0:PatchOp"},
 				{"{not json", 400, nil, "Request is unparsable"},
 			}
 		}},
@@ -179,10 +181,10 @@ func TestPatchUserAttributes(t *testing.T) {
 		op    map[string]any
 		check func(t *testing.T, u reply)
 	}{
-		{"active bool", map[string]any{"op": "replace", "path": "active", "value": false}, wantField("active", false)},
+		{"active string false", map[string]any{"op": "replace", "path": "active", "value": "false"}, wantField("active", false)},
 		{"active string", map[string]any{"op": "replace", "path": "active", "value": "true"}, wantField("active", true)},
 		{"active list", map[string]any{"op": "replace", "path": "active", "value": []map[string]string{{"value": "false"}}}, wantField("active", false)},
-		{"active pathless", map[string]any{"op": "replace", "value": map[string]any{"active": true}}, wantField("active", true)},
+		{"active pathless", map[string]any{"op": "replace", "value": map[string]any{"active": "true"}}, wantField("active", true)},
 		{"displayName", map[string]any{"op": "replace", "path": "displayName", "value": "New Name"}, wantField("displayName", "New Name")},
 		{"externalId", map[string]any{"op": "add", "path": "externalId", "value": "ext-1"}, wantField("externalId", "ext-1")},
 		{"givenName", map[string]any{"op": "replace", "path": "name.givenName", "value": "Given"}, wantName("Given", "")},

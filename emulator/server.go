@@ -16,7 +16,6 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/scim"
 )
 
@@ -24,7 +23,8 @@ import (
 // (§1.4, the unified-host convention of this emulator).
 const HeaderWorkspaceID = "X-Databricks-Workspace-Id"
 
-// headerOrgID is set on workspace responses (§1.4).
+// headerOrgID is set on workspace responses (§1.4) and accepted on requests as the legacy
+// name of HeaderWorkspaceID (§7).
 const headerOrgID = "X-Databricks-Org-Id"
 
 // maxBody bounds request bodies.
@@ -37,18 +37,21 @@ type Server struct {
 	mu sync.RWMutex // guards st
 	st *store
 
-	tokMu  sync.Mutex
-	tokens map[string]time.Time // OAuth access tokens and their expiry
+	tokMu       sync.Mutex
+	tokens      map[string]*issued // OAuth access tokens minted, and Options.Tokens (tokens.go)
+	optionToken *issued            // what Options.Token is
 
 	limMu   sync.Mutex
 	limiter *rate.Limiter
 	verbLim map[string]*rate.Limiter
 
-	rngMu  sync.Mutex
-	rng    *rand.Rand // latency jitter and faults
-	faults Faults
+	rngMu       sync.Mutex
+	rng         *rand.Rand // latency jitter and faults
+	faults      Faults
+	faultFilter func(Request) bool
 
-	inflight atomic.Int64
+	inflight    atomic.Int64
+	gatewayTurn atomic.Int64 // alternates FaultGateway between 502 and 504
 
 	logMu    sync.Mutex
 	log      []Request
@@ -94,7 +97,7 @@ func New(opts Options) *Server {
 	opts = opts.withDefaults()
 	s := &Server{
 		opts:   opts,
-		tokens: make(map[string]time.Time),
+		tokens: make(map[string]*issued),
 		rng:    rand.New(rand.NewPCG(uint64(opts.Seed), 0xfa17)),
 		faults: opts.Faults,
 	}
@@ -111,6 +114,7 @@ func New(opts Options) *Server {
 		}
 	}
 	s.counters = newCounters()
+	s.registerTokens()
 	return s
 }
 
@@ -125,6 +129,16 @@ func (s *Server) Options() Options { return s.opts }
 func (s *Server) SetFaults(f Faults) {
 	s.rngMu.Lock()
 	s.faults = f
+	s.rngMu.Unlock()
+}
+
+// SetFaultFilter limits injected faults to the requests for which keep returns true (nil:
+// all). It is called once per SCIM or assignment request, with Method, Path and Query set,
+// before a fault is drawn. Tests use it to spoil chosen attempts, such as every first
+// attempt of a write.
+func (s *Server) SetFaultFilter(keep func(Request) bool) {
+	s.rngMu.Lock()
+	s.faultFilter = keep
 	s.rngMu.Unlock()
 }
 
@@ -258,11 +272,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.opts.OnRequest(entry)
 	}
 	sw := &statusWriter{ResponseWriter: w}
-	defer func() {
+	logged := false
+	// logNow records the request; a connection about to be dropped is logged first, so
+	// that a client that sees the drop finds it in the log.
+	logNow := func() {
+		if logged {
+			return
+		}
+		logged = true
 		entry.Status = sw.status
 		entry.Duration = time.Since(start)
 		s.record(entry)
-	}()
+	}
+	defer logNow()
 
 	rt := s.route(r)
 	if rt.kind == routeOIDC {
@@ -275,7 +297,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.noteInFlight(n)
 	if mc := s.opts.MaxConcurrent; mc > 0 && n > int64(mc) {
 		entry.Throttle = "concurrency"
-		s.fail(sw, rt, &apiError{status: http.StatusInternalServerError, detail: s.limitText(rt, mc)})
+		s.fail(sw, rt, &apiError{status: s.opts.ConcurrencyStatus, detail: s.limitText(rt, mc)})
 		return
 	}
 	if err := s.sleep(r.Context()); err != nil {
@@ -289,8 +311,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(sw, rt, &apiError{status: http.StatusTooManyRequests, detail: "Too many requests. Please wait a moment and try again."})
 		return
 	}
+	write := r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch || r.Method == http.MethodDelete
 	create := rt.kind == routeSCIM && r.Method == http.MethodPost && rt.id == "" && rt.resource != "Me"
-	fault, drop := s.drawFault(create)
+	fault, after := s.drawFault(entry, create, write)
 	entry.Fault = fault
 	switch fault {
 	case Fault503:
@@ -303,37 +326,112 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.fail(sw, rt, &apiError{status: http.StatusInternalServerError, detail: s.limitText(rt, mc)})
 		return
-	case Fault429:
+	case Fault429, Fault429RA:
+		if fault == Fault429RA {
+			sw.Header().Set("Retry-After", "1")
+		}
 		s.fail(sw, rt, &apiError{status: http.StatusTooManyRequests, detail: "Too many requests. Please wait a moment and try again."})
 		return
 	case FaultReset:
+		logNow()
 		resetConn(w, true)
+		return
+	case FaultGateway:
+		status := http.StatusBadGateway
+		if s.gatewayTurn.Add(1)%2 == 0 {
+			status = http.StatusGatewayTimeout
+		}
+		writeGatewayHTML(sw, status)
 		return
 	}
 
-	owner, ok := s.authenticate(r)
-	if !ok {
-		s.fail(sw, rt, &apiError{status: http.StatusUnauthorized, detail: "Invalid access token."})
+	owner, aerr := s.authorize(r, rt)
+	if aerr != nil {
+		s.fail(sw, rt, aerr)
 		return
 	}
-	if !drop {
+	if !after {
 		s.dispatch(sw, r, rt, owner)
 		return
 	}
+	// A fault after commit: do the request, then spoil its answer. A request that failed
+	// is answered as it is, without a fault.
 	buf := &bufferWriter{header: make(http.Header)}
 	s.dispatch(buf, r, rt, owner)
 	if buf.status >= 300 {
 		entry.Fault = ""
-		for k, v := range buf.header {
-			sw.Header()[k] = v
-		}
-		sw.WriteHeader(buf.status)
-		_, _ = sw.Write(buf.body)
+		buf.copyTo(sw)
 		return
 	}
-	entry.Fault = FaultCreateDrop
-	sw.status = buf.status
-	resetConn(w, false)
+	switch fault {
+	case FaultCreateDrop, FaultWriteDrop:
+		sw.status = buf.status
+		logNow()
+		resetConn(w, false)
+	case FaultCommit503:
+		s.fail(sw, rt, &apiError{status: http.StatusServiceUnavailable, detail: "Service is temporarily unavailable."})
+	case FaultCommit504:
+		writeGatewayHTML(sw, http.StatusGatewayTimeout)
+	case FaultSlowCommit:
+		t := time.NewTimer(s.opts.SlowCommit)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+		}
+		buf.copyTo(sw)
+	case FaultTruncate:
+		sw.status = buf.status
+		logNow()
+		truncate(w, buf)
+	}
+}
+
+// writeGatewayHTML answers as a gateway in front of the service does: an HTML page.
+func writeGatewayHTML(w http.ResponseWriter, status int) {
+	text := strconv.Itoa(status) + " " + http.StatusText(status)
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintf(w, "<html>\r\n<head><title>%s</title></head>\r\n<body>\r\n<center><h1>%s</h1></center>\r\n</body>\r\n</html>\r\n", text, text)
+}
+
+// copyTo writes the buffered response to w.
+func (b *bufferWriter) copyTo(w http.ResponseWriter) {
+	for k, v := range b.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.body)
+}
+
+// truncate writes the buffered response's status line, headers (with the full
+// Content-Length) and half its body straight to the connection, then closes it.
+func truncate(w http.ResponseWriter, b *bufferWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, rw, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	defer conn.Close()
+	status := b.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	fmt.Fprintf(rw, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
+	for k, vs := range b.header {
+		if k == "Content-Length" {
+			continue
+		}
+		for _, v := range vs {
+			fmt.Fprintf(rw, "%s: %s\r\n", k, v)
+		}
+	}
+	fmt.Fprintf(rw, "Content-Length: %d\r\nConnection: close\r\n\r\n", len(b.body))
+	_, _ = rw.Write(b.body[:len(b.body)/2])
+	_ = rw.Flush()
 }
 
 // resetConn closes the client connection without an answer; with rst it makes the close
@@ -420,57 +518,43 @@ func (s *Server) throttle(method string, now time.Time) (bool, time.Duration) {
 	return false, wait
 }
 
-// drawFault picks at most one of the exclusive faults and, for creates, whether to drop
-// the answer.
-func (s *Server) drawFault(create bool) (string, bool) {
+// drawFault picks at most one of the refusals and, for requests that get past them, at
+// most one fault after commit; after reports that the fault is one of the latter.
+func (s *Server) drawFault(r Request, create, write bool) (string, bool) {
 	s.rngMu.Lock()
 	defer s.rngMu.Unlock()
 	f := s.faults
-	if f == (Faults{}) {
+	if f == (Faults{}) || (s.faultFilter != nil && !s.faultFilter(r)) {
 		return "", false
 	}
 	u := s.rng.Float64()
 	for _, c := range []struct {
 		p    float64
 		name string
-	}{{f.Rate503, Fault503}, {f.RateLimit500, FaultLimit500}, {f.Rate429, Fault429}, {f.RateReset, FaultReset}} {
+	}{{f.Rate503, Fault503}, {f.RateLimit500, FaultLimit500}, {f.Rate429, Fault429}, {f.Rate429RetryAfter, Fault429RA},
+		{f.RateReset, FaultReset}, {f.RateGateway, FaultGateway}} {
 		if u < c.p {
 			return c.name, false
 		}
 		u -= c.p
 	}
-	if create && f.RateCreateDrop > 0 && s.rng.Float64() < f.RateCreateDrop {
-		return FaultCreateDrop, true
+	u = s.rng.Float64()
+	for _, c := range []struct {
+		p    float64
+		name string
+		ok   bool
+	}{{f.RateCreateDrop, FaultCreateDrop, create}, {f.RateWriteDrop, FaultWriteDrop, write},
+		{f.RateCommit503, FaultCommit503, write}, {f.RateCommit504, FaultCommit504, write},
+		{f.RateSlowCommit, FaultSlowCommit, write}, {f.RateTruncate, FaultTruncate, true}} {
+		if u < c.p {
+			if c.ok {
+				return c.name, true
+			}
+			return "", false
+		}
+		u -= c.p
 	}
 	return "", false
-}
-
-// authenticate checks the bearer token and returns the id of the principal that owns it.
-func (s *Server) authenticate(r *http.Request) (int64, bool) {
-	h := r.Header.Get("Authorization")
-	scheme, tok, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return 0, false
-	}
-	tok = strings.TrimSpace(tok)
-	if tok == s.opts.Token {
-		s.mu.RLock()
-		defer s.mu.RUnlock()
-		return s.st.users[model.UserKey(s.opts.MeUserName)], true
-	}
-	s.tokMu.Lock()
-	exp, found := s.tokens[tok]
-	valid := found && s.opts.Now().Before(exp)
-	if found && !valid {
-		delete(s.tokens, tok)
-	}
-	s.tokMu.Unlock()
-	if !valid {
-		return 0, false
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.st.sps[model.ServicePrincipalKey(s.opts.ClientID)], true
 }
 
 // routeKind says which API a path belongs to.
@@ -509,6 +593,10 @@ func (s *Server) route(r *http.Request) route {
 		rt := scimRoute(strings.TrimPrefix(p, "/api/2.0/preview/scim/v2"))
 		rt.view.ws = s.opts.Workspaces[0]
 		h := strings.TrimSpace(r.Header.Get(HeaderWorkspaceID))
+		if h == "" {
+			// SDKs older than the header's rename send the legacy name (§7).
+			h = strings.TrimSpace(r.Header.Get(headerOrgID))
+		}
 		switch {
 		case account && h == "":
 			rt.err = errBadRequest("invalidValue", "The %s header is required to address a workspace on this host.", HeaderWorkspaceID)
@@ -601,6 +689,8 @@ func restCode(status int) string {
 		return "INVALID_PARAMETER_VALUE"
 	case http.StatusUnauthorized:
 		return "UNAUTHENTICATED"
+	case http.StatusForbidden:
+		return "PERMISSION_DENIED"
 	case http.StatusNotFound:
 		return "RESOURCE_DOES_NOT_EXIST"
 	case http.StatusTooManyRequests:

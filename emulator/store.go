@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/scimsync/scimsync/model"
 )
@@ -78,6 +79,7 @@ type object struct {
 	builtin       bool                // a reserved group, which cannot be created, renamed or deleted
 	computed      string              // account level: "admins" or "users", whose members follow assignments
 	autoPrincipal bool                // the token owners created by the emulator
+	created       time.Time           // when an API create made it, for Options.VisibilityDelay
 }
 
 func (o *object) idString() string { return strconv.FormatInt(o.id, 10) }

@@ -176,7 +176,7 @@ func TestWorkspaceViews(t *testing.T) {
 	// Names of account objects change only through the account API (§2.3).
 	ws1.do("PATCH", wsp("Users/"+uid), patchOps(map[string]any{"op": "replace", "path": "displayName", "value": "X"})).
 		wantSCIMError(t, 400, "invalidValue", "use the account API")
-	ws1.do("PATCH", wsp("Users/"+uid), patchOps(map[string]any{"op": "replace", "path": "active", "value": true})).must(t, 200)
+	ws1.do("PATCH", wsp("Users/"+uid), patchOps(map[string]any{"op": "replace", "path": "active", "value": "true"})).must(t, 200)
 
 	// Group entitlements and meta in a workspace view; built-in workspace groups.
 	ws1.do("PATCH", wsp("Groups/"+gid), patchOps(map[string]any{"op": "add", "path": "entitlements", "value": []map[string]string{{"value": "allow-instance-pool-create"}}})).must(t, 200)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -115,20 +116,12 @@ func Apply(ctx context.Context, p *Plan, t Target, opts ApplyOptions) (*Result, 
 	return Execute(ctx, p, t, opts), nil
 }
 
-// Verify refuses a plan of another format version, a plan made for another target, and a
-// stale plan: one whose live objects changed since it was made. It reads the live state.
+// Verify refuses a plan of another format version, a plan made for another target, a
+// stale plan (one whose live objects changed since it was made) and a plan whose changes
+// do not fit the live state as Recheck describes. It reads the live state. It takes the
+// plan's guard override at its word; the command line passes its own with VerifyWith.
 func Verify(ctx context.Context, p *Plan, t Target, target TargetID) error {
-	if p.FormatVersion != FormatVersion {
-		return &FormatError{Reason: fmt.Sprintf("format version %d, this scimsync applies version %d", p.FormatVersion, FormatVersion), Err: ErrVersion}
-	}
-	if p.Target != target {
-		return &TargetMismatchError{Plan: p.Target, Target: target}
-	}
-	live, err := t.Snapshot(ctx, p.Workspaces)
-	if err != nil {
-		return err
-	}
-	return p.CheckStale(live)
+	return VerifyWith(ctx, p, t, target, Recheck{AllowMassRemoval: p.GuardOverride})
 }
 
 // Execute runs the changes of a plan without the checks of Apply. It is for callers that
@@ -215,29 +208,27 @@ func (x *executor) stopped(ctx context.Context) bool {
 	}
 }
 
-// phaseOrder returns the phases in the order they run: by number, except that with a
+// phaseOrder returns the phases in the order they run: plan order, except that with a
 // MemberCreator users and service principals are created before the groups that get
 // them as members.
-func (x *executor) phaseOrder() []int {
-	order := make([]int, len(Phases))
-	for i := range order {
-		order[i] = i
-	}
+func (x *executor) phaseOrder() []Phase {
+	order := slices.Clone(Phases)
 	if x.mc != nil {
-		order[0], order[1] = 1, 0
+		i, j := slices.Index(order, PhaseCreateGroups), slices.Index(order, PhaseCreatePrincipals)
+		order[i], order[j] = order[j], order[i]
 	}
 	return order
 }
 
-func (x *executor) runPhase(ctx context.Context, phase int) {
+func (x *executor) runPhase(ctx context.Context, phase Phase) {
 	var tasks []task
 	byGroup := map[string]int{}
 	for i := range x.p.Changes {
 		c := &x.p.Changes[i]
-		if Phase(c) != phase || x.results[i].Status != StatusNotRun {
+		if PhaseOf(c) != phase || x.results[i].Status != StatusNotRun {
 			continue // another phase's, or done with its group's create
 		}
-		if c.Action == AddMembers || c.Action == RemoveMembers {
+		if c.Action.IsMembership() {
 			if j, ok := byGroup[c.Key]; ok {
 				tasks[j].idx = append(tasks[j].idx, i)
 				continue
@@ -249,8 +240,8 @@ func (x *executor) runPhase(ctx context.Context, phase int) {
 	if len(tasks) == 0 {
 		return
 	}
-	x.opts.Logger.Debug("apply phase", "phase", Phases[phase], "tasks", len(tasks))
-	if phase == Phase(&Change{Action: Create, Kind: model.KindGroup}) && x.mc != nil {
+	x.opts.Logger.Debug("apply phase", "phase", phase.String(), "tasks", len(tasks))
+	if phase == PhaseCreateGroups && x.mc != nil {
 		for _, wave := range x.waves(tasks) {
 			if x.stopped(ctx) {
 				return
@@ -336,7 +327,7 @@ func (x *executor) run(ctx context.Context, tk task) {
 	tctx := audit.WithTrace(ctx, trace)
 	var errs []error
 	var status Status
-	if len(tk.idx) == 1 && !isMembership(&x.p.Changes[tk.idx[0]]) {
+	if len(tk.idx) == 1 && !x.p.Changes[tk.idx[0]].Action.IsMembership() {
 		status, errs = x.one(tctx, &x.p.Changes[tk.idx[0]])
 	} else {
 		status, errs = x.members(tctx, tk.idx)
@@ -385,8 +376,6 @@ func (x *executor) record(idx []int, status Status, errs []error, reqs []string,
 		x.opts.Progress(done, len(x.p.Changes))
 	}
 }
-
-func isMembership(c *Change) bool { return c.Action == AddMembers || c.Action == RemoveMembers }
 
 // id returns the SCIM id of the object a change or member refers to: the one recorded in
 // the plan, or the one a create of this apply returned.
@@ -449,35 +438,37 @@ func (x *executor) create(ctx context.Context, c *Change) (string, error) {
 	return "", errors.New("create without an object")
 }
 
+// change carries out a change other than a create on the object with SCIM id id, from
+// the change's payload (see Change).
 func (x *executor) change(ctx context.Context, c *Change, id string) error {
 	switch c.Action {
 	case Delete:
 		return x.t.Delete(ctx, c.Kind, id)
-	case Assign:
-		return x.t.SetWorkspacePermission(ctx, c.Workspace, id, c.Permission)
-	case Unassign:
-		return x.t.SetWorkspacePermission(ctx, c.Workspace, id, "")
+	case Assign, Unassign:
+		return x.t.SetWorkspacePermission(ctx, c.Workspace, id, c.Permission.To)
+	case SetEntitlements:
+		return x.t.PatchWorkspaceEntitlements(ctx, x.workspace(c.Workspace), c.Kind, id, c.Entitlements.Grant, c.Entitlements.Revoke)
+	case Update, Rename, Reactivate, Deactivate:
+		return x.update(ctx, c, id)
 	}
-	if c.Workspace != "" {
-		// A per-workspace entitlement change (account level).
-		for _, a := range c.Attributes {
-			if a.Name == "entitlements" {
-				add, remove := setDiff(toStrings(a.Before), toStrings(a.After))
-				return x.t.PatchWorkspaceEntitlements(ctx, x.workspace(c.Workspace), c.Kind, id, add, remove)
-			}
-		}
-		return fmt.Errorf("workspace change without entitlements")
-	}
-	if c.Before == nil || c.After == nil {
-		return fmt.Errorf("%s without before and after", c.Action)
-	}
+	return fmt.Errorf("unknown action %q", c.Action)
+}
+
+// update sends the attributes of c.Set that differ from the live object c.Before.
+func (x *executor) update(ctx context.Context, c *Change, id string) error {
 	switch c.Kind {
 	case model.KindUser:
-		return x.t.UpdateUser(ctx, id, c.Before.User, c.After.User)
+		to := *c.Before.User
+		c.Set.applyUser(&to)
+		return x.t.UpdateUser(ctx, id, c.Before.User, &to)
 	case model.KindServicePrincipal:
-		return x.t.UpdateServicePrincipal(ctx, id, c.Before.ServicePrincipal, c.After.ServicePrincipal)
+		to := *c.Before.ServicePrincipal
+		c.Set.applyServicePrincipal(&to)
+		return x.t.UpdateServicePrincipal(ctx, id, c.Before.ServicePrincipal, &to)
 	case model.KindGroup:
-		return x.t.UpdateGroup(ctx, id, c.Before.Group, c.After.Group)
+		to := *c.Before.Group
+		c.Set.applyGroup(&to)
+		return x.t.UpdateGroup(ctx, id, c.Before.Group, &to)
 	}
 	return fmt.Errorf("unknown kind %q", c.Kind)
 }
@@ -574,22 +565,6 @@ func (x *executor) patchMembers(ctx context.Context, gid string, add, remove []s
 			return err
 		}
 		add, remove = add[na:], remove[nr:]
-	}
-	return nil
-}
-
-func toStrings(v any) []string {
-	switch l := v.(type) {
-	case []string:
-		return l
-	case []any:
-		out := make([]string, 0, len(l))
-		for _, e := range l {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
 	}
 	return nil
 }

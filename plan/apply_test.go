@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/scimsync/scimsync/audit"
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/synth"
 )
 
@@ -27,7 +29,7 @@ func setup(t *testing.T, desired, live *model.State) (*fakeTarget, *Plan) {
 	f := newFake(model.LevelAccount)
 	f.seed(live)
 	snap, _ := f.Snapshot(context.Background(), desired.Workspaces)
-	p, err := Diff(desired, snap, DefaultPolicy(), testOptions())
+	p, err := Diff(desired, snap, policy.Default(), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +39,7 @@ func setup(t *testing.T, desired, live *model.State) (*fakeTarget, *Plan) {
 func replan(t *testing.T, f *fakeTarget, desired *model.State) *Plan {
 	t.Helper()
 	snap, _ := f.Snapshot(context.Background(), desired.Workspaces)
-	p, err := Diff(desired, snap, DefaultPolicy(), testOptions())
+	p, err := Diff(desired, snap, policy.Default(), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +133,10 @@ func TestDecodeRefusesBadFiles(t *testing.T) {
 	}{
 		"tampered":       {strings.Replace(good, `"action": "create"`, `"action": "delete"`, 1), "checksum mismatch"},
 		"truncated":      {good[:len(good)/2], "invalid plan file"},
-		"other version":  {strings.Replace(good, `"formatVersion": 1`, `"formatVersion": 2`, 1), "format version 2"},
+		"older version":  {strings.Replace(good, `"formatVersion": 2`, `"formatVersion": 1`, 1), "this plan was written by an older scimsync (format 1); make a new plan"},
+		"newer version":  {strings.Replace(good, `"formatVersion": 2`, `"formatVersion": 3`, 1), "written by a newer scimsync (format 3"},
+		"no payload":     {encodeWith(t, p, func(c *Change) { c.After = nil }), "change 1 (create "},
+		"wrong payload":  {encodeWith(t, p, func(c *Change) { c.Action = Assign }), "assign without workspace and permission"},
 		"no version":     {`{"changes":[]}`, "no formatVersion"},
 		"unknown field":  {strings.Replace(good, `"toolVersion"`, `"extra": 1, "toolVersion"`, 1), "unknown field"},
 		"not json":       {"users:\n- a\n", "not a plan file"},
@@ -149,6 +154,20 @@ func TestDecodeRefusesBadFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// encodeWith encodes a copy of p whose first change is altered by edit, with a checksum
+// that matches.
+func encodeWith(t *testing.T, p *Plan, edit func(*Change)) string {
+	t.Helper()
+	q := *p
+	q.Changes = slices.Clone(p.Changes)
+	edit(&q.Changes[0])
+	var buf bytes.Buffer
+	if err := Encode(&buf, &q); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
 }
 
 func TestApplyContinuesPastFailures(t *testing.T) {
@@ -292,7 +311,7 @@ func TestRandomConvergence(t *testing.T) {
 		opts := testOptions()
 		opts.Target.Level = level
 		snap, _ := f.Snapshot(context.Background(), desired.Workspaces)
-		p, err := Diff(desired, snap, DefaultPolicy(), opts)
+		p, err := Diff(desired, snap, policy.Default(), opts)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
@@ -304,7 +323,7 @@ func TestRandomConvergence(t *testing.T) {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
 		after, _ := f.Snapshot(context.Background(), desired.Workspaces)
-		p2, err := Diff(desired, after, DefaultPolicy(), opts)
+		p2, err := Diff(desired, after, policy.Default(), opts)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}

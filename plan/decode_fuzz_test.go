@@ -22,7 +22,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte(`{"formatVersion": 1}`))
 	f.Add([]byte(`{"formatVersion": 2, "changes": []}`))
-	f.Add([]byte(`{"formatVersion": 1, "changes": [{"action": "create"}], "checksum": "sha256:00"}`))
+	f.Add([]byte(`{"formatVersion": 2, "changes": [{"action": "create"}], "checksum": "sha256:00"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Decode(bytes.NewReader(data))
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/policy"
 )
 
 // Options are the inputs of Diff besides the two states and the policy.
@@ -45,7 +46,7 @@ func (e *GuardError) Hint() string {
 //
 // When the plan trips a removal guard, Diff returns the plan together with a *GuardError;
 // such a plan must not be applied.
-func Diff(desired, live *model.State, pol Policy, opts Options) (*Plan, error) {
+func Diff(desired, live *model.State, pol policy.Policy, opts Options) (*Plan, error) {
 	d := compare(desired, live, pol, opts)
 	d.removals()
 	return d.finish()
@@ -54,7 +55,7 @@ func Diff(desired, live *model.State, pol Policy, opts Options) (*Plan, error) {
 // compare matches desired objects with live ones and finds every difference between
 // declared objects and the live ones they match. Diff adds the removals of what nothing
 // declares; Drift reports it.
-func compare(desired, live *model.State, pol Policy, opts Options) *differ {
+func compare(desired, live *model.State, pol policy.Policy, opts Options) *differ {
 	d := newDiffer(desired, live, pol, opts)
 	d.matchAll()
 	d.groups()
@@ -71,7 +72,7 @@ type memberKey string
 type differ struct {
 	desired, live *model.State
 	lix           *model.Index
-	pol           Policy
+	pol           policy.Policy
 	opts          Options
 
 	// userMatch, spMatch and groupMatch map desired keys to the live object they adopt.
@@ -87,7 +88,7 @@ type differ struct {
 	created map[model.Ref]bool
 	// deleted holds live objects the plan deletes.
 	deleted   map[model.Ref]bool
-	unmanaged map[model.Ref]string // live ref → why it is not managed
+	unmanaged map[model.Ref]Exclusion // live ref → why it is not managed
 	protected []model.Ref
 	ignore    []ignorePattern
 	changes   []Change
@@ -100,7 +101,7 @@ type ignorePattern struct {
 	pattern string
 }
 
-func newDiffer(desired, live *model.State, pol Policy, opts Options) *differ {
+func newDiffer(desired, live *model.State, pol policy.Policy, opts Options) *differ {
 	d := &differ{
 		desired:    desired,
 		live:       live,
@@ -114,7 +115,7 @@ func newDiffer(desired, live *model.State, pol Policy, opts Options) *differ {
 		skipped:    map[model.Ref]bool{},
 		created:    map[model.Ref]bool{},
 		deleted:    map[model.Ref]bool{},
-		unmanaged:  map[model.Ref]string{},
+		unmanaged:  map[model.Ref]Exclusion{},
 	}
 	for _, p := range pol.Scope.Ignore {
 		ip := ignorePattern{pattern: p}
@@ -128,6 +129,33 @@ func newDiffer(desired, live *model.State, pol Policy, opts Options) *differ {
 	d.classifyLive()
 	return d
 }
+
+// Exclusion says why a live object is out of the policy's reach: the plan does not change
+// it and drift reports it as excluded.
+type Exclusion string
+
+// The reasons a live object is excluded.
+const (
+	// ExcludedBuiltIn is a Databricks built-in group (users, admins, account users).
+	ExcludedBuiltIn Exclusion = "built-in group"
+	// ExcludedProtected is named by policy.protected or owns the credentials.
+	ExcludedProtected Exclusion = "protected"
+	// ExcludedIgnored matches policy.scope.ignore.
+	ExcludedIgnored Exclusion = "ignored by policy.scope.ignore"
+	// ExcludedUserNameChange is a user whose declared userName differs (same externalId)
+	// while policy.allowUserReplace is off.
+	ExcludedUserNameChange Exclusion = "waiting for a userName change"
+)
+
+// warnWhenDeclared reports whether declaring an object excluded for this reason deserves a
+// warning: declaring a built-in group is expected (to manage its members, say), the others
+// are not changed as declared.
+func (e Exclusion) warnWhenDeclared() bool { return e != ExcludedBuiltIn }
+
+// keepsMemberships reports whether a group keeps an excluded member it does not declare.
+// Protected and ignored identities keep the memberships they have; a built-in group is no
+// identity to protect, and leaves a group that does not declare it.
+func (e Exclusion) keepsMemberships() bool { return e != ExcludedBuiltIn }
 
 // classifyLive finds the live objects the policy keeps out of reach: built-in groups,
 // protected identities and ignored ones.
@@ -165,7 +193,7 @@ func (d *differ) classifyLive() {
 		g := &d.live.Groups[i]
 		r := model.Ref{Kind: model.KindGroup, Key: g.Key()}
 		if model.IsReservedGroup(g.DisplayName) {
-			d.unmanaged[r] = "built-in group"
+			d.unmanaged[r] = ExcludedBuiltIn
 			continue
 		}
 		d.classify(r, prot, g.DisplayName)
@@ -174,12 +202,12 @@ func (d *differ) classifyLive() {
 
 func (d *differ) classify(r model.Ref, prot map[model.Ref]bool, names ...string) {
 	if prot[r] {
-		d.unmanaged[r] = "protected"
+		d.unmanaged[r] = ExcludedProtected
 		d.protected = append(d.protected, r)
 		return
 	}
 	if d.ignored(r.Kind, names...) {
-		d.unmanaged[r] = "ignored by policy.scope.ignore"
+		d.unmanaged[r] = ExcludedIgnored
 	}
 }
 
@@ -233,7 +261,7 @@ func (d *differ) matchAll() {
 				d.warnf("user %s has externalId %s like live user %s: Databricks cannot change a userName; set policy.allowUserReplace to delete %s and create %s", u.UserName, u.ExternalID, lu.UserName, lu.UserName, u.UserName)
 				d.skipped[r] = true
 				d.claimed[old] = true
-				d.unmanaged[old] = "waiting for a userName change"
+				d.unmanaged[old] = ExcludedUserNameChange
 				continue
 			}
 			d.claimed[old] = true
@@ -312,7 +340,7 @@ func (d *differ) matchAll() {
 func (d *differ) skipUnmanaged(desired, live model.Ref) {
 	if why, ok := d.unmanaged[live]; ok {
 		d.skipped[desired] = true
-		if why != "built-in group" {
+		if why.warnWhenDeclared() {
 			d.warnf("%s is declared but %s: not changed", live, why)
 		}
 	}
@@ -348,16 +376,16 @@ func (d *differ) groups() {
 		}
 		after := *lg
 		var attrs []Attribute
+		var set Set
 		action := Update
 		if lg.DisplayName != g.DisplayName {
-			attrs = append(attrs, Attribute{Name: "displayName", Before: lg.DisplayName, After: g.DisplayName})
-			after.DisplayName = g.DisplayName
+			attrs = scalar(attrs, "displayName", &after.DisplayName, g.DisplayName, &set.DisplayName)
 			action = Rename
 		}
-		attrs = scalar(attrs, "externalId", &after.ExternalID, g.ExternalID)
-		attrs = list(attrs, "roles", &after.Roles, g.Roles)
+		attrs = scalar(attrs, "externalId", &after.ExternalID, g.ExternalID, &set.ExternalID)
+		attrs = list(attrs, "roles", &after.Roles, g.Roles, &set.Roles)
 		if ws {
-			attrs = list(attrs, "entitlements", &after.Entitlements, g.Entitlements)
+			attrs = list(attrs, "entitlements", &after.Entitlements, g.Entitlements, &set.Entitlements)
 		}
 		if len(attrs) == 0 {
 			continue
@@ -366,7 +394,7 @@ func (d *differ) groups() {
 		if action == Rename {
 			reason = fmt.Sprintf("renamed from %s (previously)", lg.DisplayName)
 		}
-		d.add(Change{Action: action, Kind: model.KindGroup, Key: g.Key(), ID: lg.ID, Attributes: attrs,
+		d.add(Change{Action: action, Kind: model.KindGroup, Key: g.Key(), ID: lg.ID, Set: &set, Attributes: attrs,
 			Before: &Object{Group: lg}, After: &Object{Group: &after}, Reason: reason})
 	}
 }
@@ -394,20 +422,21 @@ func (d *differ) principals() {
 		}
 		after := *lu
 		var attrs []Attribute
-		attrs = scalar(attrs, "displayName", &after.DisplayName, u.DisplayName)
-		attrs = scalar(attrs, "givenName", &after.GivenName, u.GivenName)
-		attrs = scalar(attrs, "familyName", &after.FamilyName, u.FamilyName)
-		attrs = scalar(attrs, "externalId", &after.ExternalID, u.ExternalID)
-		attrs = active(attrs, &after.Active, u.Active)
-		attrs = list(attrs, "roles", &after.Roles, u.Roles)
+		var set Set
+		attrs = scalar(attrs, "displayName", &after.DisplayName, u.DisplayName, &set.DisplayName)
+		attrs = scalar(attrs, "givenName", &after.GivenName, u.GivenName, &set.GivenName)
+		attrs = scalar(attrs, "familyName", &after.FamilyName, u.FamilyName, &set.FamilyName)
+		attrs = scalar(attrs, "externalId", &after.ExternalID, u.ExternalID, &set.ExternalID)
+		attrs = active(attrs, &after.Active, u.Active, &set.Active)
+		attrs = list(attrs, "roles", &after.Roles, u.Roles, &set.Roles)
 		if ws {
-			attrs = list(attrs, "entitlements", &after.Entitlements, u.Entitlements)
+			attrs = list(attrs, "entitlements", &after.Entitlements, u.Entitlements, &set.Entitlements)
 		}
 		if len(attrs) == 0 {
 			continue
 		}
 		d.add(Change{Action: activeAction(lu.Active, after.Active), Kind: model.KindUser, Key: u.Key(), ID: lu.ID,
-			Attributes: attrs, Before: &Object{User: lu}, After: &Object{User: &after}, Reason: updateReason(lu.Active, after.Active)})
+			Set: &set, Attributes: attrs, Before: &Object{User: lu}, After: &Object{User: &after}, Reason: updateReason(lu.Active, after.Active)})
 	}
 	for i := range d.desired.ServicePrincipals {
 		p := &d.desired.ServicePrincipals[i]
@@ -428,18 +457,19 @@ func (d *differ) principals() {
 		}
 		after := *lp
 		var attrs []Attribute
-		attrs = scalar(attrs, "displayName", &after.DisplayName, p.DisplayName)
-		attrs = scalar(attrs, "externalId", &after.ExternalID, p.ExternalID)
-		attrs = active(attrs, &after.Active, p.Active)
-		attrs = list(attrs, "roles", &after.Roles, p.Roles)
+		var set Set
+		attrs = scalar(attrs, "displayName", &after.DisplayName, p.DisplayName, &set.DisplayName)
+		attrs = scalar(attrs, "externalId", &after.ExternalID, p.ExternalID, &set.ExternalID)
+		attrs = active(attrs, &after.Active, p.Active, &set.Active)
+		attrs = list(attrs, "roles", &after.Roles, p.Roles, &set.Roles)
 		if ws {
-			attrs = list(attrs, "entitlements", &after.Entitlements, p.Entitlements)
+			attrs = list(attrs, "entitlements", &after.Entitlements, p.Entitlements, &set.Entitlements)
 		}
 		if len(attrs) == 0 {
 			continue
 		}
 		d.add(Change{Action: activeAction(lp.Active, after.Active), Kind: model.KindServicePrincipal, Key: p.Key(), ID: lp.ID,
-			Attributes: attrs, Before: &Object{ServicePrincipal: lp}, After: &Object{ServicePrincipal: &after}, Reason: updateReason(lp.Active, after.Active)})
+			Set: &set, Attributes: attrs, Before: &Object{ServicePrincipal: lp}, After: &Object{ServicePrincipal: &after}, Reason: updateReason(lp.Active, after.Active)})
 	}
 }
 
@@ -470,34 +500,37 @@ func originSuffix(o model.Origin) string {
 	return " in " + o.String()
 }
 
-// scalar compares a declared string attribute with the live one. An attribute the source
-// leaves empty is not managed: the live value stays.
-func scalar(attrs []Attribute, name string, live *string, want string) []Attribute {
+// scalar compares a declared string attribute with the live one and, when they differ,
+// records the declared value in *set and *live and the difference in attrs. An attribute
+// the source leaves empty is not managed: the live value stays.
+func scalar(attrs []Attribute, name string, live *string, want string, set **string) []Attribute {
 	if want == "" || *live == want {
 		return attrs
 	}
 	attrs = append(attrs, Attribute{Name: name, Before: *live, After: want})
-	*live = want
+	*live, *set = want, &want
 	return attrs
 }
 
-func active(attrs []Attribute, live *bool, want bool) []Attribute {
+// active is scalar for the active attribute, which is always managed.
+func active(attrs []Attribute, live *bool, want bool, set **bool) []Attribute {
 	if *live == want {
 		return attrs
 	}
 	attrs = append(attrs, Attribute{Name: "active", Before: *live, After: want})
-	*live = want
+	*live, *set = want, &want
 	return attrs
 }
 
-// list compares a declared list attribute (roles, entitlements) with the live one. Lists are
-// authoritative: what is not declared is removed.
-func list(attrs []Attribute, name string, live *[]string, want []string) []Attribute {
+// list is scalar for list attributes (roles, entitlements). Lists are authoritative: what
+// is not declared is removed.
+func list(attrs []Attribute, name string, live *[]string, want []string, set **[]string) []Attribute {
 	if slices.Equal(*live, want) {
 		return attrs
 	}
 	attrs = append(attrs, Attribute{Name: name, Before: nonNil(*live), After: nonNil(want)})
-	*live = want
+	v := nonNil(want)
+	*live, *set = want, &v
 	return attrs
 }
 
@@ -595,7 +628,7 @@ func (d *differ) memberships() {
 			if _, ok := want[k]; ok {
 				continue
 			}
-			if why, ok := d.unmanaged[model.Ref{Kind: m.Kind, Key: m.Key}]; ok && why != "built-in group" {
+			if why, ok := d.unmanaged[model.Ref{Kind: m.Kind, Key: m.Key}]; ok && why.keepsMemberships() {
 				continue
 			}
 			remove = append(remove, m)
@@ -688,7 +721,7 @@ func (d *differ) assignments(w model.Workspace, lw *model.Workspace) {
 			reason = "declared permission differs"
 		}
 		d.add(Change{Action: Assign, Kind: g.m.Kind, Key: g.m.Key, ID: g.m.ID, Workspace: w.ID,
-			Permission: g.val, Attributes: attrs, Reason: reason})
+			Permission: &PermissionChange{From: before, To: g.val}, Attributes: attrs, Reason: reason})
 	}
 	for _, k := range sortedKeys(have) {
 		g := have[k]
@@ -700,6 +733,7 @@ func (d *differ) assignments(w model.Workspace, lw *model.Workspace) {
 			continue
 		}
 		d.add(Change{Action: Unassign, Kind: g.m.Kind, Key: g.m.Key, ID: g.m.ID, Workspace: w.ID,
+			Permission: &PermissionChange{From: g.val},
 			Attributes: []Attribute{{Name: "permission", Before: g.val, After: ""}},
 			Reason:     "not declared in workspace " + w.ID})
 	}
@@ -743,9 +777,11 @@ func (d *differ) entitlements(w model.Workspace, lw *model.Workspace) {
 		if slices.Equal(w2.list, h.list) {
 			continue
 		}
-		d.add(Change{Action: Update, Kind: m.Kind, Key: m.Key, ID: m.ID, Workspace: w.ID,
-			Attributes: []Attribute{{Name: "entitlements", Before: nonNil(h.list), After: nonNil(w2.list)}},
-			Reason:     "declared entitlements in workspace " + w.ID + " differ"})
+		grant, revoke := setDiff(h.list, w2.list)
+		d.add(Change{Action: SetEntitlements, Kind: m.Kind, Key: m.Key, ID: m.ID, Workspace: w.ID,
+			Entitlements: &EntitlementChange{Grant: grant, Revoke: revoke},
+			Attributes:   []Attribute{{Name: "entitlements", Before: nonNil(h.list), After: nonNil(w2.list)}},
+			Reason:       "declared entitlements in workspace " + w.ID + " differ"})
 	}
 }
 
@@ -777,7 +813,7 @@ func (d *differ) removals() {
 	for i := range d.live.Groups {
 		g := &d.live.Groups[i]
 		r := model.Ref{Kind: model.KindGroup, Key: g.Key()}
-		if d.claimed[r] || d.isUnmanaged(r) || d.pol.Removal.Groups != RemovalDelete {
+		if d.claimed[r] || d.isUnmanaged(r) || d.pol.Removal.Groups != policy.RemovalDelete {
 			continue
 		}
 		d.deleted[r] = true
@@ -806,18 +842,19 @@ func (d *differ) removals() {
 
 // removePrincipal applies the removal mode to a live user or service principal that nothing
 // declares. before is the live object and deactivated the same with active=false.
-func (d *differ) removePrincipal(r model.Ref, id string, active bool, mode Removal, setting string, before, deactivated *Object) {
+func (d *differ) removePrincipal(r model.Ref, id string, active bool, mode policy.Removal, setting string, before, deactivated *Object) {
 	if d.claimed[r] || d.isUnmanaged(r) {
 		return
 	}
 	reason := fmt.Sprintf("not declared; policy.removal.%s is %s", setting, mode)
 	switch mode {
-	case RemovalDelete:
+	case policy.RemovalDelete:
 		d.deleted[r] = true
 		d.add(Change{Action: Delete, Kind: r.Kind, Key: r.Key, ID: id, Before: before, Reason: reason})
-	case RemovalDeactivate:
+	case policy.RemovalDeactivate:
 		if active {
-			d.add(Change{Action: Deactivate, Kind: r.Kind, Key: r.Key, ID: id,
+			inactive := false
+			d.add(Change{Action: Deactivate, Kind: r.Kind, Key: r.Key, ID: id, Set: &Set{Active: &inactive},
 				Attributes: []Attribute{{Name: "active", Before: true, After: false}},
 				Before:     before, After: deactivated, Reason: reason})
 		}
@@ -829,38 +866,10 @@ func (d *differ) isUnmanaged(r model.Ref) bool {
 	return ok
 }
 
-// Phase returns the apply phase of a change: groups are created first, then users and
-// service principals, then attributes change, then memberships, then workspace
-// assignments, and deactivations and deletions come last.
-func Phase(c *Change) int {
-	switch {
-	case c.Action == Create && c.Kind == model.KindGroup:
-		return 0
-	case c.Action == Create:
-		return 1
-	case c.Workspace != "" && c.Action == Update:
-		// A workspace shows only the principals assigned to it (directly or through a
-		// group), so entitlements there change between assigning and unassigning.
-		return 5
-	case c.Action == Update || c.Action == Rename || c.Action == Reactivate:
-		return 2
-	case c.Action == AddMembers || c.Action == RemoveMembers:
-		return 3
-	case c.Action == Assign:
-		return 4
-	case c.Action == Unassign:
-		return 6
-	}
-	return 7
-}
-
-// Phases names the apply phases, by Phase number.
-var Phases = []string{"create groups", "create users and service principals", "update attributes", "memberships", "workspace assignments", "workspace entitlements", "workspace unassignments", "deactivations and deletions"}
-
 func (d *differ) finish() (*Plan, error) {
 	sort.SliceStable(d.changes, func(i, j int) bool {
 		a, b := &d.changes[i], &d.changes[j]
-		if pa, pb := Phase(a), Phase(b); pa != pb {
+		if pa, pb := PhaseOf(a), PhaseOf(b); pa != pb {
 			return pa < pb
 		}
 		if a.Kind != b.Kind {
@@ -878,7 +887,7 @@ func (d *differ) finish() (*Plan, error) {
 	managed -= len(d.unmanaged)
 	fps := Fingerprints(d.live)
 	for r := range d.created {
-		fps = append(fps, Fingerprint{Kind: string(r.Kind), Key: r.Key, Digest: Absent})
+		fps = append(fps, Fingerprint{Kind: FingerprintKind(r.Kind), Key: r.Key, Digest: Absent})
 	}
 	sortFingerprints(fps)
 	sort.Slice(d.protected, func(i, j int) bool { return d.protected[i].String() < d.protected[j].String() })

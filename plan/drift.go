@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/policy"
 )
 
 // DriftFormatVersion is the version of the JSON form of a DriftReport. It changes whenever a
@@ -185,14 +186,14 @@ type Difference struct {
 // The removal policy and the guards play no part: a live object in scope that nothing
 // declares is unmanaged whatever the policy would do with it. Both states must be
 // normalised; live objects must carry their SCIM ids.
-func Drift(desired, live *model.State, pol Policy, opts Options) *DriftReport {
+func Drift(desired, live *model.State, pol policy.Policy, opts Options) *DriftReport {
 	return compare(desired, live, pol, opts).drift()
 }
 
 // OutOfScope returns the live objects the policy keeps out of reach, with the reason:
 // built-in groups, protected identities, the identity of the credentials (when not nil)
 // and those matching policy.scope.ignore.
-func OutOfScope(live *model.State, pol Policy, identity *model.Ref) map[model.Ref]string {
+func OutOfScope(live *model.State, pol policy.Policy, identity *model.Ref) map[model.Ref]Exclusion {
 	return newDiffer(&model.State{}, live, pol, Options{Identity: identity}).unmanaged
 }
 
@@ -269,7 +270,7 @@ func (d *differ) drift() *DriftReport {
 		r := l.ref
 		o := objects[r]
 		if why, out := d.unmanaged[r]; out && o == nil {
-			objects[r] = &DriftObject{Status: Excluded, Kind: r.Kind, Key: r.Key, ID: l.id, Reason: why}
+			objects[r] = &DriftObject{Status: Excluded, Kind: r.Kind, Key: r.Key, ID: l.id, Reason: string(why)}
 			continue
 		}
 		if _, declared := declaredAs[r]; declared {
@@ -326,31 +327,27 @@ func (d *differ) liveID(r model.Ref) string {
 	return m.ID
 }
 
-// differences turns a change into the differences it corrects.
+// differences turns a change into the differences it corrects. The values shown are the
+// change's display attributes; which aspect and workspace they concern comes from its
+// action and payload.
 func differences(c *Change) []Difference {
-	switch {
-	case c.Action == AddMembers:
+	switch c.Action {
+	case AddMembers:
 		return []Difference{{Aspect: AspectMembers, Missing: c.Members}}
-	case c.Action == RemoveMembers:
+	case RemoveMembers:
 		return []Difference{{Aspect: AspectMembers, Extra: c.Members}}
-	case c.Action == Assign || c.Action == Unassign:
-		before := ""
-		if len(c.Attributes) > 0 {
-			before, _ = c.Attributes[0].Before.(string)
-		}
-		return []Difference{{Aspect: AspectAssignment, Workspace: c.Workspace, Name: "permission", Live: before, Declared: c.Permission}}
-	case c.Workspace != "":
-		out := make([]Difference, len(c.Attributes))
-		for i, a := range c.Attributes {
-			out[i] = Difference{Aspect: AspectEntitlements, Workspace: c.Workspace, Name: a.Name, Live: a.Before, Declared: a.After}
-		}
-		return out
-	case c.Action == Delete:
+	case Assign, Unassign:
+		return []Difference{{Aspect: AspectAssignment, Workspace: c.Workspace, Name: "permission", Live: c.Permission.From, Declared: c.Permission.To}}
+	case Delete:
 		return nil
+	}
+	aspect := AspectAttribute
+	if c.Action == SetEntitlements {
+		aspect = AspectEntitlements
 	}
 	out := make([]Difference, len(c.Attributes))
 	for i, a := range c.Attributes {
-		out[i] = Difference{Aspect: AspectAttribute, Name: a.Name, Live: a.Before, Declared: a.After}
+		out[i] = Difference{Aspect: aspect, Workspace: c.Workspace, Name: a.Name, Live: a.Before, Declared: a.After}
 	}
 	return out
 }

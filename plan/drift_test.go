@@ -10,7 +10,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/scimsync/scimsync/internal/golden"
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/schemas"
 )
 
@@ -28,7 +30,7 @@ func TestDriftScenarios(t *testing.T) {
 			if err := EncodeDrift(&buf, r); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join(dir, "drift.golden.json"), buf.Bytes())
+			golden.Check(t, filepath.Join(dir, "drift.golden.json"), buf.Bytes())
 			checkDriftSchema(t, buf.Bytes())
 			back, err := DecodeDrift(bytes.NewReader(buf.Bytes()))
 			if err != nil {
@@ -104,7 +106,7 @@ func TestDriftInSync(t *testing.T) {
 func TestDriftDeclaredAt(t *testing.T) {
 	desired := &model.State{Users: []model.User{{UserName: "a@example.com", Active: true,
 		Origin: model.Origin{File: "users.yaml", Line: 3, Column: 5}}}}
-	r := Drift(desired, &model.State{}, DefaultPolicy(), Options{})
+	r := Drift(desired, &model.State{}, policy.Default(), Options{})
 	if len(r.Objects) != 1 || r.Objects[0].Status != Missing || r.Objects[0].DeclaredAt != "users.yaml:3:5" {
 		t.Errorf("objects = %+v", r.Objects)
 	}
@@ -156,7 +158,7 @@ func TestDriftAgreesWithPlan(t *testing.T) {
 					// Declared objects the plan cannot create stay missing.
 				case o.Status == Missing || o.Status == Changed:
 					t.Errorf("after apply, %s is %s: %+v", o.Ref(), o.Status, o.Differences)
-				case o.Status == Unmanaged && removalOf(pol, o.Kind) != RemovalIgnore:
+				case o.Status == Unmanaged && removalOf(pol, o.Kind) != policy.RemovalIgnore:
 					t.Errorf("after apply, %s is unmanaged under removal policy %s", o.Ref(), removalOf(pol, o.Kind))
 				}
 			}
@@ -186,7 +188,7 @@ func dirsOf(t *testing.T, pattern string) []string {
 	return dirs
 }
 
-func removalOf(pol Policy, k model.Kind) Removal {
+func removalOf(pol policy.Policy, k model.Kind) policy.Removal {
 	switch k {
 	case model.KindUser:
 		return pol.Removal.Users
@@ -205,15 +207,15 @@ func TestOutOfScope(t *testing.T) {
 		},
 		Groups: []model.Group{{DisplayName: "admins"}, {DisplayName: "eng"}},
 	}
-	pol := DefaultPolicy()
+	pol := policy.Default()
 	pol.Scope.Ignore = []string{"user:*@contractors.example.com"}
 	pol.Protected.Users = []string{"Root@example.com"}
 	got := OutOfScope(live, pol, &model.Ref{Kind: model.KindServicePrincipal, Key: "99999999-9999-4999-8999-999999999999"})
-	want := map[model.Ref]string{
-		{Kind: model.KindUser, Key: "b@contractors.example.com"}:                        "ignored by policy.scope.ignore",
-		{Kind: model.KindUser, Key: "root@example.com"}:                                 "protected",
-		{Kind: model.KindServicePrincipal, Key: "99999999-9999-4999-8999-999999999999"}: "protected",
-		{Kind: model.KindGroup, Key: "admins"}:                                          "built-in group",
+	want := map[model.Ref]Exclusion{
+		{Kind: model.KindUser, Key: "b@contractors.example.com"}:                        ExcludedIgnored,
+		{Kind: model.KindUser, Key: "root@example.com"}:                                 ExcludedProtected,
+		{Kind: model.KindServicePrincipal, Key: "99999999-9999-4999-8999-999999999999"}: ExcludedProtected,
+		{Kind: model.KindGroup, Key: "admins"}:                                          ExcludedBuiltIn,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("out of scope (-want +got):\n%s", diff)

@@ -5,24 +5,22 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/scimsync/scimsync/internal/golden"
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/policy"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // scenarioConfig is a scenario's config.json.
 type scenarioConfig struct {
-	Level    model.Level `json:"level"`
-	Policy   *Policy     `json:"policy"`
-	Identity *model.Ref  `json:"identity"`
-	Override bool        `json:"override"`
+	Level    model.Level    `json:"level"`
+	Policy   *policy.Policy `json:"policy"`
+	Identity *model.Ref     `json:"identity"`
+	Override bool           `json:"override"`
 }
 
 func readJSON(t *testing.T, path string, v any) {
@@ -38,26 +36,8 @@ func readJSON(t *testing.T, path string, v any) {
 	}
 }
 
-// golden compares got with the file, or rewrites the file with -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./plan -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
-}
-
 // loadScenario reads a scenario directory and seeds a fake target with its live state.
-func loadScenario(t *testing.T, dir string) (*model.State, *fakeTarget, Policy, Options) {
+func loadScenario(t *testing.T, dir string) (*model.State, *fakeTarget, policy.Policy, Options) {
 	t.Helper()
 	var desired, live model.State
 	var cfg scenarioConfig
@@ -69,7 +49,7 @@ func loadScenario(t *testing.T, dir string) (*model.State, *fakeTarget, Policy, 
 	if cfg.Level == "" {
 		cfg.Level = model.LevelAccount
 	}
-	pol := DefaultPolicy()
+	pol := policy.Default()
 	if cfg.Policy != nil {
 		pol = *cfg.Policy
 	}
@@ -86,7 +66,7 @@ func loadScenario(t *testing.T, dir string) (*model.State, *fakeTarget, Policy, 
 }
 
 // TestScenarios runs every directory under testdata/scenarios: desired + live + config in,
-// plan JSON (and the guard error, if any) out. Each plan that is not refused is then applied
+// plan JSON (and the guard error, if any) out, its changes in phase order. Each plan that is not refused is then applied
 // to the fake target, and a second plan must be empty.
 func TestScenarios(t *testing.T) {
 	dirs, err := filepath.Glob("testdata/scenarios/*")
@@ -103,12 +83,17 @@ func TestScenarios(t *testing.T) {
 			if err := Encode(&buf, p); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join(dir, "plan.golden.json"), buf.Bytes())
+			golden.Check(t, filepath.Join(dir, "plan.golden.json"), buf.Bytes())
+			for i := 1; i < len(p.Changes); i++ {
+				if a, b := PhaseOf(&p.Changes[i-1]), PhaseOf(&p.Changes[i]); a > b {
+					t.Errorf("change %d (%s) is in phase %q, after change %d in phase %q", i+1, Describe(&p.Changes[i]), b, i, a)
+				}
+			}
 			errText := ""
 			if err != nil {
 				errText = err.Error() + "\n"
 			}
-			golden(t, filepath.Join(dir, "error.golden"), []byte(errText))
+			golden.Check(t, filepath.Join(dir, "error.golden"), []byte(errText))
 			var ge *GuardError
 			if errors.As(err, &ge) {
 				return

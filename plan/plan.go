@@ -8,38 +8,46 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/policy"
 )
 
 // FormatVersion is the version of the plan file format this build writes and reads.
 // It changes whenever a field's meaning changes; apply refuses any other version.
-const FormatVersion = 1
+// Version 2 gave each change a typed payload (Set, Permission, Entitlements) and made
+// per-workspace entitlement changes an action of their own.
+const FormatVersion = 2
 
 // Action says what a change does.
 type Action string
 
-// The actions of a plan.
+// The actions of a plan. Change documents what each one carries.
 const (
-	Create        Action = "create"
-	Update        Action = "update"
-	Rename        Action = "rename"
-	Deactivate    Action = "deactivate"
-	Reactivate    Action = "reactivate"
-	Delete        Action = "delete"
-	AddMembers    Action = "add-members"
-	RemoveMembers Action = "remove-members"
-	Assign        Action = "assign"
-	Unassign      Action = "unassign"
+	Create          Action = "create"
+	Update          Action = "update"
+	Rename          Action = "rename"
+	Deactivate      Action = "deactivate"
+	Reactivate      Action = "reactivate"
+	Delete          Action = "delete"
+	AddMembers      Action = "add-members"
+	RemoveMembers   Action = "remove-members"
+	Assign          Action = "assign"
+	SetEntitlements Action = "set-entitlements"
+	Unassign        Action = "unassign"
 )
 
 // Actions lists every action in display order.
-var Actions = []Action{Create, Update, Rename, Reactivate, AddMembers, RemoveMembers, Assign, Unassign, Deactivate, Delete}
+var Actions = []Action{Create, Update, Rename, Reactivate, AddMembers, RemoveMembers, Assign, SetEntitlements, Unassign, Deactivate, Delete}
 
 // IsRemoval reports whether the action removes access: a deactivation or deletion.
 func (a Action) IsRemoval() bool { return a == Deactivate || a == Delete }
+
+// IsMembership reports whether the action changes the direct members of a group.
+func (a Action) IsMembership() bool { return a == AddMembers || a == RemoveMembers }
 
 // TargetID names the account or workspace a plan was made for. Apply refuses a plan whose
 // TargetID differs from the target it is pointed at.
@@ -70,8 +78,8 @@ type Plan struct {
 	CreatedAt     time.Time `json:"createdAt"`
 	Target        TargetID  `json:"target"`
 	// DesiredDigest identifies the desired state the plan was made from.
-	DesiredDigest string `json:"desiredDigest"`
-	Policy        Policy `json:"policy"`
+	DesiredDigest string        `json:"desiredDigest"`
+	Policy        policy.Policy `json:"policy"`
 	// GuardOverride records that the plan was made with the removal guards overridden.
 	GuardOverride bool `json:"guardOverride"`
 	// Protected lists the identities the policy kept out of the plan, for display.
@@ -88,18 +96,53 @@ type Plan struct {
 	Checksum string `json:"checksum"`
 }
 
-// Change is one step of a plan.
+// Change is one step of a plan. Action says what it does; Kind, Key and ID name the object
+// it is about; the payload fields that Action names hold everything apply needs, and apply
+// reads nothing else. Attributes and Reason are for display only, as are Before and After
+// except where the table below says otherwise.
+//
+//	Action           Payload (read by apply)                   Before          After
+//	Create           After: the object to create, without      nil             the payload
+//	                 id or members (a group gets its members
+//	                 through an AddMembers change)
+//	Update           Set: the attributes to change             live object     Before with Set
+//	Rename           Set, with DisplayName (groups only)       live object     Before with Set
+//	Reactivate       Set, with Active true                     live object     Before with Set
+//	Deactivate       Set, with Active false                    live object     Before with Set
+//	Delete           none: Kind and ID suffice                 live object     nil
+//	AddMembers       Members to add (ID empty: created here)   nil             nil
+//	RemoveMembers    Members to remove                         nil             nil
+//	Assign           Workspace, Permission (To is USER/ADMIN;  nil             nil
+//	                 From the live one, "" when unassigned)
+//	Unassign         Workspace, Permission (To is "")          nil             nil
+//	SetEntitlements  Workspace, Entitlements to grant and      nil             nil
+//	                 revoke there (account level only)
+//
+// For Update, Rename, Reactivate and Deactivate apply sends the attributes of Set that
+// differ from Before; Before is the live object the plan was made from, which the plan's
+// fingerprints guarantee is still current. At workspace level entitlements are attributes
+// of the object and change through Set; at account level they are per workspace and change
+// through SetEntitlements. Decode refuses a change whose payload does not match its action.
 type Change struct {
 	Action Action     `json:"action"`
 	Kind   model.Kind `json:"kind"`
 	Key    string     `json:"key"`
 	// ID is the SCIM id of the live object; empty when the object is created by this plan.
 	ID string `json:"id,omitempty"`
-	// Workspace is set on workspace assignments and per-workspace entitlement changes.
-	Workspace  string      `json:"workspace,omitempty"`
-	Permission string      `json:"permission,omitempty"`
+	// Workspace is the workspace id of Assign, Unassign and SetEntitlements.
+	Workspace string `json:"workspace,omitempty"`
+
+	// Set is the payload of Update, Rename, Reactivate and Deactivate.
+	Set *Set `json:"set,omitempty"`
+	// Members is the payload of AddMembers and RemoveMembers.
+	Members []Member `json:"members,omitempty"`
+	// Permission is the payload of Assign and Unassign.
+	Permission *PermissionChange `json:"permission,omitempty"`
+	// Entitlements is the payload of SetEntitlements.
+	Entitlements *EntitlementChange `json:"entitlements,omitempty"`
+
+	// Attributes list the attribute-level differences, for display.
 	Attributes []Attribute `json:"attributes,omitempty"`
-	Members    []Member    `json:"members,omitempty"`
 	Before     *Object     `json:"before,omitempty"`
 	After      *Object     `json:"after,omitempty"`
 	// Reason explains the change to a reader; apply never looks at it.
@@ -109,7 +152,79 @@ type Change struct {
 // Ref returns the reference of the object the change is about.
 func (c *Change) Ref() model.Ref { return model.Ref{Kind: c.Kind, Key: c.Key} }
 
-// Attribute is an attribute-level difference. Values are strings, booleans or string lists.
+// Set holds the attributes an update changes, each with the value it gets; a nil field is
+// left as it is. Lists (roles, entitlements) are set as a whole: what they do not hold is
+// removed.
+type Set struct {
+	DisplayName  *string   `json:"displayName,omitempty"`
+	GivenName    *string   `json:"givenName,omitempty"`    // users only
+	FamilyName   *string   `json:"familyName,omitempty"`   // users only
+	ExternalID   *string   `json:"externalId,omitempty"`   //
+	Active       *bool     `json:"active,omitempty"`       // users and service principals
+	Roles        *[]string `json:"roles,omitempty"`        //
+	Entitlements *[]string `json:"entitlements,omitempty"` // workspace level only
+}
+
+func setString(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func setList(dst *[]string, v *[]string) {
+	if v != nil {
+		*dst = slices.Clone(*v)
+	}
+}
+
+// applyUser sets the attributes of s on u.
+func (s *Set) applyUser(u *model.User) {
+	setString(&u.DisplayName, s.DisplayName)
+	setString(&u.GivenName, s.GivenName)
+	setString(&u.FamilyName, s.FamilyName)
+	setString(&u.ExternalID, s.ExternalID)
+	if s.Active != nil {
+		u.Active = *s.Active
+	}
+	setList(&u.Roles, s.Roles)
+	setList(&u.Entitlements, s.Entitlements)
+}
+
+// applyServicePrincipal sets the attributes of s on p.
+func (s *Set) applyServicePrincipal(p *model.ServicePrincipal) {
+	setString(&p.DisplayName, s.DisplayName)
+	setString(&p.ExternalID, s.ExternalID)
+	if s.Active != nil {
+		p.Active = *s.Active
+	}
+	setList(&p.Roles, s.Roles)
+	setList(&p.Entitlements, s.Entitlements)
+}
+
+// applyGroup sets the attributes of s on g.
+func (s *Set) applyGroup(g *model.Group) {
+	setString(&g.DisplayName, s.DisplayName)
+	setString(&g.ExternalID, s.ExternalID)
+	setList(&g.Roles, s.Roles)
+	setList(&g.Entitlements, s.Entitlements)
+}
+
+// PermissionChange is a workspace permission going From one value To another; "" means
+// not assigned.
+type PermissionChange struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// EntitlementChange lists the entitlements a principal gets (Grant) and loses (Revoke) in
+// one workspace.
+type EntitlementChange struct {
+	Grant  []string `json:"grant,omitempty"`
+	Revoke []string `json:"revoke,omitempty"`
+}
+
+// Attribute is an attribute-level difference, for display. Values are strings, booleans
+// or string lists.
 type Attribute struct {
 	Name   string `json:"name"`
 	Before any    `json:"before"`
@@ -130,14 +245,75 @@ type Object struct {
 	Group            *model.Group            `json:"group,omitempty"`
 }
 
+// kind returns the kind of the object held, or "" when none is.
+func (o *Object) kind() model.Kind {
+	switch {
+	case o == nil:
+		return ""
+	case o.User != nil:
+		return model.KindUser
+	case o.ServicePrincipal != nil:
+		return model.KindServicePrincipal
+	case o.Group != nil:
+		return model.KindGroup
+	}
+	return ""
+}
+
+// check reports a change whose payload does not match its action, as Change documents it.
+func (c *Change) check() error {
+	has := func(ok bool, what string) error {
+		if !ok {
+			return fmt.Errorf("%s without %s", c.Action, what)
+		}
+		return nil
+	}
+	var err error
+	switch c.Action {
+	case Create:
+		err = has(c.After.kind() == c.Kind && c.Kind != "", "the "+string(c.Kind)+" to create in after")
+	case Update, Rename, Reactivate, Deactivate:
+		if err = has(c.Set != nil, "set"); err == nil {
+			err = has(c.Before.kind() == c.Kind && c.Kind != "", "the live "+string(c.Kind)+" in before")
+		}
+	case Delete:
+		err = has(c.ID != "", "an id")
+	case AddMembers, RemoveMembers:
+		err = has(len(c.Members) > 0, "members")
+	case Assign, Unassign:
+		if err = has(c.Workspace != "" && c.Permission != nil, "workspace and permission"); err == nil {
+			err = has((c.Permission.To != "") == (c.Action == Assign), "a matching permission.to")
+		}
+	case SetEntitlements:
+		err = has(c.Workspace != "" && c.Entitlements != nil, "workspace and entitlements")
+	default:
+		err = fmt.Errorf("unknown action %q", c.Action)
+	}
+	return err
+}
+
 // Fingerprint records the attributes that matter of one live object at plan time, as a
 // digest. An object the plan expects not to exist has Digest "absent".
 type Fingerprint struct {
-	Kind   string `json:"kind"` // user, servicePrincipal, group, assignments, entitlements
-	Key    string `json:"key"`
-	ID     string `json:"id,omitempty"`
-	Digest string `json:"digest"`
+	Kind   FingerprintKind `json:"kind"`
+	Key    string          `json:"key"`
+	ID     string          `json:"id,omitempty"`
+	Digest string          `json:"digest"`
 }
+
+// FingerprintKind says what a fingerprint describes: an identity (the kinds of model.Kind,
+// keyed by the identity's key), or one workspace's assignments or entitlements (keyed by
+// the workspace id).
+type FingerprintKind string
+
+// The kinds of fingerprint.
+const (
+	FingerprintUser                             = FingerprintKind(model.KindUser)
+	FingerprintServicePrincipal                 = FingerprintKind(model.KindServicePrincipal)
+	FingerprintGroup                            = FingerprintKind(model.KindGroup)
+	FingerprintAssignments      FingerprintKind = "assignments"
+	FingerprintEntitlements     FingerprintKind = "entitlements"
+)
 
 // Absent is the digest of an object the plan expects not to exist.
 const Absent = "absent"
@@ -212,11 +388,8 @@ func Decode(r io.Reader) (*Plan, error) {
 	if head.FormatVersion == nil {
 		return nil, &FormatError{Reason: "not a plan file: no formatVersion"}
 	}
-	if *head.FormatVersion != FormatVersion {
-		return nil, &FormatError{
-			Reason: fmt.Sprintf("format version %d, this scimsync reads version %d; make the plan again with this version", *head.FormatVersion, FormatVersion),
-			Err:    ErrVersion,
-		}
+	if err := checkVersion(*head.FormatVersion); err != nil {
+		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -238,7 +411,26 @@ func Decode(r io.Reader) (*Plan, error) {
 		return nil, &FormatError{Reason: "checksum mismatch: the file was changed after it was written; make the plan again"}
 	}
 	p.Checksum = want
+	for i := range p.Changes {
+		if err := p.Changes[i].check(); err != nil {
+			return nil, &FormatError{Reason: fmt.Sprintf("change %d (%s): %v", i+1, describe(&p.Changes[i]), err)}
+		}
+	}
 	return &p, nil
+}
+
+// checkVersion returns a *FormatError wrapping ErrVersion for a format version other than
+// FormatVersion, saying whether the plan is older or newer than this build.
+func checkVersion(v int) error {
+	switch {
+	case v == FormatVersion:
+		return nil
+	case v < FormatVersion:
+		return &FormatError{Err: ErrVersion,
+			Reason: fmt.Sprintf("this plan was written by an older scimsync (format %d); make a new plan", v)}
+	}
+	return &FormatError{Err: ErrVersion,
+		Reason: fmt.Sprintf("this plan was written by a newer scimsync (format %d, this one reads format %d); make a new plan with this version or use the newer one", v, FormatVersion)}
 }
 
 // jsonErrorText turns a JSON decoding error into text that names the line.
@@ -289,19 +481,19 @@ func Fingerprints(live *model.State) []Fingerprint {
 	fps := make([]Fingerprint, 0, len(live.Users)+len(live.ServicePrincipals)+len(live.Groups)+2*len(live.Workspaces))
 	for i := range live.Users {
 		u := &live.Users[i]
-		fps = append(fps, Fingerprint{Kind: string(model.KindUser), Key: u.Key(), ID: u.ID, Digest: digest(u)})
+		fps = append(fps, Fingerprint{Kind: FingerprintUser, Key: u.Key(), ID: u.ID, Digest: digest(u)})
 	}
 	for i := range live.ServicePrincipals {
 		p := &live.ServicePrincipals[i]
-		fps = append(fps, Fingerprint{Kind: string(model.KindServicePrincipal), Key: p.Key(), ID: p.ID, Digest: digest(p)})
+		fps = append(fps, Fingerprint{Kind: FingerprintServicePrincipal, Key: p.Key(), ID: p.ID, Digest: digest(p)})
 	}
 	for i := range live.Groups {
 		g := &live.Groups[i]
-		fps = append(fps, Fingerprint{Kind: string(model.KindGroup), Key: g.Key(), ID: g.ID, Digest: digest(g)})
+		fps = append(fps, Fingerprint{Kind: FingerprintGroup, Key: g.Key(), ID: g.ID, Digest: digest(g)})
 	}
 	for _, w := range live.Workspaces {
-		fps = append(fps, Fingerprint{Kind: "assignments", Key: w.ID, Digest: digest(w.Assignments)})
-		fps = append(fps, Fingerprint{Kind: "entitlements", Key: w.ID, Digest: digest(w.Entitlements)})
+		fps = append(fps, Fingerprint{Kind: FingerprintAssignments, Key: w.ID, Digest: digest(w.Assignments)})
+		fps = append(fps, Fingerprint{Kind: FingerprintEntitlements, Key: w.ID, Digest: digest(w.Entitlements)})
 	}
 	sortFingerprints(fps)
 	return fps
@@ -339,11 +531,11 @@ func (e *StaleError) Error() string {
 func (p *Plan) CheckStale(live *model.State) error {
 	now := map[string]Fingerprint{}
 	for _, f := range Fingerprints(live) {
-		now[f.Kind+"\x00"+f.Key] = f
+		now[string(f.Kind)+"\x00"+f.Key] = f
 	}
 	var changed []string
 	for _, f := range p.Fingerprints {
-		cur, ok := now[f.Kind+"\x00"+f.Key]
+		cur, ok := now[string(f.Kind)+"\x00"+f.Key]
 		switch {
 		case f.Digest == Absent && ok:
 			changed = append(changed, fmt.Sprintf("%s:%s (now exists)", f.Kind, f.Key))

@@ -115,7 +115,7 @@ func DriftText(w io.Writer, r *plan.DriftReport, opts Options) error {
 	c := palette{opts.Color}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Drift report for %s\nLive state: %s\n", r.Target, liveSource(r))
-	writeScope(&b, r.Ignore, r.Protected)
+	writeScope(&b, r.Ignore, refStrings(r.Protected))
 	for _, status := range []plan.DriftStatus{plan.Missing, plan.Changed, plan.Unmanaged} {
 		objs := objectsOf(r, status)
 		if len(objs) == 0 {

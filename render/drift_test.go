@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimsync/scimsync/internal/golden"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
 )
@@ -48,11 +49,11 @@ func TestDriftGolden(t *testing.T) {
 			if err := DriftText(&txt, r, Options{}); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join(dir, "drift.golden.txt"), txt.Bytes())
+			golden.Check(t, filepath.Join(dir, "drift.golden.txt"), txt.Bytes())
 			if err := DriftMarkdown(&md, r, MarkdownOptions{Marker: "<!-- scimsync:drift -->"}); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join(dir, "drift.golden.md"), md.Bytes())
+			golden.Check(t, filepath.Join(dir, "drift.golden.md"), md.Bytes())
 		})
 	}
 }
@@ -118,13 +119,13 @@ func TestTruncatedGolden(t *testing.T) {
 	if err := Markdown(&buf, p, MarkdownOptions{Limit: 1500, FullPlan: "the `scimsync-plan` artifact"}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "testdata/truncated/plan.golden.md", buf.Bytes())
+	golden.Check(t, "testdata/truncated/plan.golden.md", buf.Bytes())
 	r := readDrift(t, "../plan/testdata/drift/mixed/drift.golden.json")
 	buf.Reset()
 	if err := DriftMarkdown(&buf, r, MarkdownOptions{Limit: 1500}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "testdata/truncated/drift.golden.md", buf.Bytes())
+	golden.Check(t, "testdata/truncated/drift.golden.md", buf.Bytes())
 }
 
 func TestDriftMarkdownEscapesIdentityData(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 	"github.com/sergi/go-diff/diffmatchpatch"
 	"gopkg.in/yaml.v3"
 
-	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
 )
 
@@ -41,86 +40,112 @@ func (o MarkdownOptions) begin(head *strings.Builder) int {
 }
 
 // Markdown writes a plan for a pull-request comment or job summary: a summary table first,
-// removals highlighted and listed before anything else, then each change with a unified
-// diff of its object's canonical YAML in a collapsible section. Output never exceeds the
-// limit; what is left out is counted in a note.
+// then the sections of the plan's view: removals highlighted and listed before anything
+// else, each change with a unified diff of its object's canonical YAML in a collapsible
+// section, and the warnings. Output never exceeds the limit; what is left out is counted
+// in a note, and note sections (warnings) are always shown whole.
 func Markdown(w io.Writer, p *plan.Plan, opts MarkdownOptions) error {
+	return writeMarkdown(w, newView(p), opts)
+}
+
+func writeMarkdown(w io.Writer, v *view, opts MarkdownOptions) error {
 	var head strings.Builder
 	limit := opts.begin(&head)
-	fmt.Fprintf(&head, "## scimsync plan: %s\n\n", strings.TrimSuffix(strings.TrimPrefix(SummaryLine(p), "Plan: "), "."))
-	fmt.Fprintf(&head, "**Target:** %s  \n", code(p.Target.String()))
-	pol := p.Policy
-	fmt.Fprintf(&head, "**Policy:** removal users=%s, service principals=%s, groups=%s; %s",
-		pol.Removal.Users, pol.Removal.ServicePrincipals, pol.Removal.Groups, guardPhrase(pol.Guards))
-	if p.GuardOverride {
+	fmt.Fprintf(&head, "## scimsync plan: %s\n\n", strings.TrimSuffix(strings.TrimPrefix(v.summary, "Plan: "), "."))
+	fmt.Fprintf(&head, "**Target:** %s  \n", code(v.target))
+	fmt.Fprintf(&head, "**Policy:** removal %s; guards %s", v.policy.removal, v.policy.guards)
+	if v.policy.overridden {
 		head.WriteString(" (**overridden**)")
 	}
-	head.WriteString("  \n")
-	if len(pol.Scope.Ignore) > 0 {
-		fmt.Fprintf(&head, "**Ignored:** %s  \n", codes(pol.Scope.Ignore))
+	if v.policy.allowUserReplace {
+		head.WriteString("; allowUserReplace")
 	}
-	if len(p.Protected) > 0 {
-		fmt.Fprintf(&head, "**Protected:** %s  \n", codes(refStrings(p.Protected)))
+	head.WriteString("  \n")
+	if len(v.ignored) > 0 {
+		fmt.Fprintf(&head, "**Ignored:** %s  \n", codes(v.ignored))
+	}
+	if len(v.protected) > 0 {
+		fmt.Fprintf(&head, "**Protected:** %s  \n", codes(v.protected))
 	}
 	head.WriteString("\n")
-	if p.Empty() {
+	if len(v.changes) == 0 {
 		head.WriteString("No changes. The live state matches the desired state.\n")
 	} else {
-		writeTable(&head, p)
+		writeTable(&head, v)
 	}
 
-	var removals []*plan.Change
-	for i := range p.Changes {
-		if p.Changes[i].Action.IsRemoval() {
-			removals = append(removals, &p.Changes[i])
+	// Note sections are shown whole: render them first, to keep room for them.
+	notes := make([]string, len(v.sections))
+	pending := 0
+	for i, s := range v.sections {
+		if s.changes == nil {
+			notes[i] = noteSection(s)
+			pending += len(notes[i])
 		}
 	}
-	var tail strings.Builder
-	if len(p.Warnings) > 0 {
-		tail.WriteString("\n### Warnings\n\n")
-		for _, wn := range p.Warnings {
-			fmt.Fprintf(&tail, "- %s\n", escape(wn))
-		}
-	}
-
 	out := &budget{limit: limit}
 	out.add(head.String())
-	if len(removals) > 0 {
-		var b strings.Builder
-		fmt.Fprintf(&b, "\n> [!WARNING]\n> This plan removes access: %s.\n\n### Removals\n\n", removalCount(removals))
-		out.add(b.String())
-		shown := 0
-		for _, c := range removals {
-			line := fmt.Sprintf("- `%s` %s — %s\n", changeSymbol(c), headlineMD(c), escape(c.Reason))
-			if !out.fits(line, reserve(len(removals)-shown, tail.Len())) {
-				break
-			}
-			out.add(line)
-			shown++
+	for i, s := range v.sections {
+		if s.changes == nil {
+			out.force(notes[i])
+			pending -= len(notes[i])
+			continue
 		}
-		if shown < len(removals) {
-			out.force(fmt.Sprintf("- … and %d more removals not shown here%s\n", len(removals)-shown, seeFull(opts.FullPlan)))
+		if err := changeList(out, s, pending, opts); err != nil {
+			return err
 		}
 	}
-	if !p.Empty() {
-		out.add("\n### Changes\n\n")
-		shown := 0
-		for i := range p.Changes {
-			sec := changeSection(&p.Changes[i])
-			if !out.fits(sec, reserve(len(p.Changes)-shown, tail.Len())) {
-				break
-			}
-			out.add(sec)
-			shown++
-		}
-		if shown < len(p.Changes) {
-			out.force(fmt.Sprintf("\n**%d of %d changes are not shown: the comment would exceed GitHub's limit.**%s\n",
-				len(p.Changes)-shown, len(p.Changes), seeFull(opts.FullPlan)))
-		}
-	}
-	out.force(tail.String())
 	_, err := io.WriteString(w, out.String())
 	return err
+}
+
+// noteSection renders a section of notes: a heading and one item per note.
+func noteSection(s section) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n### %s\n\n", s.title)
+	for _, n := range s.notes {
+		fmt.Fprintf(&b, "- %s\n", escape(n))
+	}
+	return b.String()
+}
+
+// changeList writes a section of changes, one line each when it is brief and in
+// collapsible sections otherwise, as many as fit while keeping pending bytes free for the
+// note sections still to come, and says how many were left out.
+func changeList(out *budget, s section, pending int, opts MarkdownOptions) error {
+	var b strings.Builder
+	if s.alert != "" {
+		fmt.Fprintf(&b, "\n> [!WARNING]\n> %s\n\n### %s\n\n", s.alert, s.title)
+	} else {
+		fmt.Fprintf(&b, "\n### %s\n\n", s.title)
+	}
+	out.add(b.String())
+	shown := 0
+	for _, cv := range s.changes {
+		var item string
+		if s.brief {
+			item = fmt.Sprintf("- `%s` %s — %s\n", cv.symbol, headlineMD(cv), escape(cv.c.Reason))
+		} else {
+			var err error
+			if item, err = changeSection(cv); err != nil {
+				return fmt.Errorf("render %s: %w", plan.Describe(cv.c), err)
+			}
+		}
+		if !out.fits(item, reserve(len(s.changes)-shown, pending)) {
+			break
+		}
+		out.add(item)
+		shown++
+	}
+	switch left := len(s.changes) - shown; {
+	case left == 0:
+	case s.brief:
+		out.force(fmt.Sprintf("- … and %d more %s not shown here%s\n", left, s.noun, seeFull(opts.FullPlan)))
+	default:
+		out.force(fmt.Sprintf("\n**%d of %d %s are not shown: the comment would exceed GitHub's limit.**%s\n",
+			left, len(s.changes), s.noun, seeFull(opts.FullPlan)))
+	}
+	return nil
 }
 
 // budget is a builder with a length limit.
@@ -162,108 +187,56 @@ func seeFull(where string) string {
 	return " The full plan is in " + where + "."
 }
 
-func guardPhrase(g plan.Guards) string {
-	var parts []string
-	if g.MaxRemovals > 0 {
-		parts = append(parts, fmt.Sprintf("at most %d removals", g.MaxRemovals))
-	}
-	if g.MaxRemovalPercent > 0 {
-		parts = append(parts, fmt.Sprintf("at most %g%% of managed identities removed", g.MaxRemovalPercent))
-	}
-	if len(parts) == 0 {
-		return "no removal guards"
-	}
-	return "guards: " + strings.Join(parts, ", ")
-}
-
-func removalCount(rs []*plan.Change) string {
-	var deact, del int
-	for _, c := range rs {
-		if c.Action == plan.Deactivate {
-			deact++
-		} else {
-			del++
-		}
-	}
-	var parts []string
-	if deact > 0 {
-		parts = append(parts, fmt.Sprintf("**%d deactivated**", deact))
-	}
-	if del > 0 {
-		parts = append(parts, fmt.Sprintf("**%d deleted**", del))
-	}
-	return strings.Join(parts, " and ")
-}
-
-func writeTable(b *strings.Builder, p *plan.Plan) {
-	type row struct{ user, sp, group int }
-	rows := map[plan.Action]*row{}
-	for i := range p.Changes {
-		c := &p.Changes[i]
-		r := rows[c.Action]
-		if r == nil {
-			r = &row{}
-			rows[c.Action] = r
-		}
-		switch c.Kind {
-		case model.KindUser:
-			r.user++
-		case model.KindServicePrincipal:
-			r.sp++
-		case model.KindGroup:
-			r.group++
-		}
-	}
+func writeTable(b *strings.Builder, v *view) {
 	b.WriteString("| | Action | Users | Service principals | Groups | Total |\n|---|---|--:|--:|--:|--:|\n")
-	for _, a := range plan.Actions {
-		r := rows[a]
-		if r == nil {
-			continue
-		}
-		name := string(a)
-		if a.IsRemoval() {
+	for _, n := range v.counts {
+		name := string(n.action)
+		if n.action.IsRemoval() {
 			name = "**" + name + "**"
 		}
-		fmt.Fprintf(b, "| `%s` | %s | %d | %d | %d | %d |\n", Symbol(a), name, r.user, r.sp, r.group, r.user+r.sp+r.group)
+		fmt.Fprintf(b, "| `%s` | %s | %d | %d | %d | %d |\n", Symbol(n.action), name, n.users, n.servicePrincipals, n.grp, n.total())
 	}
 }
 
-func headlineMD(c *plan.Change) string {
-	subject := kindName(c.Kind) + " " + safe(c.Key)
-	rest := strings.TrimPrefix(Headline(c), subject)
-	return escape(kindName(c.Kind)) + " " + code(c.Key) + escape(rest)
+func headlineMD(cv *changeView) string {
+	return escape(kindName(cv.c.Kind)) + " " + code(cv.c.Key) + escape(cv.rest)
 }
 
 // changeSection renders one change as a collapsible section with a diff of its object.
-func changeSection(c *plan.Change) string {
+func changeSection(cv *changeView) (string, error) {
+	d, err := changeDiff(cv)
+	if err != nil {
+		return "", err
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "<details><summary><code>%s</code> %s</summary>\n\n", changeSymbol(c), htmlEscape(Headline(c)))
-	if c.Reason != "" {
-		fmt.Fprintf(&b, "%s\n\n", escape(c.Reason))
+	fmt.Fprintf(&b, "<details><summary><code>%s</code> %s</summary>\n\n", cv.symbol, htmlEscape(cv.headline()))
+	if cv.c.Reason != "" {
+		fmt.Fprintf(&b, "%s\n\n", escape(cv.c.Reason))
 	}
 	b.WriteString("```diff\n")
-	b.WriteString(fence(changeDiff(c)))
+	b.WriteString(fence(safeLines(d)))
 	b.WriteString("```\n\n</details>\n\n")
-	return b.String()
+	return b.String(), nil
 }
 
-// changeDiff returns a unified diff of the canonical YAML of a change's object before and
-// after, or for changes without objects, the lines it adds and removes.
-func changeDiff(c *plan.Change) string {
-	switch {
-	case c.Action == plan.AddMembers || c.Action == plan.RemoveMembers:
+// changeDiff returns what a change's section shows (see body): a unified diff of the
+// canonical YAML of its object before and after, its members, or its attributes in one
+// workspace.
+func changeDiff(cv *changeView) (string, error) {
+	c := cv.c
+	var b strings.Builder
+	switch cv.how.body {
+	case bodyMembers:
 		sign := "+"
 		if c.Action == plan.RemoveMembers {
 			sign = "-"
 		}
-		var b strings.Builder
 		fmt.Fprintf(&b, " %s %s members:\n", kindName(c.Kind), c.Key)
 		for _, m := range c.Members {
 			fmt.Fprintf(&b, "%s  - %s %s\n", sign, kindName(m.Kind), m.Key)
 		}
-		return b.String()
-	case c.Before == nil && c.After == nil:
-		var b strings.Builder
+		return b.String(), nil
+	case bodyWorkspace:
 		fmt.Fprintf(&b, " workspace %s, %s %s:\n", c.Workspace, kindName(c.Kind), c.Key)
 		for _, a := range c.Attributes {
 			if bv := Value(a.Before); bv != "(none)" {
@@ -273,25 +246,29 @@ func changeDiff(c *plan.Change) string {
 				fmt.Fprintf(&b, "+  %s: %s\n", a.Name, av)
 			}
 		}
-		if c.Action == plan.Assign && len(c.Attributes) == 0 {
-			fmt.Fprintf(&b, "+  permission: %s\n", c.Permission)
+		if c.Action == plan.Assign && c.Permission != nil && c.Permission.From == "" {
+			fmt.Fprintf(&b, "+  permission: %s\n", c.Permission.To)
 		}
-		return b.String()
+		return b.String(), nil
 	}
-	before, after := canonicalYAML(c.Before), canonicalYAML(c.After)
-	if c.Action == plan.Delete {
-		after = ""
+	before, err := canonicalYAML(c.Before)
+	if err != nil {
+		return "", err
 	}
-	return unifiedDiff(before, after)
+	after, err := canonicalYAML(c.After)
+	if err != nil {
+		return "", err
+	}
+	return unifiedDiff(before, after), nil
 }
 
-// canonicalYAML renders an object as YAML with sorted keys and without its SCIM id.
-func canonicalYAML(o *plan.Object) string {
-	if o == nil {
-		return ""
-	}
+// canonicalYAML renders an object as YAML with sorted keys and without its SCIM id, or ""
+// for no object.
+func canonicalYAML(o *plan.Object) (string, error) {
 	var v any
 	switch {
+	case o == nil:
+		return "", nil
 	case o.User != nil:
 		v = o.User
 	case o.ServicePrincipal != nil:
@@ -299,15 +276,15 @@ func canonicalYAML(o *plan.Object) string {
 	case o.Group != nil:
 		v = o.Group
 	default:
-		return ""
+		return "", nil
 	}
 	raw, err := json.Marshal(v)
 	if err != nil {
-		return ""
+		return "", err
 	}
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return ""
+		return "", err
 	}
 	delete(m, "id")
 	if mem, ok := m["members"].(map[string]any); ok && len(mem) == 0 {
@@ -315,9 +292,9 @@ func canonicalYAML(o *plan.Object) string {
 	}
 	out, err := yaml.Marshal(m)
 	if err != nil {
-		return ""
+		return "", err
 	}
-	return string(out)
+	return string(out), nil
 }
 
 // unifiedDiff compares two texts line by line and prefixes each line with "+", "-" or " ".
@@ -345,6 +322,15 @@ func unifiedDiff(before, after string) string {
 		}
 	}
 	return out.String()
+}
+
+// safeLines is safe for each line of a multi-line text, keeping the line breaks.
+func safeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = safe(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // fence keeps text from closing its code block.

@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimsync/scimsync/internal/golden"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/synth"
 )
 
@@ -19,7 +21,7 @@ func TestMarkdownGolden(t *testing.T) {
 			if err := Markdown(&buf, readPlan(t, dir), MarkdownOptions{Marker: "<!-- scimsync -->"}); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join(dir, "plan.golden.md"), buf.Bytes())
+			golden.Check(t, filepath.Join(dir, "plan.golden.md"), buf.Bytes())
 		})
 	}
 }
@@ -37,7 +39,7 @@ func bigPlan(t *testing.T) *plan.Plan {
 	for i := range live.Groups {
 		live.Groups[i].ID = "g" + live.Groups[i].Key()
 	}
-	p, err := plan.Diff(desired, live, plan.DefaultPolicy(), plan.Options{
+	p, err := plan.Diff(desired, live, policy.Default(), plan.Options{
 		Target: plan.TargetID{Level: model.LevelAccount, Host: "https://accounts.example.test", AccountID: "a"},
 		Now:    time.Unix(0, 0), OverrideGuards: true,
 	})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
 	"github.com/scimsync/scimsync/render"
 	"github.com/scimsync/scimsync/synth"
 )
@@ -25,7 +26,7 @@ var renderSizes = []struct {
 
 func benchPlan(b *testing.B, spec synth.Spec) *plan.Plan {
 	target := plan.TargetID{Level: model.LevelAccount, Host: "http://127.0.0.1", AccountID: "bench"}
-	p, err := plan.Diff(synth.Org(1, spec), &model.State{}, plan.DefaultPolicy(), plan.Options{Target: target, Now: time.Unix(0, 0)})
+	p, err := plan.Diff(synth.Org(1, spec), &model.State{}, policy.Default(), plan.Options{Target: target, Now: time.Unix(0, 0)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,9 +1,12 @@
 // Package render turns plans, apply results and drift reports into text for people: plain
 // text (optionally coloured) for terminals and logs, and Markdown for pull-request comments.
-// Everything is rendered from the same values that are serialised as JSON, so the JSON form
-// stays the contract.
+// The JSON form of a plan is the plan file itself (plan.Encode), the contract. Text and
+// Markdown render a plan from one view model built once from that same value (view.go):
+// the policy line, the counts per action, the summary line and a list of sections
+// (removals, changes in phase order, warnings). How each action is shown is one entry of
+// actionViews; a new section is one entry of the view's list.
 //
-// Package render imports plan, model and diag.
+// Package render imports plan and model.
 package render
 
 import (
@@ -38,66 +41,34 @@ func (p palette) red(s string) string    { return p.wrap("31", s) }
 func (p palette) bold(s string) string   { return p.wrap("1", s) }
 func (p palette) dim(s string) string    { return p.wrap("2", s) }
 
-// safe makes identity data harmless on a terminal: control characters (which could move
-// the cursor, recolour or erase a line a reviewer should see) and bidirectional overrides
-// (which reorder what is shown) are written as visible \u escapes.
+// safe makes identity data harmless on a terminal and unambiguous to a reviewer: control
+// characters (which could move the cursor, recolour or erase a line a reviewer should
+// see), bidirectional controls (which reorder what is shown) and invisible characters such
+// as zero-width spaces and joiners or the byte-order mark (which make two names look the
+// same) are written as visible \u escapes; model.IsInvisible says which.
 func safe(s string) string {
-	clean := true
-	for _, r := range s {
-		if unsafeRune(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	if !strings.ContainsFunc(s, model.IsInvisible) {
 		return s
 	}
 	var b strings.Builder
 	for _, r := range s {
-		if unsafeRune(r) {
+		switch {
+		case !model.IsInvisible(r):
+			b.WriteRune(r)
+		case r > 0xffff:
+			fmt.Fprintf(&b, "\\U%08x", r)
+		default:
 			fmt.Fprintf(&b, "\\u%04x", r)
-			continue
 		}
-		b.WriteRune(r)
 	}
 	return b.String()
 }
 
-func unsafeRune(r rune) bool {
-	switch {
-	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
-		return true
-	}
-	return false
-}
-
 // Symbol returns the one-character marker of an action: + create, ~ update, - delete or
 // unassign, ! deactivate.
-func Symbol(a plan.Action) string {
-	switch a {
-	case plan.Create, plan.Assign:
-		return "+"
-	case plan.Delete, plan.Unassign:
-		return "-"
-	case plan.Deactivate:
-		return "!"
-	}
-	return "~"
-}
+func Symbol(a plan.Action) string { return viewOf(a).symbol }
 
-// changeSymbol is Symbol, except that a permission change of an existing assignment is an
-// update (~), not an addition.
-func changeSymbol(ch *plan.Change) string {
-	if ch.Action == plan.Assign && len(ch.Attributes) > 0 {
-		return "~"
-	}
-	return Symbol(ch.Action)
-}
-
-func (p palette) symbol(ch *plan.Change) string {
-	s := changeSymbol(ch)
+func (p palette) symbol(s string) string {
 	switch s {
 	case "+":
 		return p.green(s)
@@ -108,56 +79,56 @@ func (p palette) symbol(ch *plan.Change) string {
 }
 
 // Text writes a plan as text: its target and policy, one line per change with attribute
-// diffs under updates, warnings, and a summary line.
-func Text(w io.Writer, p *plan.Plan, opts Options) error {
+// diffs under updates, the note sections (warnings), and a summary line.
+func Text(w io.Writer, p *plan.Plan, opts Options) error { return writeText(w, newView(p), opts) }
+
+func writeText(w io.Writer, v *view, opts Options) error {
 	c := palette{opts.Color}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Plan for %s\n", p.Target)
-	writePolicy(&b, p)
+	fmt.Fprintf(&b, "Plan for %s\n", v.target)
+	fmt.Fprintf(&b, "Policy: removal %s; guards %s", v.policy.removal, v.policy.guards)
+	if v.policy.overridden {
+		b.WriteString(" (overridden)")
+	}
+	if v.policy.allowUserReplace {
+		b.WriteString("; allowUserReplace")
+	}
 	b.WriteString("\n")
-	if p.Empty() {
+	writeScope(&b, v.ignored, v.protected)
+	b.WriteString("\n")
+	if len(v.changes) == 0 {
 		b.WriteString(c.green("No changes.") + " The live state matches the desired state.\n")
 	}
-	for i := range p.Changes {
-		writeChange(&b, c, &p.Changes[i], opts)
-	}
-	if len(p.Warnings) > 0 {
-		b.WriteString("\n" + c.yellow("Warnings:") + "\n")
-		for _, wn := range p.Warnings {
-			fmt.Fprintf(&b, "  - %s\n", safe(wn))
+	for _, s := range v.sections {
+		switch {
+		case s.brief:
+			// Text lists every change in full in the section that is not brief.
+		case s.changes != nil:
+			for _, cv := range s.changes {
+				writeChange(&b, c, cv, opts)
+			}
+		default:
+			b.WriteString("\n" + c.yellow(s.title+":") + "\n")
+			for _, n := range s.notes {
+				fmt.Fprintf(&b, "  - %s\n", safe(n))
+			}
 		}
 	}
-	if !p.Empty() {
-		fmt.Fprintf(&b, "\n%s\n", c.bold(SummaryLine(p)))
+	if len(v.changes) > 0 {
+		fmt.Fprintf(&b, "\n%s\n", c.bold(v.summary))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func writePolicy(b *strings.Builder, p *plan.Plan) {
-	pol := p.Policy
-	fmt.Fprintf(b, "Policy: removal users=%s servicePrincipals=%s groups=%s; guards maxRemovals=%s maxRemovalPercent=%s",
-		pol.Removal.Users, pol.Removal.ServicePrincipals, pol.Removal.Groups,
-		limit(fmt.Sprint(pol.Guards.MaxRemovals), pol.Guards.MaxRemovals == 0),
-		limit(fmt.Sprintf("%g%%", pol.Guards.MaxRemovalPercent), pol.Guards.MaxRemovalPercent == 0))
-	if p.GuardOverride {
-		b.WriteString(" (overridden)")
-	}
-	if pol.AllowUserReplace {
-		b.WriteString("; allowUserReplace")
-	}
-	b.WriteString("\n")
-	writeScope(b, pol.Scope.Ignore, p.Protected)
-}
-
 // writeScope writes the ignore patterns and protected identities a plan or drift report
 // was made with, one line each, when there are any.
-func writeScope(b *strings.Builder, ignore []string, protected []model.Ref) {
+func writeScope(b *strings.Builder, ignore []string, protected []string) {
 	if len(ignore) > 0 {
 		fmt.Fprintf(b, "Ignored: %s\n", strings.Join(ignore, ", "))
 	}
 	if len(protected) > 0 {
-		fmt.Fprintf(b, "Protected: %s\n", strings.Join(refStrings(protected), ", "))
+		fmt.Fprintf(b, "Protected: %s\n", safe(strings.Join(protected, ", ")))
 	}
 }
 
@@ -180,27 +151,8 @@ func limit(s string, none bool) string {
 // Headline returns a change's one-line description without its marker, such as
 // "user ada@example.com: deactivate" or "group data-eng: add 3 members".
 func Headline(ch *plan.Change) string {
-	subject := fmt.Sprintf("%s %s", kindName(ch.Kind), safe(ch.Key))
-	switch ch.Action {
-	case plan.Create:
-		return subject
-	case plan.AddMembers:
-		return fmt.Sprintf("%s: add %s", subject, count(len(ch.Members), "member"))
-	case plan.RemoveMembers:
-		return fmt.Sprintf("%s: remove %s", subject, count(len(ch.Members), "member"))
-	case plan.Assign:
-		return fmt.Sprintf("%s: assign to workspace %s as %s", subject, ch.Workspace, ch.Permission)
-	case plan.Unassign:
-		return fmt.Sprintf("%s: unassign from workspace %s", subject, ch.Workspace)
-	case plan.Rename:
-		return fmt.Sprintf("%s: rename", subject)
-	case plan.Update:
-		if ch.Workspace != "" {
-			return fmt.Sprintf("%s: update in workspace %s", subject, ch.Workspace)
-		}
-		return subject
-	}
-	return fmt.Sprintf("%s: %s", subject, ch.Action)
+	cv := viewChange(ch)
+	return cv.headline()
 }
 
 func kindName(k model.Kind) string {
@@ -217,21 +169,17 @@ func count(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-func writeChange(b *strings.Builder, c palette, ch *plan.Change, opts Options) {
-	fmt.Fprintf(b, "  %s %s", c.symbol(ch), Headline(ch))
-	if ch.Action.IsRemoval() || ch.Action == plan.Rename || ch.Action == plan.Reactivate || ch.Action == plan.Create {
+func writeChange(b *strings.Builder, c palette, cv *changeView, opts Options) {
+	ch := cv.c
+	fmt.Fprintf(b, "  %s %s", c.symbol(cv.symbol), cv.headline())
+	if cv.how.reason {
 		fmt.Fprintf(b, " %s", c.dim("("+safe(ch.Reason)+")"))
 	}
 	b.WriteString("\n")
-	for _, a := range ch.Attributes {
-		if ch.Action == plan.Assign && len(ch.Attributes) == 1 && a.Name == "permission" {
-			fmt.Fprintf(b, "      permission: %s -> %s\n", Value(a.Before), Value(a.After))
-			continue
+	if cv.how.attributes {
+		for _, a := range ch.Attributes {
+			fmt.Fprintf(b, "      %s: %s -> %s\n", a.Name, c.red(Value(a.Before)), c.green(Value(a.After)))
 		}
-		if ch.Action == plan.Unassign || ch.Action == plan.Deactivate {
-			continue
-		}
-		fmt.Fprintf(b, "      %s: %s -> %s\n", a.Name, c.red(Value(a.Before)), c.green(Value(a.After)))
 	}
 	members := ch.Members
 	more := 0
@@ -276,26 +224,7 @@ func Value(v any) string {
 }
 
 // SummaryLine sums a plan up in one line: "Plan: 3 to create, 1 to update, 2 to deactivate."
-func SummaryLine(p *plan.Plan) string {
-	if p.Empty() {
-		return "Plan: no changes."
-	}
-	by := p.Summary.ByAction
-	var parts []string
-	add := func(n int, what string) {
-		if n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, what))
-		}
-	}
-	add(by[plan.Create], "to create")
-	add(by[plan.Update]+by[plan.Reactivate], "to update")
-	add(by[plan.Rename], "to rename")
-	add(by[plan.AddMembers]+by[plan.RemoveMembers], "membership changes")
-	add(by[plan.Assign]+by[plan.Unassign], "workspace assignment changes")
-	add(by[plan.Deactivate], "to deactivate")
-	add(by[plan.Delete], "to delete")
-	return "Plan: " + strings.Join(parts, ", ") + "."
-}
+func SummaryLine(p *plan.Plan) string { return newView(p).summary }
 
 // ApplyText writes the outcome of an apply: failures with their errors, in plan order, and a
 // summary line.
@@ -303,11 +232,12 @@ func ApplyText(w io.Writer, r *plan.Result, opts Options) error {
 	c := palette{opts.Color}
 	var b strings.Builder
 	for _, cr := range r.Changes {
+		cv := viewChange(cr.Change)
 		switch cr.Status {
 		case plan.StatusFailed:
-			fmt.Fprintf(&b, "  %s %s %s: %v\n", c.red("x"), changeSymbol(cr.Change), Headline(cr.Change), safe(cr.Err.Error()))
+			fmt.Fprintf(&b, "  %s %s %s: %v\n", c.red("x"), cv.symbol, cv.headline(), safe(cr.Err.Error()))
 		case plan.StatusSkipped:
-			fmt.Fprintf(&b, "  %s %s %s: skipped: %v\n", c.yellow("x"), changeSymbol(cr.Change), Headline(cr.Change), safe(cr.Err.Error()))
+			fmt.Fprintf(&b, "  %s %s %s: skipped: %v\n", c.yellow("x"), cv.symbol, cv.headline(), safe(cr.Err.Error()))
 		}
 	}
 	counts := map[plan.Status]int{}

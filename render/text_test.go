@@ -2,18 +2,15 @@ package render
 
 import (
 	"bytes"
-	"flag"
-	"github.com/scimsync/scimsync/model"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/scimsync/scimsync/internal/golden"
+	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // scenarios returns the plan scenarios of the plan package: each directory holds the plan
 // JSON that the renderings here are made from.
@@ -40,23 +37,6 @@ func readPlan(t *testing.T, dir string) *plan.Plan {
 	return p
 }
 
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./render -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
-}
-
 func TestTextGolden(t *testing.T) {
 	for _, dir := range scenarios(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
@@ -67,7 +47,7 @@ func TestTextGolden(t *testing.T) {
 			if strings.Contains(buf.String(), "\x1b[") {
 				t.Error("colour codes in plain output")
 			}
-			golden(t, filepath.Join(dir, "plan.golden.txt"), buf.Bytes())
+			golden.Check(t, filepath.Join(dir, "plan.golden.txt"), buf.Bytes())
 		})
 	}
 }
@@ -123,6 +103,32 @@ func TestTextEscapesControlCharacters(t *testing.T) {
 		}
 		if !strings.Contains(out, `mallory\u001b[2K\u001b[1A@example.com\u202e`) {
 			t.Errorf("the name is not shown with visible escapes:\n%s", out)
+		}
+	}
+}
+
+// TestTextEscapesInvisibleCharacters: two group names that differ only by a zero-width
+// character, a joiner or a byte-order mark do not look the same in a plan.
+func TestTextEscapesInvisibleCharacters(t *testing.T) {
+	hidden := "platform\u200b-admins\u200d\ufeff"
+	p := &plan.Plan{Changes: []plan.Change{
+		{Action: plan.Create, Kind: model.KindGroup, Key: "platform-admins"},
+		{Action: plan.Create, Kind: model.KindGroup, Key: hidden},
+	}}
+	p.Summary.ByAction = map[plan.Action]int{plan.Create: 2}
+	var text, md bytes.Buffer
+	if err := Text(&text, p, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Markdown(&md, p, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"text": text.String(), "markdown": md.String()} {
+		if strings.Contains(out, hidden) || strings.ContainsAny(out, "\u200d\ufeff") {
+			t.Errorf("%s: the invisible characters reached the output:\n%q", name, out)
+		}
+		if !strings.Contains(out, `platform\u200b-admins\u200d\ufeff`) {
+			t.Errorf("%s: the name is not shown with visible escapes:\n%s", name, out)
 		}
 	}
 }

@@ -127,6 +127,26 @@ workspaces:
 			schema: Manifest,
 			in:     "groups:\n  - displayName: g\n    entitlements: &e [workspace-access]\n  - displayName: h\n    entitlements: *e\n    roles: *e\n",
 		},
+		"binary tag": {
+			schema: Manifest,
+			in:     "users:\n  - userName: !!binary YWRhQGV4YW1wbGUuY29t\n",
+			want:   []string{"f.yaml:2:15: error: unsupported YAML tag !!binary: binary values have no JSON equivalent; write the text itself [yaml]"},
+		},
+		"set tag on a mapping": {
+			schema: Manifest,
+			in:     "users: !!set\n  ? a\n",
+			want:   []string{"f.yaml:1:8: error: unsupported YAML tag !!set: only plain mappings and lists have a JSON equivalent [yaml]"},
+		},
+		"omap tag on a list": {
+			schema: Manifest,
+			in:     "users: !!omap\n  - userName: a@example.com\n",
+			want:   []string{"f.yaml:1:8: error: unsupported YAML tag !!omap: only plain mappings and lists have a JSON equivalent [yaml]"},
+		},
+		"local tag on a mapping": {
+			schema: Manifest,
+			in:     "users:\n  - !user {userName: a@example.com}\n",
+			want:   []string{"f.yaml:2:5: error: unsupported YAML tag !user: only plain mappings and lists have a JSON equivalent [yaml]"},
+		},
 		"config duration": {
 			schema: Config,
 			in:     "apply:\n  timeout: 30 seconds\n",

@@ -161,6 +161,11 @@ func (s *scan) walk(n *yaml.Node, depth int) {
 		s.fatal = true
 		return
 	}
+	if n.Kind == yaml.MappingNode && n.ShortTag() != "!!map" || n.Kind == yaml.SequenceNode && n.ShortTag() != "!!seq" {
+		s.diags.Errorf(s.at(n), RuleYAML, "unsupported YAML tag %s: only plain mappings and lists have a JSON equivalent", n.Tag)
+		s.fatal = true
+		return
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		seen := make(map[string]*yaml.Node, len(n.Content)/2)
@@ -195,15 +200,21 @@ func (s *scan) walk(n *yaml.Node, depth int) {
 		}
 	case yaml.ScalarNode:
 		if _, ok := scalarTags[n.ShortTag()]; !ok {
-			s.diags.Errorf(s.at(n), RuleYAML, "unsupported YAML tag %s", n.Tag)
+			msg := "unsupported YAML tag %s"
+			if n.ShortTag() == "!!binary" {
+				// A reviewer would see only base64 in a diff of what is decoded to text.
+				msg += ": binary values have no JSON equivalent; write the text itself"
+			}
+			s.diags.Errorf(s.at(n), RuleYAML, msg, n.Tag)
 			s.fatal = true
 		}
 	}
 }
 
-// scalarTags are the scalar tags that have a JSON equivalent.
+// scalarTags are the scalar tags that have a JSON equivalent. !!binary has none: it is
+// decoded from base64, so a diff of the file would not show the text it stands for.
 var scalarTags = map[string]struct{}{
-	"!!str": {}, "!!int": {}, "!!float": {}, "!!bool": {}, "!!null": {}, "!!timestamp": {}, "!!binary": {},
+	"!!str": {}, "!!int": {}, "!!float": {}, "!!bool": {}, "!!null": {}, "!!timestamp": {},
 }
 
 // converter turns a YAML node into a JSON value, following aliases within a budget of nodes.

@@ -24,7 +24,7 @@ func (c *Client) needAccount(what string) error {
 
 // accountCall sends one request to the account's (non-SCIM) REST API.
 func (c *Client) accountCall(ctx context.Context, method, path string, in, out any) error {
-	res, err := c.send(ctx, c.home.creds, nil, c.auth.Host, method, path, nil, in, contentTypeJSON, nil)
+	res, err := c.send(ctx, call{creds: c.home.creds, base: c.auth.Host, method: method, path: path, body: in, contentType: contentTypeJSON})
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/redact"
 	"github.com/scimsync/scimsync/scim/auth"
 )
 
@@ -73,12 +74,27 @@ type Config struct {
 	Timeout time.Duration
 	// PageSize is the count sent with list requests. 0 means DefaultPageSize.
 	PageSize int
+	// AdoptWait is how long a create answered 409 keeps looking for the existing object,
+	// which may take a while to show in lists. 0 means DefaultAdoptWait.
+	AdoptWait time.Duration
+	// MaxListObjects caps the objects one list may return, so that a server sending fresh
+	// pages without end cannot exhaust memory. 0 means 20 times the account's identity
+	// limit for the resource (reference §6): 200,000 users or service principals, 100,000
+	// groups.
+	MaxListObjects int
+	// MaxResponseBytes caps the size of one response body. 0 means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
 	// HTTPClient sends the requests (tests point it at handlers). nil means a client of
 	// its own. Its Timeout, if any, applies on top of Timeout.
 	HTTPClient *http.Client
 	// Logger receives a debug record per attempt (method, path, status, attempt, duration),
 	// never headers or bodies. nil means no logging.
 	Logger *slog.Logger
+	// Redactor learns the resolved token and client secret and every OAuth access token
+	// as it is minted, and redacts the error bodies the client parses, so that a server
+	// that echoes the Authorization header leaks nothing. nil means a Redactor of the
+	// client's own; pass the one the outputs go through.
+	Redactor *redact.Redactor
 }
 
 // Client is a Databricks SCIM client for one account or one workspace. It is safe for
@@ -90,7 +106,9 @@ type Client struct {
 	t        *transport
 	log      *slog.Logger
 	pageSize int
-	home     *Tree
+	// maxListObjects is Config.MaxListObjects; 0 means the default per resource.
+	maxListObjects int
+	home           *Tree
 
 	mu      sync.Mutex
 	wsCreds map[string]auth.Credentials // credentials per workspace host (account level)
@@ -103,6 +121,12 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	red := cfg.Redactor
+	if red == nil {
+		red = redact.New()
+	}
+	red.Add(ac.Token.Reveal())
+	red.Add(ac.ClientSecret.Reveal())
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{
@@ -140,8 +164,11 @@ func New(cfg Config) (*Client, error) {
 		baseDelay:   orDefault(cfg.RetryBaseDelay, DefaultRetryBaseDelay),
 		maxDelay:    orDefault(cfg.RetryMaxDelay, DefaultRetryMaxDelay),
 		timeout:     orDefault(cfg.Timeout, DefaultTimeout),
+		maxBody:     cfg.MaxResponseBytes,
+		adoptWait:   orDefault(cfg.AdoptWait, DefaultAdoptWait),
 		stats:       counters{requests: map[string]*atomic.Int64{"OTHER": {}}},
 		sleep:       sleep,
+		redact:      red,
 	}
 	for _, m := range methods {
 		t.stats.requests[m] = &atomic.Int64{}
@@ -160,12 +187,13 @@ func New(cfg Config) (*Client, error) {
 		}
 	}
 	c := &Client{
-		auth:     ac,
-		hc:       hc,
-		t:        t,
-		log:      log,
-		pageSize: orDefault(cfg.PageSize, DefaultPageSize),
-		wsCreds:  map[string]auth.Credentials{},
+		auth:           ac,
+		hc:             hc,
+		t:              t,
+		log:            log,
+		pageSize:       orDefault(cfg.PageSize, DefaultPageSize),
+		maxListObjects: cfg.MaxListObjects,
+		wsCreds:        map[string]auth.Credentials{},
 	}
 	creds := ac.Credentials(hc)
 	if ac.Level == model.LevelAccount {
@@ -326,33 +354,50 @@ func (t *Tree) json(ctx context.Context, method, path string, q url.Values, in, 
 }
 
 func (t *Tree) send(ctx context.Context, method, path string, q url.Values, in any, lookup func(context.Context) (string, bool, error)) (*response, error) {
-	return t.c.send(ctx, t.creds, t.header, t.base, method, path, q, in, contentTypeSCIM, lookup)
+	return t.c.send(ctx, call{creds: t.creds, header: t.header, base: t.base, method: method, path: path,
+		query: q, body: in, contentType: contentTypeSCIM, lookup: lookup})
+}
+
+// call is one request for send to build: where it goes (base URL, path and query), how
+// (method, credentials, extra headers, the content type of its body), its body (encoded
+// as JSON when not nil), and for a create, lookup, which finds what it created when its
+// outcome is unknown (see transport).
+type call struct {
+	creds       auth.Credentials
+	header      http.Header
+	base        string
+	method      string
+	path        string
+	query       url.Values
+	body        any
+	contentType string
+	lookup      func(context.Context) (string, bool, error)
 }
 
 // send builds and sends one request through the transport.
-func (c *Client) send(ctx context.Context, creds auth.Credentials, header http.Header, base, method, path string, q url.Values, in any, contentType string, lookup func(context.Context) (string, bool, error)) (*response, error) {
-	u, err := url.Parse(base + path)
+func (c *Client) send(ctx context.Context, in call) (*response, error) {
+	u, err := url.Parse(in.base + in.path)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", in.method, in.path, err)
 	}
-	if len(q) > 0 {
-		u.RawQuery = q.Encode()
+	if len(in.query) > 0 {
+		u.RawQuery = in.query.Encode()
 	}
 	r := &request{
-		method:      method,
+		method:      in.method,
 		url:         u.String(),
 		path:        u.Path,
 		header:      http.Header{"Accept": {acceptSCIM}},
-		contentType: contentType,
-		creds:       creds,
-		lookup:      lookup,
+		contentType: in.contentType,
+		creds:       in.creds,
+		lookup:      in.lookup,
 	}
-	for k, v := range header {
+	for k, v := range in.header {
 		r.header[k] = v
 	}
-	if in != nil {
-		if r.body, err = json.Marshal(in); err != nil {
-			return nil, fmt.Errorf("%s %s: encode body: %w", method, u.Path, err)
+	if in.body != nil {
+		if r.body, err = json.Marshal(in.body); err != nil {
+			return nil, fmt.Errorf("%s %s: encode body: %w", in.method, u.Path, err)
 		}
 	}
 	return c.t.do(ctx, r)

@@ -8,11 +8,13 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/redact"
 	"github.com/scimsync/scimsync/scim/auth"
 )
 
@@ -291,5 +293,78 @@ func TestDebugLogsHaveNoSecrets(t *testing.T) {
 	}
 	if strings.Contains(c.Auth().String(), testToken) {
 		t.Errorf("Auth().String() leaks the token")
+	}
+}
+
+// TestEchoedAuthorizationIsRedacted: a server (or a proxy in front of it) whose error
+// bodies echo the Authorization header, in JSON or in plain text, does not put the token
+// into the error, and the redactor given in Config has learnt the token.
+func TestEchoedAuthorizationIsRedacted(t *testing.T) {
+	for name, write := range map[string]func(http.ResponseWriter, string){
+		"scim json": func(w http.ResponseWriter, h string) {
+			scimError(w, 400, "rejected: Authorization: "+h+" token "+strings.TrimPrefix(h, "Bearer "))
+		},
+		"plain text": func(w http.ResponseWriter, h string) {
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, "blocked\nAuthorization="+h+"\nraw="+strings.TrimPrefix(h, "Bearer "))
+		},
+		"databricks json": func(w http.ResponseWriter, h string) {
+			w.WriteHeader(http.StatusNotFound)
+			json.NewEncoder(w).Encode(map[string]string{"error_code": "NOT_FOUND", "message": "no " + strings.TrimPrefix(h, "Bearer ")})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			red := redact.New()
+			c, _, _ := testClient(t, model.LevelAccount, func(w http.ResponseWriter, r *http.Request) {
+				write(w, r.Header.Get("Authorization"))
+			}, func(cfg *Config) { cfg.Redactor = red })
+			_, err := c.Users().Get(context.Background(), "1")
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			if strings.Contains(err.Error(), testToken) || !strings.Contains(err.Error(), redact.Mask) {
+				t.Errorf("error = %q; want the token redacted", err)
+			}
+			if got := red.String("x " + testToken); got != "x "+redact.Mask {
+				t.Errorf("the redactor did not learn the token: %q", got)
+			}
+		})
+	}
+}
+
+// TestRejectedCredentialsStopRequests: once Databricks answers 401, no further request is
+// sent with the same credentials; each fails at once as unauthorized, naming the first
+// rejection.
+func TestRejectedCredentialsStopRequests(t *testing.T) {
+	var served atomic.Int64
+	c, rec, _ := testClient(t, model.LevelAccount, func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) > 3 {
+			scimError(w, http.StatusUnauthorized, "Token is expired")
+			return
+		}
+		_ = json.NewEncoder(w).Encode(User{ID: "1", UserName: "a@example.com"})
+	}, func(cfg *Config) { cfg.MaxInFlight = 1 })
+	ctx := context.Background()
+	var errs []error
+	for range 50 {
+		_, err := c.Users().Get(ctx, "1")
+		errs = append(errs, err)
+	}
+	if n := len(rec.requests()); n != 4 {
+		t.Errorf("%d requests reached the server, want 4: three answered and the one rejected", n)
+	}
+	for i, err := range errs {
+		if i < 3 {
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+			}
+			continue
+		}
+		if !IsUnauthorized(err) || !strings.Contains(err.Error(), "Token is expired") {
+			t.Errorf("request %d: err = %v; want the first 401", i, err)
+		}
+	}
+	if !strings.Contains(errs[49].Error(), "not sent") {
+		t.Errorf("a later request does not say it was not sent: %v", errs[49])
 	}
 }

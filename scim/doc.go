@@ -3,8 +3,9 @@
 // profiles), a rate-limited retrying transport, and Snapshot, which reads a whole account or
 // workspace into the model.
 //
-// Package scim imports model only. It satisfies the small interfaces the plan package
-// declares for apply without importing plan.
+// Package scim imports model, audit (to note each HTTP attempt in the trace apply puts in
+// the request context) and redact (to redact the error bodies it parses). It satisfies the small interfaces the plan package declares for
+// apply without importing plan.
 //
 // Beyond model it uses its own subpackage scim/auth, which resolves credentials and imports
 // only model, the standard library and golang.org/x/oauth2, and the modules

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"slices"
+	"strconv"
 
 	"github.com/scimsync/scimsync/model"
 )
@@ -87,55 +88,64 @@ func scalarOp(ops []Operation, path, from, to string) []Operation {
 	}
 }
 
-// activeOp appends a replace of active, sent as a JSON boolean, when it changed.
-func activeOp(ops []Operation, from, to bool) []Operation {
+// activeOp appends a replace of active when it changed, in the form documented for the
+// tree (reference §4.2 item 6; no source documents a JSON boolean): on a workspace tree the
+// string the Go SDK's acceptance test sends, {"op":"replace","path":"active","value":"false"}
+// (sdk:internal/scim_test.go); on the account tree Terraform's list form,
+// {"op":"replace","path":"active","value":[{"value":"false"}]}, which its user resource
+// sends to real accounts to deactivate (tf:scim/resource_user.go Delete).
+func activeOp(ops []Operation, from, to bool, workspace bool) []Operation {
 	if from == to {
 		return ops
 	}
-	return append(ops, Replace("active", to))
+	v := strconv.FormatBool(to)
+	if workspace {
+		return append(ops, Replace("active", v))
+	}
+	return append(ops, Replace("active", []ComplexValue{{Value: v}}))
 }
 
 // UserOps returns the minimal PATCH that turns user from into to: displayName,
 // name.givenName, name.familyName, externalId and active replaced when changed, roles added
-// and removed, and, with withEntitlements (workspace level), entitlements added and
-// removed. userName is immutable and ignored. Equal users give no operations.
-func UserOps(from, to *model.User, withEntitlements bool) []Operation {
+// and removed, and, on a workspace tree (workspace), entitlements added and removed.
+// userName is immutable and ignored. Equal users give no operations.
+func UserOps(from, to *model.User, workspace bool) []Operation {
 	var ops []Operation
 	ops = scalarOp(ops, "displayName", from.DisplayName, to.DisplayName)
 	ops = scalarOp(ops, "name.givenName", from.GivenName, to.GivenName)
 	ops = scalarOp(ops, "name.familyName", from.FamilyName, to.FamilyName)
 	ops = scalarOp(ops, "externalId", from.ExternalID, to.ExternalID)
-	ops = activeOp(ops, from.Active, to.Active)
+	ops = activeOp(ops, from.Active, to.Active, workspace)
 	ops = append(ops, RoleOps(from.Roles, to.Roles)...)
-	if withEntitlements {
+	if workspace {
 		ops = append(ops, EntitlementOps(setDiff(from.Entitlements, to.Entitlements))...)
 	}
 	return ops
 }
 
 // ServicePrincipalOps returns the minimal PATCH that turns service principal from into to:
-// displayName, externalId and active, roles, and (workspace level) entitlements.
+// displayName, externalId and active, roles, and (workspace tree) entitlements.
 // applicationId is immutable and ignored.
-func ServicePrincipalOps(from, to *model.ServicePrincipal, withEntitlements bool) []Operation {
+func ServicePrincipalOps(from, to *model.ServicePrincipal, workspace bool) []Operation {
 	var ops []Operation
 	ops = scalarOp(ops, "displayName", from.DisplayName, to.DisplayName)
 	ops = scalarOp(ops, "externalId", from.ExternalID, to.ExternalID)
-	ops = activeOp(ops, from.Active, to.Active)
+	ops = activeOp(ops, from.Active, to.Active, workspace)
 	ops = append(ops, RoleOps(from.Roles, to.Roles)...)
-	if withEntitlements {
+	if workspace {
 		ops = append(ops, EntitlementOps(setDiff(from.Entitlements, to.Entitlements))...)
 	}
 	return ops
 }
 
 // GroupOps returns the minimal PATCH that turns group from into to: displayName (a
-// rename), externalId, roles, and (workspace level) entitlements. Members are left alone.
-func GroupOps(from, to *model.Group, withEntitlements bool) []Operation {
+// rename), externalId, roles, and (workspace tree) entitlements. Members are left alone.
+func GroupOps(from, to *model.Group, workspace bool) []Operation {
 	var ops []Operation
 	ops = scalarOp(ops, "displayName", from.DisplayName, to.DisplayName)
 	ops = scalarOp(ops, "externalId", from.ExternalID, to.ExternalID)
 	ops = append(ops, RoleOps(from.Roles, to.Roles)...)
-	if withEntitlements {
+	if workspace {
 		ops = append(ops, EntitlementOps(setDiff(from.Entitlements, to.Entitlements))...)
 	}
 	return ops

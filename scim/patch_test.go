@@ -58,7 +58,7 @@ func TestPatchForms(t *testing.T) {
 			want: `[{"op":"add","path":"members","value":[{"value":"1"},{"value":"2"}]},` +
 				`{"op":"remove","path":"members[value eq \"3\"]"},{"op":"remove","path":"members[value eq \"4\"]"}]`,
 		},
-		"user: scalars replaced, active as a JSON boolean, roles by filter": {
+		"user: scalars replaced, active in Terraform's account list form, roles by filter": {
 			level: model.LevelAccount,
 			call: func(c *Client) error {
 				return c.UpdateUser(ctx, "1",
@@ -66,17 +66,17 @@ func TestPatchForms(t *testing.T) {
 					&model.User{UserName: "A@X", DisplayName: "B", GivenName: "An", FamilyName: "New", Active: false, Roles: []string{"r2", "r3"}})
 			},
 			want: `[{"op":"replace","path":"displayName","value":"B"},{"op":"replace","path":"name.familyName","value":"New"},` +
-				`{"op":"remove","path":"externalId"},{"op":"replace","path":"active","value":false},` +
+				`{"op":"remove","path":"externalId"},{"op":"replace","path":"active","value":[{"value":"false"}]},` +
 				`{"op":"add","path":"roles","value":[{"value":"r3"}]},{"op":"remove","path":"roles[value eq \"account_admin\"]"}]`,
 		},
-		"user at workspace level: entitlements added and removed": {
+		"user at workspace level: active as the SDK's string, entitlements added and removed": {
 			level: model.LevelWorkspace,
 			call: func(c *Client) error {
 				return c.UpdateUser(ctx, "1",
 					&model.User{Active: false, Entitlements: []string{"allow-cluster-create", "workspace-access"}},
 					&model.User{Active: true, Entitlements: []string{"databricks-sql-access", "workspace-access"}})
 			},
-			want: `[{"op":"replace","path":"active","value":true},{"op":"add","path":"entitlements","value":[{"value":"databricks-sql-access"}]},` +
+			want: `[{"op":"replace","path":"active","value":"true"},{"op":"add","path":"entitlements","value":[{"value":"databricks-sql-access"}]},` +
 				`{"op":"remove","path":"entitlements","value":[{"value":"allow-cluster-create"}]}]`,
 		},
 		"service principal": {
@@ -87,7 +87,7 @@ func TestPatchForms(t *testing.T) {
 					&model.ServicePrincipal{ApplicationID: "x", DisplayName: "new", ExternalID: "e", Active: false, Roles: []string{"r"}, Entitlements: []string{"workspace-access"}})
 			},
 			want: `[{"op":"replace","path":"displayName","value":"new"},{"op":"replace","path":"externalId","value":"e"},` +
-				`{"op":"replace","path":"active","value":false},{"op":"add","path":"roles","value":[{"value":"r"}]},` +
+				`{"op":"replace","path":"active","value":"false"},{"op":"add","path":"roles","value":[{"value":"r"}]},` +
 				`{"op":"add","path":"entitlements","value":[{"value":"workspace-access"}]}]`,
 		},
 		"group rename and roles; members untouched": {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,7 +23,11 @@ func snapshotServer(t *testing.T) http.HandlerFunc {
 		if r.URL.Query().Get("startIndex") != "1" {
 			resources = "[]"
 		}
-		_, _ = io.WriteString(w, `{"startIndex":1,"totalResults":9,"Resources":`+resources+`}`)
+		var n []json.RawMessage
+		if err := json.Unmarshal([]byte(resources), &n); err != nil {
+			t.Errorf("fixture %s: %v", resources, err)
+		}
+		_, _ = io.WriteString(w, `{"startIndex":1,"totalResults":`+strconv.Itoa(len(n))+`,"Resources":`+resources+`}`)
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		ws := r.Header.Get(HeaderWorkspaceID)
@@ -99,9 +104,10 @@ func TestSnapshotAccount(t *testing.T) {
 	if diff := cmp.Diff(want, st); diff != "" {
 		t.Errorf("snapshot (-want +got):\n%s", diff)
 	}
-	// 3 lists × 2 pages, 3 member reads, 1 assignment list, 3 workspace lists × 2 pages.
-	if n := len(rec.requests()); n != 16 {
-		t.Errorf("requests = %d, want 16", n)
+	// 3 lists of one page, 3 member reads, 1 assignment list, 3 workspace lists of one
+	// page: totalResults says each first page is all there is.
+	if n := len(rec.requests()); n != 10 {
+		t.Errorf("requests = %d, want 10", n)
 	}
 }
 
@@ -109,7 +115,7 @@ func TestSnapshotWorkspace(t *testing.T) {
 	c, rec, _ := testClient(t, model.LevelWorkspace, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		if q.Get("startIndex") != "1" {
-			_, _ = io.WriteString(w, `{"Resources":[]}`)
+			_, _ = io.WriteString(w, `{"totalResults":0,"Resources":[]}`)
 			return
 		}
 		if !strings.Contains(q.Get("attributes"), "entitlements") {
@@ -118,12 +124,12 @@ func TestSnapshotWorkspace(t *testing.T) {
 		var body any
 		switch strings.TrimPrefix(r.URL.Path, "/api/2.0/preview/scim/v2/") {
 		case "Users":
-			body = map[string]any{"startIndex": 1, "Resources": []User{{ID: "1", UserName: "a@x", Entitlements: []ComplexValue{{Value: "workspace-access"}}}}}
+			body = map[string]any{"startIndex": 1, "totalResults": 1, "Resources": []User{{ID: "1", UserName: "a@x", Entitlements: []ComplexValue{{Value: "workspace-access"}}}}}
 		case "ServicePrincipals":
-			body = map[string]any{"startIndex": 1, "Resources": []ServicePrincipal{}}
+			body = map[string]any{"startIndex": 1, "totalResults": 0, "Resources": []ServicePrincipal{}}
 		case "Groups":
 			// A workspace list that includes members: no per-group reads.
-			body = map[string]any{"startIndex": 1, "Resources": []Group{
+			body = map[string]any{"startIndex": 1, "totalResults": 2, "Resources": []Group{
 				{ID: "5", DisplayName: "admins", Members: []ComplexValue{{Value: "1"}}, Meta: &Meta{ResourceType: "WorkspaceGroup"}},
 				{ID: "6", DisplayName: "data", Entitlements: []ComplexValue{{Value: "databricks-sql-access"}}, Meta: &Meta{ResourceType: "Group"}},
 			}}
@@ -144,7 +150,7 @@ func TestSnapshotWorkspace(t *testing.T) {
 	if diff := cmp.Diff(want, st); diff != "" {
 		t.Errorf("snapshot (-want +got):\n%s", diff)
 	}
-	if n := len(rec.requests()); n != 5 {
-		t.Errorf("requests = %d, want 5 (users and groups in 2 pages, service principals in 1 empty page)", n)
+	if n := len(rec.requests()); n != 3 {
+		t.Errorf("requests = %d, want 3 (one page each: totalResults says it is all)", n)
 	}
 }

@@ -15,7 +15,9 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -24,6 +26,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/scimsync/scimsync/audit"
+	"github.com/scimsync/scimsync/redact"
 	"github.com/scimsync/scimsync/scim/auth"
 )
 
@@ -36,6 +39,13 @@ const (
 	DefaultTimeout        = 60 * time.Second
 	DefaultRetryBaseDelay = 250 * time.Millisecond
 	DefaultRetryMaxDelay  = 10 * time.Second
+	// DefaultAdoptWait is how long a create answered 409 waits for the existing object to
+	// show in a lookup.
+	DefaultAdoptWait = 10 * time.Second
+	// DefaultMaxResponseBytes caps one response body. A list page of 10,000 users with the
+	// attributes Snapshot asks for is a few MB; a page of groups with their members can be
+	// far larger, but not this large within the account limits (reference §6).
+	DefaultMaxResponseBytes = 512 << 20
 )
 
 // Limiter adaptation: on throttling the rate is halved (at most once per decreaseInterval,
@@ -60,8 +70,14 @@ type Stats struct {
 	UnknownOutcomes int64            `json:"unknownOutcomes"` // writes that may or may not have happened
 	// CreatesResolved counts creates whose outcome was unknown and whose object was found
 	// by a lookup, so the create was not sent again.
-	CreatesResolved int64   `json:"createsResolved"`
-	RateLimit       float64 `json:"rateLimit"` // the overall limit now, after any slowdown
+	CreatesResolved int64 `json:"createsResolved"`
+	// CreatesAdopted counts apply's creates answered 409 at the first attempt whose object
+	// was found by a lookup and adopted: made by an earlier apply or someone else.
+	CreatesAdopted int64 `json:"createsAdopted"`
+	// Replays counts writes that failed only because an earlier attempt of theirs had
+	// already done them (a 404 on DELETE, a remove of a value already gone), counted done.
+	Replays   int64   `json:"replays"`
+	RateLimit float64 `json:"rateLimit"` // the overall limit now, after any slowdown
 }
 
 // Total returns the number of attempts sent.
@@ -86,6 +102,8 @@ type counters struct {
 	networkErrors   atomic.Int64
 	unknownOutcomes atomic.Int64
 	createsResolved atomic.Int64
+	createsAdopted  atomic.Int64
+	replays         atomic.Int64
 }
 
 // adaptiveLimiter is the overall token bucket, slowed down on throttling and paused while
@@ -175,12 +193,19 @@ type transport struct {
 	baseDelay   time.Duration
 	maxDelay    time.Duration
 	timeout     time.Duration
+	adoptWait   time.Duration // how long a 409's lookup waits for the object to show
+	maxBody     int64         // response body cap; 0 means DefaultMaxResponseBytes
 	stats       counters
 	// answered is set once any response came back: from then on a refused connection is
 	// a blip worth retrying, not a wrong host or port.
 	answered atomic.Bool
 	// sleep waits between attempts; tests replace it to observe the waits.
 	sleep func(context.Context, time.Duration) error
+	// redact learns each token sent and cleans the error bodies parsed.
+	redact *redact.Redactor
+	// rejected maps credentials (auth.Credentials) that Databricks rejected to the error
+	// that said so: no further request is sent with them.
+	rejected sync.Map
 }
 
 // request is one logical request; the transport may send it several times.
@@ -208,13 +233,56 @@ type response struct {
 }
 
 // do sends r until it succeeds, fails for good, or the attempt cap or retry budget is
-// used up. It retries 429, 503 and REQUEST_LIMIT_EXCEEDED 500s (refusals: the request was
-// not executed) for every method; 502, 504 and network errors after the request was sent
-// (outcome unknown) only for idempotent methods. A create whose outcome is unknown is
-// resolved with r.lookup: if the object exists its id is returned, otherwise the create is
-// sent again. A DELETE that meets 404 after an attempt of unknown outcome has succeeded.
-// Every wait returns early with ctx's error when ctx is done.
+// used up. It retries 429 and REQUEST_LIMIT_EXCEEDED 500s (refusals: the request was not
+// executed) for every method; 502, 503, 504 and network errors after the request was sent
+// may have been executed (a gateway answers 503 or 504 for a backend that carried on), so
+// after them a write is retried only if it is idempotent, and a create is first resolved
+// with r.lookup: if the object exists its id is returned, otherwise the create is sent
+// again. A 409 on a create after such an attempt is resolved by the same lookup, tolerating an
+// object that takes a while to show in lists (see adopt). A write that meets the answer
+// to its own earlier execution counts as done: a DELETE's 404, a PATCH's 400 for a value
+// to remove that is already gone. Every wait returns early with ctx's error when ctx is
+// done.
+//
+// Once Databricks rejects a request's credentials (a 401, or a token endpoint that
+// refuses the client), no further request is sent with them: each fails at once with
+// the first rejection, so that an apply whose token expired or was revoked does not send
+// every remaining write only to have each refused.
 func (t *transport) do(ctx context.Context, r *request) (*response, error) {
+	key := credentialsKey(r.creds)
+	if key != nil {
+		if first, ok := t.rejected.Load(key); ok {
+			return nil, fmt.Errorf("%s %s: not sent, the credentials were rejected before: %w", r.method, r.path, first.(error))
+		}
+	}
+	res, err := t.send(ctx, r)
+	if err != nil && key != nil && credentialsRejected(err) {
+		t.rejected.LoadOrStore(key, err)
+	}
+	return res, err
+}
+
+// credentialsKey returns creds as a map key, or nil when there are none or their type
+// cannot be compared.
+func credentialsKey(creds auth.Credentials) any {
+	if creds == nil || !reflect.TypeOf(creds).Comparable() {
+		return nil
+	}
+	return creds
+}
+
+// credentialsRejected reports a 401 from Databricks or a token endpoint that refused the
+// client (400, 401 or 403 with an OAuth error).
+func credentialsRejected(err error) bool {
+	var te *auth.TokenError
+	if errors.As(err, &te) {
+		return !te.Temporary() && te.Status >= 400
+	}
+	return IsUnauthorized(err)
+}
+
+// send is do without the check for rejected credentials.
+func (t *transport) send(ctx context.Context, r *request) (*response, error) {
 	start := time.Now()
 	maybeDone := false // an earlier attempt may have been executed
 	for attempt := 1; ; attempt++ {
@@ -248,6 +316,8 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 			return res, nil
 		default:
 			e := parseError(r.method, r.path, res.status, res.body)
+			// A proxy or WAF may echo the request headers, Authorization included.
+			e.Detail, e.ScimType, e.Code = t.redact.String(e.Detail), t.redact.String(e.ScimType), t.redact.String(e.Code)
 			lastErr = e
 			switch {
 			case e.Throttled():
@@ -260,13 +330,21 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 			case e.Status == http.StatusServiceUnavailable:
 				t.stats.serverErrors.Add(1)
 				wait = retryAfter(res.header, time.Now())
+				unknown = true
 			case e.Status == http.StatusBadGateway || e.Status == http.StatusGatewayTimeout:
 				t.stats.serverErrors.Add(1)
 				unknown = true
-			case e.Status == http.StatusNotFound && r.method == http.MethodDelete && maybeDone:
+			case maybeDone && replayDone(r, e):
+				t.stats.replays.Add(1)
+				t.log.DebugContext(ctx, "scim write already done by an earlier attempt", "method", r.method, "path", r.path, "status", e.Status)
 				return &response{status: http.StatusNoContent}, nil
-			case e.Status == http.StatusConflict && r.method == http.MethodPost && maybeDone && r.lookup != nil:
-				unknown = true
+			case e.Status == http.StatusConflict && r.method == http.MethodPost && r.lookup != nil && maybeDone:
+				id, err := t.adopt(ctx, r.lookup, e)
+				if err != nil {
+					return nil, err
+				}
+				t.stats.createsResolved.Add(1)
+				return &response{status: http.StatusOK, existingID: id}, nil
 			default:
 				if e.Status >= 500 {
 					t.stats.serverErrors.Add(1)
@@ -309,12 +387,68 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 	}
 }
 
+// replayDone reports whether e is what a write answers when an earlier attempt of it was
+// executed: a DELETE's 404, and a PATCH's 400 for a value to remove that is no longer
+// there (RFC 7644 §3.5.2.2 noTarget, or Databricks' invalidPath for entitlements that are
+// all gone, reference §4.2 item 5).
+func replayDone(r *request, e *Error) bool {
+	switch {
+	case r.method == http.MethodDelete:
+		return e.Status == http.StatusNotFound
+	case r.method == http.MethodPatch && e.Status == http.StatusBadRequest:
+		return e.ScimType == "noTarget" || (e.ScimType == "invalidPath" && strings.Contains(e.Detail, "No such attribute with the name : entitlements"))
+	}
+	return false
+}
+
+// adopt resolves a create answered 409 (the object exists: made by an earlier attempt
+// whose answer was lost, by an earlier apply, or by someone else) by looking it up, and
+// returns its id. A new object may take a while to show in lists and filters (consistency
+// after create is UNKNOWN, reference §6), so the lookup is repeated with growing waits, in
+// all up to adoptWait, before the conflict is reported. The lookup matches on the key the
+// create was for (userName, displayName or applicationId), so only the object meant is
+// found; an ambiguous match is an error.
+func (t *transport) adopt(ctx context.Context, lookup func(context.Context) (string, bool, error), conflict error) (string, error) {
+	var waited time.Duration
+	delay := 100 * time.Millisecond
+	for {
+		id, found, err := lookup(ctx)
+		if err != nil {
+			return "", fmt.Errorf("%w, and looking the object up failed: %w", conflict, err)
+		}
+		if found {
+			t.log.DebugContext(ctx, "scim create found the existing object", "id", id)
+			return id, nil
+		}
+		if waited+delay > t.adoptWait {
+			return "", fmt.Errorf("%w; the object did not show in a lookup within %s", conflict, t.adoptWait)
+		}
+		if err := t.sleep(ctx, delay); err != nil {
+			return "", err
+		}
+		waited += delay
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
 // attempt sends r once. sent reports whether the request was written to the connection,
 // so that a failure may have been executed by the server.
 func (t *transport) attempt(ctx context.Context, r *request, n int) (res *response, sent bool, err error) {
 	tok, err := r.creds.Token(ctx)
 	if err != nil {
 		return nil, false, err
+	}
+	t.redact.Add(tok.Reveal())
+	var extra http.Header
+	if hc, ok := r.creds.(auth.HeaderCredentials); ok {
+		if extra, err = hc.Headers(ctx); err != nil {
+			return nil, false, err
+		}
+		for _, v := range extra {
+			for _, s := range v {
+				t.redact.Add(s)
+			}
+		}
 	}
 	select {
 	case t.sem <- struct{}{}:
@@ -352,6 +486,9 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 	for k, v := range r.header {
 		req.Header[k] = v
 	}
+	for k, v := range extra {
+		req.Header[k] = v
+	}
 	req.Header.Set("Authorization", "Bearer "+tok.Reveal())
 	if r.body != nil {
 		req.Header.Set("Content-Type", r.contentType)
@@ -366,7 +503,14 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 	}
 	defer resp.Body.Close()
 	t.answered.Store(true)
-	data, err := io.ReadAll(resp.Body)
+	limit := t.maxBody
+	if limit <= 0 {
+		limit = DefaultMaxResponseBytes
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		err = fmt.Errorf("%w (%d bytes)", errBodyTooLarge, limit)
+	}
 	t.log.DebugContext(ctx, "scim request", "method", r.method, "path", r.path, "status", resp.StatusCode, "attempt", n, "duration", time.Since(began))
 	audit.FromContext(ctx).Attempt(r.method, r.path, resp.StatusCode, nil)
 	if err != nil {
@@ -412,6 +556,8 @@ func (t *transport) snapshot() Stats {
 	s.NetworkErrors = t.stats.networkErrors.Load()
 	s.UnknownOutcomes = t.stats.unknownOutcomes.Load()
 	s.CreatesResolved = t.stats.createsResolved.Load()
+	s.CreatesAdopted = t.stats.createsAdopted.Load()
+	s.Replays = t.stats.replays.Load()
 	s.RateLimit = t.overall.limit()
 	return s
 }
@@ -459,6 +605,10 @@ func netErrorText(err error) string {
 	return err.Error()
 }
 
+// errBodyTooLarge is a response body beyond the transport's cap; sending again would only
+// fetch it again.
+var errBodyTooLarge = errors.New("the response body is larger than the client accepts")
+
 // unreachable reports a refused connection before the host ever answered: a wrong host
 // or port, or a service that is not running, which retrying for seconds would only hide.
 // Once the host has answered, a refused connection is retried like any network error.
@@ -466,11 +616,11 @@ func (t *transport) unreachable(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) && !t.answered.Load()
 }
 
-// permanent reports network errors that no retry can mend: a host name that does not
-// resolve, a certificate that does not verify, and an HTTPS request answered in plain
-// HTTP (a URL with the wrong scheme).
+// permanent reports errors that no retry can mend: a host name that does not resolve, a
+// certificate that does not verify, an HTTPS request answered in plain HTTP (a URL with
+// the wrong scheme), and a response body beyond the cap.
 func permanent(err error) bool {
-	if errors.Is(err, http.ErrSchemeMismatch) {
+	if errors.Is(err, errBodyTooLarge) || errors.Is(err, http.ErrSchemeMismatch) {
 		return true
 	}
 	var dns *net.DNSError

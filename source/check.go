@@ -7,13 +7,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/source/manifest"
+	"github.com/scimsync/scimsync/source/mapping"
 	"github.com/scimsync/scimsync/source/merge"
+	"github.com/scimsync/scimsync/source/read"
 )
 
 // The rule identifiers of the diagnostics Load and Check report. They are stable: tests,
@@ -22,6 +23,8 @@ const (
 	RuleNoSources         = "no-sources"          // neither a config with sources nor paths
 	RuleUnknownSourceKind = "unknown-source-kind" // a source kind this build cannot read
 	RuleEmptySource       = "empty-source"        // a source yields no users
+	RuleInvalidSetting    = "invalid-setting"     // a source setting that cannot be used (exclude, scope.groups)
+	RulePlaceholder       = read.RulePlaceholder  // a value that still holds a {{ … }} or ${…} template placeholder
 
 	RuleDuplicateUserName         = merge.RuleDuplicateUserName         // two users with one userName, case-insensitively
 	RuleDuplicateGroup            = merge.RuleDuplicateGroup            // two groups with one displayName
@@ -76,6 +79,7 @@ func Check(s *model.State, level model.Level) diag.List {
 		c.spNames[strings.TrimSpace(s.ServicePrincipals[i].DisplayName)]++
 	}
 	c.users()
+	c.names()
 	c.servicePrincipals()
 	c.groups()
 	c.memberships()
@@ -146,7 +150,8 @@ func (c *checker) users() {
 		} else {
 			first[u.Key()] = u
 		}
-		if !validEmail(u.UserName) {
+		c.placeholders(u.Origin, fmt.Sprintf("user %q", u.UserName), u.UserName, u.DisplayName, u.GivenName, u.FamilyName, u.ExternalID)
+		if !validEmail(u.UserName) && !strings.ContainsFunc(u.UserName, model.IsInvisible) {
 			c.errorf(u.Origin, RuleInvalidEmail, "userName %q is not an email address", u.UserName)
 		}
 		if len(u.ExternalID) > MaxExternalID || len(u.Entitlements) > 0 {
@@ -176,6 +181,7 @@ func (c *checker) servicePrincipals() {
 		} else {
 			first[p.Key()] = p
 		}
+		c.placeholders(p.Origin, who, p.DisplayName, p.ApplicationID, p.ExternalID)
 		if p.ApplicationID != "" && !uuidPattern.MatchString(p.ApplicationID) {
 			c.errorf(p.Origin, RuleInvalidApplicationID, "%s: applicationId %q is not a UUID", who, p.ApplicationID)
 		}
@@ -199,6 +205,8 @@ func (c *checker) groups() {
 		} else {
 			first[g.Key()] = g
 		}
+		c.placeholders(g.Origin, who, g.DisplayName, g.ExternalID)
+		c.placeholders(g.Origin, who, g.Members.Users...)
 		if model.IsReservedGroup(g.DisplayName) {
 			c.errorf(g.Origin, RuleReservedGroup, "%s is a built-in Databricks group and cannot be declared", who)
 		}
@@ -220,6 +228,15 @@ func (c *checker) groups() {
 			} else {
 				renamedFrom[old] = g
 			}
+		}
+	}
+}
+
+// placeholders reports values that still hold an unrendered template placeholder.
+func (c *checker) placeholders(at model.Origin, who string, values ...string) {
+	for _, v := range values {
+		if p, ok := read.Placeholder(v); ok {
+			c.errorf(at, RulePlaceholder, "%s: %q holds the unrendered placeholder %s: %s", who, v, p, read.PlaceholderHint)
 		}
 	}
 }
@@ -426,7 +443,7 @@ func (c *checker) cycle(stack []*model.Group, to *model.Group, seen map[string]b
 		return
 	}
 	seen[key] = true
-	c.errorf(loop[start].Origin, RuleMembershipCycle, "membership cycle: %s", strings.Join(names, " > "))
+	c.errorf(loop[start].Origin, RuleMembershipCycle, "membership cycle: %s (a source with cycles: break drops the membership that closes it)", strings.Join(names, " > "))
 }
 
 func (c *checker) workspaces() {
@@ -556,18 +573,8 @@ func (c *checker) limits() {
 	}
 }
 
-// validEmail reports whether s looks like an email address: one @, a non-empty local part,
-// a dotted domain, and no spaces, control characters or characters that need quoting.
-func validEmail(s string) bool {
-	local, domain, ok := strings.Cut(s, "@")
-	if !ok || local == "" || strings.Contains(domain, "@") || strings.ContainsAny(s, " \t\r\n<>()[],;:\\\"") || strings.ContainsFunc(s, unicode.IsControl) {
-		return false
-	}
-	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
-		return false
-	}
-	return !strings.HasPrefix(local, ".") && !strings.HasSuffix(local, ".")
-}
+// validEmail reports whether s looks like an email address (see mapping.ValidEmail).
+func validEmail(s string) bool { return mapping.ValidEmail(s) }
 
 // thousands formats n with comma separators: 10,000.
 func thousands(n int) string {

@@ -76,6 +76,79 @@ func TestLoad(t *testing.T) {
 			config: "sources:\n  - kind: yaml\n    path: users\n  - kind: yaml\n    path: sps\n    allowEmpty: true\n",
 			users:  1,
 		},
+		"empty users.csv of a csv source": {
+			files:  map[string]string{"users.csv": "userName,displayName\n", "groups.csv": "displayName\neng\n"},
+			config: "sources:\n  - kind: csv\n    path: .\n",
+			want:   []string{"users.csv:1: error: the file lists no users; set allowEmpty: true on the source if that is intended [empty-source]"},
+		},
+		"empty users.csv allowed": {
+			files:  map[string]string{"users.csv": "userName,displayName\n", "groups.csv": "displayName\neng\n", "m.yaml": "users:\n  - userName: a@x.io\n"},
+			config: "sources:\n  - kind: csv\n    path: .\n    allowEmpty: true\n",
+			paths:  []string{"m.yaml"},
+			users:  1,
+		},
+		"export of guests only": {
+			files:  map[string]string{"users.csv": "userPrincipalName,mail,userType,accountEnabled\nann_x.io#EXT#@t.onmicrosoft.com,ann@x.io,Guest,True\n"},
+			config: "sources:\n  - kind: entra\n    path: users.csv\n",
+			want:   []string{"users.csv: error: the file lists no users (skipped: 1 guest); set mapping.includeGuests: true to keep guests; set allowEmpty: true on the source if that is intended [empty-source]"},
+		},
+		"ldif export without users": {
+			files:  map[string]string{"d.ldif": "dn: cn=g,dc=x\nobjectClass: groupOfNames\ncn: g\nmember:\n"},
+			config: "sources:\n  - kind: ldif\n    path: d.ldif\n",
+			want:   []string{"scimsync.yaml:2:5: error: this ldif source yields no users; set allowEmpty: true on the source if that is intended [empty-source]"},
+		},
+		"settings of another kind": {
+			files:  map[string]string{"m.yaml": "users:\n  - userName: a@x.io\n"},
+			config: "sources:\n  - kind: yaml\n    path: m.yaml\n    mapping: {userName: mail}\n",
+			want:   []string{"scimsync.yaml:4:5: error: mapping is not used by yaml sources [unused-setting]"},
+		},
+		"a cycle is rejected by default": {
+			files:  map[string]string{"m.yaml": "users:\n  - userName: a@x.io\ngroups:\n  - displayName: a\n    members: {groups: [b]}\n  - displayName: b\n    members: {groups: [a]}\n"},
+			config: "sources:\n  - kind: yaml\n    path: m.yaml\n",
+			want:   []string{"m.yaml:4:5: error: membership cycle: a > b > a (a source with cycles: break drops the membership that closes it) [membership-cycle]"},
+		},
+		"cycles: break drops the closing membership": {
+			files:  map[string]string{"m.yaml": "users:\n  - userName: a@x.io\ngroups:\n  - displayName: a\n    members: {groups: [b]}\n  - displayName: b\n    members: {groups: [c]}\n  - displayName: c\n    members: {groups: [a]}\n"},
+			config: "sources:\n  - kind: yaml\n    path: m.yaml\n    cycles: break\n",
+			want:   []string{`m.yaml:8:5: warning: membership cycle a > b > c > a broken (cycles: break): group "a" is no longer a member of group "c" [membership-cycle]`},
+			users:  1,
+		},
+		"exclude drops groups and their memberships": {
+			files:  map[string]string{"m.yaml": "users:\n  - userName: a@x.io\n    groups: [eng, tmp-1]\ngroups:\n  - displayName: eng\n    members: {groups: [tmp-1]}\n  - displayName: tmp-1\n    members: {groups: [eng]}\n"},
+			config: "sources:\n  - kind: yaml\n    path: m.yaml\n    exclude: ['^tmp-', '(']\n",
+			want:   []string{"scimsync.yaml:4:24: error: exclude[1]: error parsing regexp: missing closing ): `(` [invalid-setting]"},
+		},
+		"scope.groups names a group the source lacks": {
+			files:  map[string]string{"m.yaml": "users:\n  - userName: a@x.io\n"},
+			config: "sources:\n  - kind: yaml\n    path: m.yaml\n    scope:\n      groups: [databricks-users]\n",
+			want:   []string{`scimsync.yaml:5:16: error: scope.groups names group "databricks-users", which this yaml source does not declare; its users would all be left out [invalid-setting]`},
+		},
+		"scope.groups leaving nobody is an empty source": {
+			files:  map[string]string{"m.yaml": "users:\n  - userName: a@x.io\ngroups:\n  - displayName: databricks-users\n"},
+			config: "sources:\n  - kind: yaml\n    path: m.yaml\n    scope:\n      groups: [databricks-users]\n",
+			want:   []string{"scimsync.yaml:2:5: error: this yaml source yields no users (skipped: 1 user outside scope.groups); set allowEmpty: true on the source if that is intended [empty-source]"},
+		},
+		"reader errors do not hide semantic checks": {
+			files: map[string]string{
+				"m.yaml": "users:\n  - userName: bob\n",
+				"d.ldif": "dn: uid=a b,dc=x\nobjectClass: inetOrgPerson\nuid: a b\n\ndn: uid=c,dc=x\nobjectClass: inetOrgPerson\nuid: c\nmail: c@nodot\n\n" +
+					"dn: cn=g,dc=x\nobjectClass: groupOfNames\ncn: g\nmember: cn=h,dc=x\n\ndn: cn=h,dc=x\nobjectClass: groupOfNames\ncn: h\nmember: cn=g,dc=x\n",
+			},
+			config: "sources:\n  - kind: ldif\n    path: d.ldif\n    mapping:\n      userName: [mail, '{uid}@x.io']\n  - kind: yaml\n    path: m.yaml\n",
+			want: []string{
+				`d.ldif:1 (dn: uid=a b,dc=x): error: no e-mail address for the userName: {uid}@x.io gives "a b@x.io"; map userName to an attribute or template that yields one (see docs/sources.md) [invalid-value]`,
+				"d.ldif:10 (dn: cn=g,dc=x): error: membership cycle: g > h > g (a source with cycles: break drops the membership that closes it) [membership-cycle]",
+				`m.yaml:2:5: error: userName "bob" is not an email address [invalid-email]`,
+			},
+		},
+		"unrendered placeholders": {
+			files:  map[string]string{"m.yaml": "users:\n  - userName: a@x.io\n    displayName: '{{ NAME }}'\n"},
+			config: "sources:\n  - kind: ldif\n    path: '${EXPORT}'\n  - kind: yaml\n    path: m.yaml\n",
+			want: []string{
+				`m.yaml:2:5: error: user "a@x.io": "{{ NAME }}" holds the unrendered placeholder {{ NAME }}: render the file before scimsync reads it (the template step of the pipeline did not run, or a variable is missing) [unrendered-placeholder]`,
+				`scimsync.yaml:3:11: error: "${EXPORT}" holds the unrendered placeholder ${EXPORT}: render the file before scimsync reads it (the template step of the pipeline did not run, or a variable is missing) [unrendered-placeholder]`,
+			},
+		},
 		"empty command line source": {
 			files: map[string]string{"m.yaml": "groups: []\n"},
 			paths: []string{"m.yaml"},

@@ -7,7 +7,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/scimsync/scimsync/config"
 	"github.com/scimsync/scimsync/source"
@@ -59,7 +62,25 @@ func serve(t *testing.T, cfg *config.Config) {
 		t.Fatal(err)
 	}
 	srv := ldaptest.Start(t, ldaptest.Options{Suffix: "dc=example,dc=org", LDIF: string(data)})
-	cfg.Sources[0].LDAP.URL = srv.URL
+	setting(t, cfg.Sources[0].Settings, "ldap", "url").Value = srv.URL
 	t.Setenv("LDAP_BIND_DN", srv.RootDN)
 	t.Setenv("LDAP_BIND_PASSWORD", srv.RootPassword)
+}
+
+// setting returns the node of a setting in a source's config entry, by its path of keys.
+func setting(t *testing.T, n *yaml.Node, keys ...string) *yaml.Node {
+	t.Helper()
+	for _, k := range keys {
+		var found *yaml.Node
+		for i := 0; n != nil && n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				found = n.Content[i+1]
+			}
+		}
+		if found == nil {
+			t.Fatalf("the source has no setting %s", strings.Join(keys, "."))
+		}
+		n = found
+	}
+	return n
 }

@@ -19,25 +19,33 @@ type rule struct {
 	pkg string
 	may []string
 	any bool // may import every package of the project
+	// never lists packages it must not depend on even indirectly.
+	never []string
 }
 
 // rules are the arrows of the project's layout. Packages without a rule may import
 // anything but cli; nobody but cmd/scimsync imports cli.
 //
 // audit is a leaf like model: it records what apply did, and both plan (change records)
-// and scim (request traces) write to it without importing each other.
+// and scim (request traces) write to it without importing each other. policy is a leaf
+// too, so that config and the sources name a Policy without depending on the planner.
+// redact is a leaf as well: the SCIM client redacts the error bodies it parses with it.
 var rules = []rule{
 	{pkg: "model"},
 	{pkg: "audit"},
+	{pkg: "redact"},
+	{pkg: "policy", may: []string{"model"}},
 	{pkg: "diag", may: []string{"model"}},
 	{pkg: "schemas", may: []string{"diag", "model"}},
-	{pkg: "source", may: []string{"model", "diag", "schemas", "config"}},
-	{pkg: "scim", may: []string{"model", "audit"}},
+	{pkg: "source", may: []string{"model", "diag", "schemas", "config"}, never: []string{"plan", "scim"}},
+	{pkg: "source/sourcetest", may: []string{"model", "diag", "internal/golden"}},
+	{pkg: "internal/golden"},
+	{pkg: "scim", may: []string{"model", "audit", "redact"}},
 	{pkg: "emulator", may: []string{"scim", "model"}},
-	{pkg: "plan", may: []string{"model", "audit"}},
+	{pkg: "plan", may: []string{"model", "policy", "audit"}},
 	{pkg: "snapshot", may: []string{"model"}},
-	{pkg: "render", may: []string{"plan", "model", "diag"}},
-	{pkg: "config", may: []string{"model", "diag", "schemas", "plan"}},
+	{pkg: "render", may: []string{"plan", "model"}},
+	{pkg: "config", may: []string{"model", "diag", "schemas", "policy"}, never: []string{"plan"}},
 	{pkg: "synth", may: []string{"model"}},
 	{pkg: "cli", any: true},
 	{pkg: "cmd/scimsync", may: []string{"cli"}},
@@ -80,6 +88,40 @@ func violations(graph map[string][]string) []string {
 			}
 		}
 	}
+	for pkg := range graph {
+		r := ruleFor(pkg)
+		if r == nil {
+			continue
+		}
+		for _, dep := range reachable(graph, pkg) {
+			for _, n := range r.never {
+				if under(dep, n) && !under(pkg, n) {
+					out = append(out, pkg+" depends on "+dep)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// reachable returns every package pkg depends on, directly or not, sorted.
+func reachable(graph map[string][]string, pkg string) []string {
+	seen := map[string]bool{}
+	var walk func(string)
+	walk = func(p string) {
+		for _, d := range graph[p] {
+			if !seen[d] {
+				seen[d] = true
+				walk(d)
+			}
+		}
+	}
+	walk(pkg)
+	out := make([]string, 0, len(seen))
+	for d := range seen {
+		out = append(out, d)
+	}
 	sort.Strings(out)
 	return out
 }
@@ -97,13 +139,22 @@ func TestViolations(t *testing.T) {
 		"cli":              {"source", "plan", "render", "scim"},
 		"synth":            {"model"},
 		"internal/whatnot": {"cli"},
+		"config":           {"model", "plan"},
+		"source/ldif":      {"config"},
+		"plan":             {"model", "policy"},
+		"policy":           {"model"},
 	}
 	want := []string{
+		"config depends on plan",
+		"config imports plan",
 		"emulator imports plan",
 		"internal/whatnot imports cli",
 		"model imports diag",
 		"render imports cli",
+		"source depends on plan",
+		"source depends on scim",
 		"source imports scim",
+		"source/ldif depends on plan",
 	}
 	if diff := cmp.Diff(want, violations(graph)); diff != "" {
 		t.Errorf("violations (-want +got):\n%s", diff)

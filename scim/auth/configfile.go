@@ -1,93 +1,95 @@
 package auth
 
 import (
-	"bytes"
 	"fmt"
 	"sort"
 	"strings"
+
+	"gopkg.in/ini.v1"
 )
 
 // DefaultProfile is the section of ~/.databrickscfg used when no profile is selected.
 const DefaultProfile = "DEFAULT"
 
-// configFile is a parsed ~/.databrickscfg: sections by name, each a map of lower-cased keys
-// to values.
+// settingsSection is the section of ~/.databrickscfg that holds the Databricks CLI's own
+// settings (default_profile), not a profile (sdk:config/config_file.go resolveProfile).
+const settingsSection = "__settings__"
+
+// configFile is a parsed ~/.databrickscfg: sections by name, each a map of keys to values.
 type configFile struct {
 	path     string
 	sections map[string]map[string]string
+	// defaultProfile is [__settings__] default_profile, "" when unset.
+	defaultProfile string
 }
 
-// profileNames returns the section names in sorted order, for error messages.
+// profileNames returns the names of the profiles (sections with keys) in sorted order, for
+// error messages.
 func (f *configFile) profileNames() []string {
 	names := make([]string, 0, len(f.sections))
-	for name := range f.sections {
-		names = append(names, name)
+	for name, keys := range f.sections {
+		if name != settingsSection && len(keys) > 0 {
+			names = append(names, name)
+		}
 	}
 	sort.Strings(names)
 	return names
 }
 
-// parseConfigFile reads the INI dialect of ~/.databrickscfg that Databricks tools write:
+// parseConfigFile reads ~/.databrickscfg exactly as the Databricks Go SDK v0.175.0 reads it
+// (sdk:config/config_file.go LoadFile): with gopkg.in/ini.v1 and the load option
+// SpaceBeforeInlineComment, so that
 //
-//   - "[name]" starts a section; keys before the first section belong to DEFAULT;
-//     a section named twice is merged, and a key set twice keeps its last value;
-//   - "key = value" or "key: value"; keys are case-insensitive, section names are not;
-//   - lines starting with '#' or ';' are comments, and so is the rest of a line from a '#'
-//     or ';' that follows whitespace, unless the value is quoted;
-//   - a value wrapped in matching double or single quotes has the quotes removed;
-//   - a UTF-8 byte order mark and CRLF line endings are accepted.
+//   - keys and section names are case-sensitive: "HOST =" is a key the SDK never looks up,
+//     so it is ignored;
+//   - an inline comment starts at " #" or, when the line has no " #", at " ;" (a space, not
+//     a tab, before the mark): "client_secret = x;y" is "x;y", "x ;y" is "x";
+//   - keys before the first section belong to DEFAULT, a section named twice is merged and a
+//     key set twice keeps its last value;
+//   - values in double quotes, back quotes or triple quotes are unquoted by ini.v1.
 //
-// Errors name the file and line but never repeat the line, which may hold a secret.
+// The SDK's issue #594 explains the option: secrets may contain '#'. Errors name the file
+// but never repeat a line, which may hold a secret.
 func parseConfigFile(data []byte, path string) (*configFile, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	f := &configFile{path: path, sections: map[string]map[string]string{}}
-	section := DefaultProfile
-	for n, raw := range strings.Split(string(data), "\n") {
-		line := strings.TrimSpace(strings.TrimSuffix(raw, "\r"))
-		if line == "" || line[0] == '#' || line[0] == ';' {
-			continue
-		}
-		if line[0] == '[' {
-			end := strings.IndexByte(line, ']')
-			if end < 0 {
-				return nil, fmt.Errorf("%s:%d: section header is missing its closing ']'", path, n+1)
-			}
-			if rest := strings.TrimSpace(line[end+1:]); rest != "" && rest[0] != '#' && rest[0] != ';' {
-				return nil, fmt.Errorf("%s:%d: unexpected text after section header", path, n+1)
-			}
-			section = strings.TrimSpace(line[1:end])
-			if section == "" {
-				return nil, fmt.Errorf("%s:%d: empty section name", path, n+1)
-			}
-			if f.sections[section] == nil {
-				f.sections[section] = map[string]string{}
-			}
-			continue
-		}
-		i := strings.IndexAny(line, "=:")
-		if i <= 0 {
-			return nil, fmt.Errorf("%s:%d: expected \"key = value\", a [section] header or a comment", path, n+1)
-		}
-		key := strings.ToLower(strings.TrimSpace(line[:i]))
-		if f.sections[section] == nil {
-			f.sections[section] = map[string]string{}
-		}
-		f.sections[section][key] = parseValue(strings.TrimSpace(line[i+1:]))
+	f, err := ini.LoadSources(ini.LoadOptions{SpaceBeforeInlineComment: true}, data)
+	if err != nil {
+		return nil, iniError(err, data, path)
 	}
-	return f, nil
+	cf := &configFile{path: path, sections: map[string]map[string]string{}}
+	for _, s := range f.Sections() {
+		cf.sections[s.Name()] = s.KeysHash()
+	}
+	if s, ok := cf.sections[settingsSection]; ok {
+		cf.defaultProfile = strings.TrimSpace(s["default_profile"])
+	}
+	return cf, nil
 }
 
-// parseValue unquotes a quoted value, or cuts an inline comment from an unquoted one.
-func parseValue(v string) string {
-	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') {
-		if end := strings.IndexByte(v[1:], v[0]); end >= 0 {
-			return v[1 : end+1]
+// iniError turns an ini.v1 parse error, which quotes the offending line, into one that
+// names the file and line number instead: the line may hold a secret.
+func iniError(err error, data []byte, path string) error {
+	kind, quoted, ok := strings.Cut(err.Error(), ": ")
+	if !ok {
+		return fmt.Errorf("%s: cannot parse Databricks config file", path)
+	}
+	for n, line := range strings.Split(string(data), "\n") {
+		if strings.TrimSpace(line) == strings.TrimSpace(quoted) {
+			return fmt.Errorf("%s:%d: %s", path, n+1, kind)
 		}
 	}
-	for i := 1; i < len(v); i++ {
-		if (v[i] == '#' || v[i] == ';') && (v[i-1] == ' ' || v[i-1] == '\t') {
-			return strings.TrimSpace(v[:i])
-		}
+	return fmt.Errorf("%s: %s", path, kind)
+}
+
+// profile returns the section to read and whether it was chosen explicitly (by name, or
+// by [__settings__] default_profile); DEFAULT otherwise, as the SDK's resolveProfile does.
+func (f *configFile) profile(requested string) (name string, explicit bool, err error) {
+	switch {
+	case requested == settingsSection || (requested == "" && f.defaultProfile == settingsSection):
+		return "", false, fmt.Errorf("%s: %s is a reserved section name and cannot be used as a profile", f.path, settingsSection)
+	case requested != "":
+		return requested, true, nil
+	case f.defaultProfile != "":
+		return f.defaultProfile, true, nil
 	}
-	return v
+	return DefaultProfile, false, nil
 }

@@ -31,35 +31,92 @@ type Credentials interface {
 	Token(ctx context.Context) (Secret, error)
 }
 
-// Credentials returns the credentials for requests to c.Host. OAuth tokens are fetched
-// with hc (the SCIM client's HTTP client without its rate limiter); for an account the
-// token endpoint is {host}/oidc/accounts/{account_id}/v1/token, for a workspace it is
-// discovered from {host}/oidc/.well-known/oauth-authorization-server on first use.
-func (c *Config) Credentials(hc *http.Client) Credentials {
-	if c.AuthType == AuthPAT {
-		return staticToken{c.Token}
-	}
-	o := newOAuth(c.ClientID, c.ClientSecret, c.Host, hc)
-	if c.Level == model.LevelAccount {
-		o.endpoint = c.Host + "/oidc/accounts/" + url.PathEscape(c.AccountID) + "/v1/token"
-	}
-	return o
+// HeaderCredentials are credentials that send headers besides the bearer token: the
+// Azure service principal management token and workspace resource id
+// (sdk:config/oauth_visitors.go serviceToServiceVisitor, azureVisitor). Header values may
+// be secrets; they are set on requests and never logged.
+type HeaderCredentials interface {
+	Credentials
+	Headers(ctx context.Context) (http.Header, error)
 }
 
-// CredentialsFor returns the credentials for requests to another host with the same
-// secrets: an account client calling a workspace's own host. A token is the same token; an
-// OAuth client gets a workspace token from that host's discovered token endpoint. For
-// c.Host it is the same as Credentials.
+// Credentials returns the credentials for requests to c.Host (see CredentialsFor).
+func (c *Config) Credentials(hc *http.Client) Credentials {
+	creds, err := c.credentialsFor(c.Host, hc)
+	if err != nil {
+		return failed{err}
+	}
+	return creds
+}
+
+// CredentialsFor returns the credentials for requests to host: c.Host, or a workspace's own
+// host at account level. Every auth type follows the Databricks SDK's strategy of the same
+// name:
+//
+//   - pat: the token, sent as it is (sdk:config/auth_pat.go);
+//   - oauth-m2m: client credentials at the account token endpoint
+//     {host}/oidc/accounts/{account_id}/v1/token for the account host, else at the token
+//     endpoint discovered from {host}/oidc/.well-known/oauth-authorization-server
+//     (sdk:config/auth_m2m.go);
+//   - github-oidc, env-oidc, file-oidc: an ID token exchanged (RFC 8693) at the same token
+//     endpoint (sdk:config/experimental/auth/oidc/tokensource.go);
+//   - azure-client-secret, azure-msi, azure-cli: an Entra ID token for the Azure Databricks
+//     application, through azidentity, with the management token header
+//     (sdk:config/auth_azure_*.go);
+//   - databricks-cli: `databricks auth token` (sdk:config/cli_token_source.go).
+//
+// OAuth tokens are fetched with hc (the SCIM client's HTTP client without its rate limiter)
+// and cached until shortly before they expire.
 func (c *Config) CredentialsFor(host string, hc *http.Client) (Credentials, error) {
 	h, err := NormalizeHost(host)
 	if err != nil {
 		return nil, err
 	}
-	if h == c.Host || c.AuthType == AuthPAT {
-		return c.Credentials(hc), nil
-	}
-	return newOAuth(c.ClientID, c.ClientSecret, h, hc), nil
+	return c.credentialsFor(h, hc)
 }
+
+func (c *Config) credentialsFor(host string, hc *http.Client) (Credentials, error) {
+	hc = withTimeout(hc)
+	home := host == c.Host
+	var accountEndpoint string
+	if home && c.Level == model.LevelAccount {
+		accountEndpoint = c.Host + "/oidc/accounts/" + url.PathEscape(c.AccountID) + "/v1/token"
+	}
+	switch c.AuthType {
+	case AuthPAT:
+		return staticToken{c.Token}, nil
+	case AuthOAuthM2M:
+		o := newOAuth(c.ClientID, c.ClientSecret, host, hc)
+		o.endpoint = accountEndpoint
+		return o, nil
+	case AuthGitHubOIDC, AuthEnvOIDC, AuthFileOIDC:
+		return c.federated(host, accountEndpoint, hc), nil
+	case AuthAzureClientSecret, AuthAzureMSI, AuthAzureCLI:
+		return c.azure(hc)
+	case AuthDatabricksCLI:
+		return c.databricksCLICredentials(host, home)
+	}
+	return nil, fmt.Errorf("auth_type %q is not supported", c.AuthType)
+}
+
+// withTimeout returns hc, or a default client, with tokenTimeout when it has no timeout.
+func withTimeout(hc *http.Client) *http.Client {
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	if hc.Timeout == 0 {
+		cp := *hc
+		cp.Timeout = tokenTimeout
+		hc = &cp
+	}
+	return hc
+}
+
+// failed are credentials that could not be set up; every Token call returns the error.
+type failed struct{ err error }
+
+// Token returns the error.
+func (f failed) Token(context.Context) (Secret, error) { return Secret{}, f.err }
 
 // staticToken is a token sent as it is.
 type staticToken struct{ token Secret }
@@ -81,14 +138,7 @@ type oauthM2M struct {
 }
 
 func newOAuth(clientID string, secret Secret, host string, hc *http.Client) *oauthM2M {
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	if hc.Timeout == 0 {
-		cp := *hc
-		cp.Timeout = tokenTimeout
-		hc = &cp
-	}
+	hc = withTimeout(hc)
 	return &oauthM2M{clientID: clientID, secret: secret, host: host, hc: hc}
 }
 
@@ -198,6 +248,9 @@ type TokenError struct {
 	Code        string // OAuth "error", when the server sent one
 	Description string // OAuth "error_description", or what went wrong
 	Err         error  // the network error, when Status is 0
+	// Hint says what to check when the credentials were refused; empty means the OAuth
+	// client id and secret.
+	Hint string
 }
 
 // Error describes the failure and, for rejected credentials, what to check.
@@ -215,8 +268,11 @@ func (e *TokenError) Error() string {
 	if e.Description != "" {
 		fmt.Fprintf(&b, ": %s", e.Description)
 	}
-	switch e.Status {
-	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
+	switch {
+	case e.Status != http.StatusBadRequest && e.Status != http.StatusUnauthorized && e.Status != http.StatusForbidden:
+	case e.Hint != "":
+		fmt.Fprintf(&b, " (%s)", e.Hint)
+	default:
 		fmt.Fprintf(&b, " (check %s and %s: the service principal needs an OAuth secret valid for this account or workspace)", EnvClientID, EnvClientSecret)
 	}
 	return b.String()

@@ -107,22 +107,41 @@ func TestResolve(t *testing.T) {
 				Origins: map[string]string{"host": "profile acct", "account_id": "env DATABRICKS_ACCOUNT_ID",
 					"client_id": "profile acct", "client_secret": "env DATABRICKS_CLIENT_SECRET", "rate_limit": "env DATABRICKS_RATE_LIMIT"}},
 		},
-		"explicit settings override the environment": {
+		"explicit settings override the environment; credentials outside the file skip it (SDK #304)": {
 			cfg: profiles,
 			set: Settings{Host: "https://accounts.azuredatabricks.net", AccountID: "acct-explicit", Token: NewSecret("tok-explicit"), RateLimit: 10},
 			vars: map[string]string{EnvHost: "https://env.cloud.databricks.com", EnvAccountID: "acct-env",
 				EnvToken: "tok-env", EnvRateLimit: "2"},
 			want: resolved{Host: "https://accounts.azuredatabricks.net", AccountID: "acct-explicit", Level: model.LevelAccount,
-				AuthType: AuthPAT, Token: "tok-explicit", RateLimit: 10, Profile: "DEFAULT",
+				AuthType: AuthPAT, Token: "tok-explicit", RateLimit: 10,
 				Origins: map[string]string{"host": "config", "account_id": "config", "token": "config", "rate_limit": "config"}},
 		},
-		"a token wins over client credentials when auth_type is unset (pat first)": {
+		"a host from the environment still reads the DEFAULT profile's credentials": {
+			cfg:  profiles,
+			vars: map[string]string{EnvHost: "https://env.cloud.databricks.com"},
+			want: resolved{Host: "https://env.cloud.databricks.com", Level: model.LevelWorkspace, AuthType: AuthPAT,
+				Token: "dapi-profile-default", Profile: "DEFAULT",
+				Origins: map[string]string{"host": "env DATABRICKS_HOST", "token": "profile DEFAULT"}},
+		},
+		"a token and client credentials with DATABRICKS_AUTH_TYPE=pat": {
 			vars: map[string]string{EnvHost: "https://dbc-x.cloud.databricks.com", EnvToken: "tok",
-				EnvClientID: "cid", EnvClientSecret: "sec"},
+				EnvClientID: "cid", EnvClientSecret: "sec", EnvAuthType: "PAT"},
 			want: resolved{Host: "https://dbc-x.cloud.databricks.com", Level: model.LevelWorkspace, AuthType: AuthPAT, Token: "tok",
 				ClientID: "cid",
-				Origins: map[string]string{"host": "env DATABRICKS_HOST", "token": "env DATABRICKS_TOKEN",
+				Origins: map[string]string{"host": "env DATABRICKS_HOST", "token": "env DATABRICKS_TOKEN", "auth_type": "env DATABRICKS_AUTH_TYPE",
 					"client_id": "env DATABRICKS_CLIENT_ID", "client_secret": "env DATABRICKS_CLIENT_SECRET"}},
+		},
+		"__settings__ default_profile selects the profile": {
+			cfg: "[__settings__]\ndefault_profile = acct\n\n" + profiles,
+			want: resolved{Host: "https://accounts.cloud.databricks.com", AccountID: "acct-from-profile", Level: model.LevelAccount,
+				AuthType: AuthOAuthM2M, ClientID: "cid-profile", Secret: "secret-profile", RateLimit: 7, Profile: "acct",
+				Origins: map[string]string{"host": "profile acct", "account_id": "profile acct", "client_id": "profile acct",
+					"client_secret": "profile acct", "rate_limit": "profile acct"}},
+		},
+		"upper-case keys are not the SDK's keys and are ignored": {
+			cfg: "[DEFAULT]\nHOST = https://ignored.cloud.databricks.com\nhost = https://dbc-lower.cloud.databricks.com\nTOKEN = ignored\ntoken = dapi-lower\n",
+			want: resolved{Host: "https://dbc-lower.cloud.databricks.com", Level: model.LevelWorkspace, AuthType: AuthPAT, Token: "dapi-lower", Profile: "DEFAULT",
+				Origins: map[string]string{"host": "profile DEFAULT", "token": "profile DEFAULT"}},
 		},
 		"auth_type oauth-m2m picks client credentials over a token": {
 			cfg: profiles,
@@ -227,8 +246,38 @@ func TestResolveErrors(t *testing.T) {
 			want: "auth_type pat needs a token",
 		},
 		"unsupported auth type": {
-			vars: map[string]string{EnvHost: "https://h", EnvAuthType: "azure-cli", EnvToken: "very-secret"},
-			want: `auth_type "azure-cli" is not supported`,
+			vars: map[string]string{EnvHost: "https://h", EnvAuthType: "basic", EnvToken: "very-secret"},
+			want: `auth_type "basic" is not supported: use one of pat, oauth-m2m, databricks-cli, github-oidc`,
+		},
+		"a token and client credentials without an auth type name both": {
+			vars: map[string]string{EnvHost: "https://h", EnvToken: "very-secret", EnvClientID: "cid", EnvClientSecret: "very-secret"},
+			want: "more than one authorization method configured: oauth (DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET) and pat (DATABRICKS_TOKEN); set DATABRICKS_AUTH_TYPE",
+		},
+		"a profile token and ARM variables name both": {
+			cfg:  "[p]\nhost = https://adb-1.2.azuredatabricks.net\ntoken = very-secret\n",
+			vars: map[string]string{EnvConfigProfile: "p", EnvARMClientID: "app", EnvARMSecret: "very-secret", EnvARMTenantID: "tid"},
+			want: "more than one authorization method configured: azure (ARM_CLIENT_ID, ARM_CLIENT_SECRET, ARM_TENANT_ID) and pat (token from profile p)",
+		},
+		"azure-client-secret without a tenant": {
+			vars: map[string]string{EnvHost: "https://h", EnvAuthType: "azure-client-secret", EnvARMClientID: "app", EnvARMSecret: "very-secret"},
+			want: "auth_type azure-client-secret needs ARM_CLIENT_ID, ARM_CLIENT_SECRET and ARM_TENANT_ID",
+		},
+		"github-oidc outside GitHub Actions": {
+			vars: map[string]string{EnvHost: "https://h", EnvAuthType: "github-oidc", EnvClientID: "cid"},
+			want: "auth_type github-oidc needs ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+		},
+		"databricks-cli without the CLI": {
+			vars: map[string]string{EnvHost: "https://h", EnvAuthType: "databricks-cli", "PATH": "/nonexistent"},
+			want: "auth_type databricks-cli needs the Databricks CLI",
+		},
+		"reserved __settings__ profile": {
+			cfg:  profiles,
+			vars: map[string]string{EnvConfigProfile: "__settings__"},
+			want: "__settings__ is a reserved section name",
+		},
+		"basic auth is not supported": {
+			vars: map[string]string{EnvHost: "https://h", "DATABRICKS_USERNAME": "u", "DATABRICKS_PASSWORD": "very-secret"},
+			want: "basic authentication (username and password) is not supported",
 		},
 		"plain http to a remote host": {
 			set:  Settings{Host: "http://dbc.cloud.databricks.com", Token: NewSecret("very-secret")},
@@ -264,12 +313,12 @@ func TestResolveErrors(t *testing.T) {
 			want: "read Databricks config file",
 		},
 		"explicit file missing": {
-			vars: map[string]string{EnvConfigFile: "/nonexistent/databrickscfg", EnvHost: "https://h", EnvToken: "t"},
+			vars: map[string]string{EnvConfigFile: "/nonexistent/databrickscfg", EnvHost: "https://h"},
 			want: "read Databricks config file",
 		},
 		"malformed file": {
 			cfg:  "[DEFAULT]\nhost = https://h\ntoken very-secret\n",
-			want: ".databrickscfg:3: expected",
+			want: ".databrickscfg:3: key-value delimiter not found",
 		},
 		"bad rate limit": {
 			vars: map[string]string{EnvHost: "https://h", EnvToken: "very-secret", EnvRateLimit: "fast"},

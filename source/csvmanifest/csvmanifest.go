@@ -4,7 +4,7 @@
 // docs/sources.md and listed in Files. Cells that hold several values separate them with
 // semicolons.
 //
-// Package csvmanifest imports model, diag, config and source/csvtable.
+// Package csvmanifest imports model, diag, config, source/read and source/csvtable.
 package csvmanifest
 
 import (
@@ -12,7 +12,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"strings"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/source/csvtable"
+	"github.com/scimsync/scimsync/source/read"
 )
 
 // Rules of the diagnostics this package reports, besides those of csvtable.
@@ -28,9 +28,18 @@ const (
 	RuleRequired     = "required-field"    // a required cell is empty
 	RuleInvalidValue = "invalid-value"     // a cell holds a value its column does not accept
 	RuleUnknownGroup = "unknown-reference" // a group reference names no group of groups.csv
-	RuleEmptySource  = "empty-source"      // the manifest declares nothing
-	RuleUnused       = "unused-setting"    // the source sets something csv sources do not read
 )
+
+// Settings are the settings of a csv source besides those of every source: files of
+// each role, relative to the config file. A file named here is read instead of the file
+// of the same role (users.csv, groups.csv, memberships.csv, servicePrincipals.csv) in the
+// directories listed in the source's path.
+type Settings struct {
+	Users             string `yaml:"users"`
+	Groups            string `yaml:"groups"`
+	Memberships       string `yaml:"memberships"`
+	ServicePrincipals string `yaml:"servicePrincipals"`
+}
 
 // Role says which part of the manifest a file holds.
 type Role string
@@ -82,18 +91,16 @@ var Files = []struct {
 // When the manifest has a groups file, every group that users.csv, servicePrincipals.csv
 // or memberships.csv names must be declared in it; without one, the groups named there
 // are created with those members.
-func Read(ctx context.Context, src config.Source) (*model.State, diag.List) {
-	var diags diag.List
-	if !reflect.ValueOf(src.Mapping).IsZero() {
-		diags.Errorf(src.Origin, RuleUnused, "mapping is not used by csv sources: their columns are fixed")
+func Read(ctx context.Context, src config.Source) (*read.Result, diag.List) {
+	var set Settings
+	diags := read.Settings(src, &set)
+	for _, p := range []*string{&set.Users, &set.Groups, &set.Memberships, &set.ServicePrincipals} {
+		*p = read.Path(src, *p)
 	}
-	if !reflect.ValueOf(src.LDAP).IsZero() {
-		diags.Errorf(src.Origin, RuleUnused, "ldap is not used by csv sources")
-	}
-	files, fd := resolve(src)
+	files, fd := resolve(src, set)
 	diags = append(diags, fd...)
 	if diags.HasErrors() {
-		return &model.State{}, diags
+		return &read.Result{State: &model.State{}}, diags
 	}
 	r := &reader{
 		state:  &model.State{},
@@ -103,23 +110,19 @@ func Read(ctx context.Context, src config.Source) (*model.State, diag.List) {
 	for _, role := range []Role{RoleGroups, RoleServicePrincipals, RoleUsers, RoleMemberships} {
 		for _, path := range files[role] {
 			if err := ctx.Err(); err != nil {
-				r.diags.Errorf(src.Origin, csvtable.RuleRead, "read %s: %v", path, err)
-				return r.finish(), r.diags
+				r.diags.Errorf(src.Origin, read.RuleRead, "read %s: %v", path, err)
+				return &read.Result{State: r.finish(), EmptyFiles: r.empty}, r.diags
 			}
-			r.readFile(role, path, len(files[RoleGroups]) > 0, src.AllowEmpty)
+			r.readFile(role, path, len(files[RoleGroups]) > 0)
 		}
 	}
 	state := r.finish()
 	state.Normalize()
-	if state.Empty() && !src.AllowEmpty && !r.diags.HasErrors() {
-		r.diags.Errorf(src.Origin, RuleEmptySource,
-			"the CSV manifest declares no users, service principals or groups (set allowEmpty: true if that is intended)")
-	}
-	return state, r.diags
+	return &read.Result{State: state, EmptyFiles: r.empty}, r.diags
 }
 
 // resolve finds the files of each role.
-func resolve(src config.Source) (map[Role][]string, diag.List) {
+func resolve(src config.Source, set Settings) (map[Role][]string, diag.List) {
 	var diags diag.List
 	files := map[Role][]string{}
 	byName := map[string]Role{}
@@ -127,10 +130,10 @@ func resolve(src config.Source) (map[Role][]string, diag.List) {
 		byName[strings.ToLower(f.Name)] = f.Role
 	}
 	explicit := map[Role]string{
-		RoleUsers:             src.Users,
-		RoleServicePrincipals: src.ServicePrincipals,
-		RoleGroups:            src.Groups,
-		RoleMemberships:       src.Memberships,
+		RoleUsers:             set.Users,
+		RoleServicePrincipals: set.ServicePrincipals,
+		RoleGroups:            set.Groups,
+		RoleMemberships:       set.Memberships,
 	}
 	for _, p := range src.Paths {
 		info, err := os.Stat(p)
@@ -201,6 +204,7 @@ type reader struct {
 	// duplicates are groups declared twice in groups.csv, kept so that the semantic check
 	// can report them.
 	duplicates []model.Group
+	empty      []read.EmptyFile
 	diags      diag.List
 }
 
@@ -309,7 +313,7 @@ func columnNames(columns []Column) string {
 }
 
 // readFile reads one file of the manifest into the state.
-func (r *reader) readFile(role Role, path string, haveGroups, allowEmpty bool) {
+func (r *reader) readFile(role Role, path string, haveGroups bool) {
 	t, ok := r.open(role, path)
 	if !ok {
 		return
@@ -319,21 +323,21 @@ func (r *reader) readFile(role Role, path string, haveGroups, allowEmpty bool) {
 		r.readGroups(t)
 	case RoleServicePrincipals:
 		n := r.readServicePrincipals(t, haveGroups)
-		r.checkEmpty(t, n, "service principals", allowEmpty)
+		r.checkEmpty(t, n, "service principals")
 	case RoleUsers:
 		n := r.readUsers(t, haveGroups)
-		r.checkEmpty(t, n, "users", allowEmpty)
+		r.checkEmpty(t, n, "users")
 	case RoleMemberships:
 		r.readMemberships(t, haveGroups)
 	}
 }
 
-// checkEmpty reports a users or service-principals file without rows: an emptied file
-// must not silently turn into the removal of everyone it used to list.
-func (r *reader) checkEmpty(t *table, n int, what string, allowEmpty bool) {
-	if n == 0 && len(t.Rows) == 0 && !allowEmpty {
-		r.diags.Errorf(t.HeaderAt(), RuleEmptySource,
-			"the file lists no %s (set allowEmpty: true on the source if that is intended)", what)
+// checkEmpty records a users or service-principals file without rows, for source.Load
+// to report: an emptied file must not silently turn into the removal of everyone it used
+// to list.
+func (r *reader) checkEmpty(t *table, n int, what string) {
+	if n == 0 && len(t.Rows) == 0 {
+		r.empty = append(r.empty, read.EmptyFile{At: t.HeaderAt(), What: what})
 	}
 }
 

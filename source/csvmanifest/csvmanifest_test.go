@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
 
 	"github.com/scimsync/scimsync/config"
 	"github.com/scimsync/scimsync/diag"
@@ -27,8 +28,10 @@ func TestReadGolden(t *testing.T) {
 		{"implicit", config.Source{Paths: []string{filepath.Join(td, "implicit")}}},
 		{"errors", config.Source{Paths: []string{filepath.Join(td, "errors")}}},
 		{"explicit", config.Source{
-			Users:  filepath.Join(td, "explicit", "people.csv"),
-			Groups: filepath.Join(td, "explicit", "teams.csv"),
+			Settings: sourcetest.Node(t, Settings{
+				Users:  filepath.Join(td, "explicit", "people.csv"),
+				Groups: filepath.Join(td, "explicit", "teams.csv"),
+			}),
 			// The directory's users.csv is replaced by people.csv; its other files are read.
 			Paths: []string{filepath.Join(td, "implicit")},
 		}},
@@ -39,8 +42,8 @@ func TestReadGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.src.Kind, tt.src.Origin = config.SourceCSV, cfgOrigin
-			state, diags := Read(context.Background(), tt.src)
-			sourcetest.Golden(t, filepath.Join(td, tt.name), td, state, diags)
+			res, diags := Read(context.Background(), tt.src)
+			sourcetest.Golden(t, filepath.Join(td, tt.name), td, res.State, diags)
 		})
 	}
 }
@@ -64,19 +67,16 @@ func TestReadProblems(t *testing.T) {
 	}{
 		{"no files", config.Source{}, []string{
 			"scimsync.yaml:4:5: error: the csv source names no file: set path to a directory, or users, servicePrincipals, groups or memberships to a file [csv-files]"}},
-		{"empty users file", config.Source{Users: empty}, []string{
-			empty + ":1: error: the file lists no users (set allowEmpty: true on the source if that is intended) [empty-source]"}},
-		{"empty users file allowed", config.Source{Users: empty, AllowEmpty: true}, nil},
-		{"file without header", config.Source{Users: header}, []string{
+		{"empty users file", config.Source{Settings: users(t, empty)}, nil},
+		{"file without header", config.Source{Settings: users(t, header)}, []string{
 			header + ": error: the file is empty; its first line must be a header naming the columns (userName, displayName, givenName, familyName, active, externalId, groups, entitlements, roles) [csv-header]"}},
 		{"file of unknown role", config.Source{Paths: []string{odd}}, []string{
 			odd + ": error: cannot tell what people.csv holds: name it users.csv, servicePrincipals.csv, groups.csv or memberships.csv, or name it in the source's users, servicePrincipals, groups or memberships field [csv-files]"}},
 		{"missing directory", config.Source{Paths: []string{filepath.Join(dir, "nope")}}, []string{
 			"scimsync.yaml:4:5: error: read " + filepath.Join(dir, "nope") + ": no such file or directory [read]"}},
-		{"settings of other kinds", config.Source{Users: odd, Mapping: config.Mapping{UserName: "mail"},
-			LDAP: config.LDAP{URL: "ldaps://h"}}, []string{
-			"scimsync.yaml:4:5: error: mapping is not used by csv sources: their columns are fixed [unused-setting]",
-			"scimsync.yaml:4:5: error: ldap is not used by csv sources [unused-setting]"}},
+		{"settings of other kinds", config.Source{Settings: sourcetest.YAML(t, "kind: csv\nusers: "+odd+"\nmapping: {userName: mail}\nldap: {url: ldaps://h}\n")}, []string{
+			"scimsync.yaml:3:1: error: mapping is not used by csv sources (they read groups, memberships, servicePrincipals, users here) [unused-setting]",
+			"scimsync.yaml:4:1: error: ldap is not used by csv sources (they read groups, memberships, servicePrincipals, users here) [unused-setting]"}},
 		{"directory without manifest files", config.Source{Paths: []string{t.TempDir()}}, nil},
 	}
 	for _, tt := range tests {
@@ -104,6 +104,11 @@ func TestReadCancelled(t *testing.T) {
 	if !diags.HasErrors() || !strings.Contains(diags[0].Message, "context canceled") {
 		t.Errorf("got %v, want a cancellation error", diags)
 	}
+}
+
+// users returns the settings of a csv source that names its users file.
+func users(t *testing.T, path string) *yaml.Node {
+	return sourcetest.Node(t, Settings{Users: path})
 }
 
 func strs(diags diag.List) []string {

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -171,6 +172,14 @@ func Parse(file string, data []byte) (*Table, diag.List) {
 			continue
 		}
 		if t.Header == nil {
+			if len(cells) == 1 && strings.Count(cells[0].Value, ";") > 0 {
+				// Spreadsheets set to a locale whose decimal mark is a comma save "CSV"
+				// with semicolons; every row would then be one column.
+				diags.Errorf(model.Origin{File: file, Line: cells[0].Line, Column: cells[0].Column}, RuleHeader,
+					"the header is one column, %s: the file seems to separate fields with semicolons; save it as CSV with commas",
+					Quote(cells[0].Value))
+				return &Table{File: file}, diags
+			}
 			t.Header = cells
 			continue
 		}
@@ -228,4 +237,18 @@ func (t *Table) Columns(norm func(string) string) (map[string]int, diag.List) {
 		cols[name] = i
 	}
 	return cols, diags
+}
+
+// MaxQuoted is the most characters of a value that messages quote.
+const MaxQuoted = 60
+
+// Quote quotes a value for a message: cut to MaxQuoted characters, with control and
+// invisible characters escaped, so that a hostile or binary file cannot fill or rewrite
+// the terminal.
+func Quote(v string) string {
+	r := []rune(v)
+	if len(r) > MaxQuoted {
+		return strconv.QuoteToGraphic(string(r[:MaxQuoted])) + fmt.Sprintf(" (cut; %d characters in all)", len(r))
+	}
+	return strconv.QuoteToGraphic(v)
 }

@@ -11,7 +11,7 @@
 // an entry out of scope, are dropped with a warning: directory exports are routinely
 // partial, and a dropped member is never a member invented.
 //
-// Package directory imports model, diag, config, source/mapping and go-ldap (for DN
+// Package directory imports model, diag, source/mapping, source/read and go-ldap (for DN
 // parsing).
 package directory
 
@@ -26,10 +26,10 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/scimsync/scimsync/config"
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/source/mapping"
+	"github.com/scimsync/scimsync/source/read"
 )
 
 // Rules of the diagnostics this package reports.
@@ -37,12 +37,12 @@ const (
 	RuleInvalidDN       = "invalid-dn"          // a DN or member value does not parse
 	RuleDuplicateDN     = "duplicate-dn"        // two entries have the same DN
 	RuleMissingUserName = "missing-username"    // a user entry lacks the userName attribute
+	RuleMultiValued     = "multi-valued"        // the userName comes from an attribute with several values
 	RuleMissingName     = "missing-group-name"  // a group entry lacks its name attribute
 	RuleInvalidValue    = "invalid-value"       // an attribute value the mapping cannot use
 	RuleMemberNotFound  = "member-not-found"    // a member names no entry of the source
 	RuleMemberOutside   = "member-out-of-scope" // a member names an entry out of scope
 	RuleInvalidMapping  = "invalid-mapping"     // the mapping itself is wrong
-	RuleEmptySource     = "empty-source"        // the source yields no users
 )
 
 // Entry is one directory entry. Attribute names are lower-cased; values are the raw
@@ -75,6 +75,45 @@ func (e *Entry) Add(attr, value string) {
 	e.Attrs[k] = append(e.Attrs[k], value)
 }
 
+// Mapping is the mapping setting of a directory source (kinds ldif and ldap): how
+// entries become users and groups. Empty fields take the defaults documented in
+// docs/sources.md.
+type Mapping struct {
+	UserName    mapping.Names      `yaml:"userName"`
+	DisplayName string             `yaml:"displayName"`
+	GivenName   string             `yaml:"givenName"`
+	FamilyName  string             `yaml:"familyName"`
+	ExternalID  string             `yaml:"externalId"`
+	Active      mapping.ActiveRule `yaml:"active"`
+	Users       UserScope          `yaml:"users"`
+	Groups      GroupScope         `yaml:"groups"`
+	GroupName   GroupName          `yaml:"groupName"`
+}
+
+// UserScope says which directory entries are users. Entries outside the scope are not
+// users, and group members that point at them are dropped with a warning.
+type UserScope struct {
+	BaseDN string `yaml:"baseDN"`
+	// ObjectClasses replaces the default user object classes (person, inetOrgPerson,
+	// organizationalPerson, posixAccount, user). Active Directory computer objects are
+	// never users.
+	ObjectClasses []string `yaml:"objectClasses"`
+}
+
+// GroupScope says which directory groups are in scope.
+type GroupScope struct {
+	BaseDN        string   `yaml:"baseDN"`
+	NamePattern   string   `yaml:"namePattern"` // regular expression on the group name
+	ObjectClasses []string `yaml:"objectClasses"`
+}
+
+// GroupName says which attribute names a group (default cn) and how the name is
+// transformed.
+type GroupName struct {
+	Attribute        string `yaml:"attribute"`
+	mapping.NameRule `yaml:",inline"`
+}
+
 // Default object classes, lower-cased.
 var (
 	DefaultUserClasses  = []string{"person", "organizationalperson", "inetorgperson", "posixaccount", "user"}
@@ -83,7 +122,7 @@ var (
 
 // Mapper maps entries to identities under one source's mapping.
 type Mapper struct {
-	m            config.Mapping
+	m            Mapping
 	userClasses  []string
 	groupClasses []string
 	userBase     *ldap.DN
@@ -92,19 +131,19 @@ type Mapper struct {
 	groups       *mapping.Groups
 	// userName, displayName, ... list the attributes each value comes from, in order of
 	// preference.
-	userName, displayName, givenName, familyName, externalID []string
-	groupNameAttr                                            string
+	userName                                       *mapping.UserName
+	displayName, givenName, familyName, externalID []string
+	groupNameAttr                                  string
 }
 
 // NewMapper compiles a mapping. Problems with the mapping itself are reported at the
 // source's origin in the config.
-func NewMapper(m config.Mapping, at model.Origin) (*Mapper, diag.List) {
+func NewMapper(m Mapping, at model.Origin) (*Mapper, diag.List) {
 	var diags diag.List
 	mp := &Mapper{
 		m:             m,
 		userClasses:   lowerAll(m.Users.ObjectClasses),
 		groupClasses:  lowerAll(m.Groups.ObjectClasses),
-		userName:      pick(m.UserName, "mail", "userPrincipalName"),
 		displayName:   pick(m.DisplayName, "displayName", "cn"),
 		givenName:     pick(m.GivenName, "givenName"),
 		familyName:    pick(m.FamilyName, "sn"),
@@ -121,6 +160,10 @@ func NewMapper(m config.Mapping, at model.Origin) (*Mapper, diag.List) {
 		mp.groupNameAttr = "cn"
 	}
 	var err error
+	if mp.userName, err = mapping.NewUserName(pickList(m.UserName, "mail", "userPrincipalName")); err != nil {
+		diags.Errorf(at, RuleInvalidMapping, "mapping.%v", err)
+		mp.userName, _ = mapping.NewUserName([]string{"mail"})
+	}
 	if m.Users.BaseDN != "" {
 		if mp.userBase, err = ldap.ParseDN(m.Users.BaseDN); err != nil {
 			diags.Errorf(at, RuleInvalidMapping, "mapping.users.baseDN %q: %v", m.Users.BaseDN, err)
@@ -131,14 +174,11 @@ func NewMapper(m config.Mapping, at model.Origin) (*Mapper, diag.List) {
 			diags.Errorf(at, RuleInvalidMapping, "mapping.groups.baseDN %q: %v", m.Groups.BaseDN, err)
 		}
 	}
-	if m.IncludeGuests {
-		diags.Errorf(at, RuleInvalidMapping, "mapping.includeGuests is for Entra ID exports, not directory sources")
-	}
 	mp.active = mapping.NewActive(m.Active)
 	if m.Active.Attribute == "" && (m.Active.DisabledBit != 0 || len(m.Active.ActiveValues) > 0 || len(m.Active.InactiveValues) > 0) {
 		diags.Errorf(at, RuleInvalidMapping, "mapping.active needs an attribute")
 	}
-	if mp.groups, err = mapping.NewGroups(m.Groups.NamePattern, m.GroupName); err != nil {
+	if mp.groups, err = mapping.NewGroups(m.Groups.NamePattern, m.GroupName.NameRule); err != nil {
 		diags.Errorf(at, RuleInvalidMapping, "mapping.%v", err)
 	}
 	return mp, diags
@@ -147,6 +187,13 @@ func NewMapper(m config.Mapping, at model.Origin) (*Mapper, diag.List) {
 func pick(override string, defaults ...string) []string {
 	if override != "" {
 		return []string{override}
+	}
+	return defaults
+}
+
+func pickList(override []string, defaults ...string) []string {
+	if len(override) > 0 {
+		return override
 	}
 	return defaults
 }
@@ -165,7 +212,7 @@ func lowerAll(list []string) []string {
 // including the operational entryUUID, which servers return only when asked for.
 func (mp *Mapper) Attributes() []string {
 	attrs := []string{"objectClass", "uid", "member", "uniqueMember", "memberUid", "userAccountControl", mp.groupNameAttr}
-	for _, list := range [][]string{mp.userName, mp.displayName, mp.givenName, mp.familyName, mp.externalID} {
+	for _, list := range [][]string{mp.userName.Attributes(), mp.displayName, mp.givenName, mp.familyName, mp.externalID} {
 		attrs = append(attrs, list...)
 	}
 	if a := mp.active.Attribute(); a != "" {
@@ -221,9 +268,11 @@ type node struct {
 }
 
 // Build maps entries to a state. Entries may come from several files; members are
-// resolved across all of them. The state is normalised.
-func (mp *Mapper) Build(entries []Entry) (*model.State, diag.List) {
+// resolved across all of them. The state is normalised. Skipped counts the user and
+// group entries left out, by reason.
+func (mp *Mapper) Build(entries []Entry) (*model.State, read.Skipped, diag.List) {
 	var diags diag.List
+	var skipped read.Skipped
 	nodes := make([]*node, 0, len(entries))
 	byDN := make(map[string]*node, len(entries))
 	for i := range entries {
@@ -251,10 +300,29 @@ func (mp *Mapper) Build(entries []Entry) (*model.State, diag.List) {
 
 	state := &model.State{}
 	uids := map[string]string{} // lower-cased uid → user key
+	byUID := map[string]*node{} // lower-cased uid → the first user entry with it
 	for _, n := range nodes {
+		if n.kind == kindUser {
+			for _, uid := range n.entry.Values("uid") {
+				if uid = strings.ToLower(strings.TrimSpace(uid)); uid != "" && byUID[uid] == nil {
+					byUID[uid] = n
+				}
+			}
+		}
+		if n.kind == kindUser && !n.inScope {
+			skipped.Add(read.UsersOutOfScope, 1)
+		}
+		if n.kind == kindGroup && !n.inScope {
+			skipped.Add(read.GroupsOutOfScope, 1)
+		}
 		if n.kind == kindUser && n.inScope {
 			u, ok := mp.user(n.entry, &diags)
 			if !ok {
+				if u.UserName == "" {
+					skipped.Add(read.NoUserName, 1)
+				} else {
+					skipped.Add(read.Invalid, 1)
+				}
 				continue
 			}
 			n.key = u.Key()
@@ -273,6 +341,7 @@ func (mp *Mapper) Build(entries []Entry) (*model.State, diag.List) {
 			name := mp.groups.Name(n.entry.First(mp.groupNameAttr))
 			if name == "" {
 				diags.Warnf(n.entry.Origin, RuleMissingName, "group has no %s; it is left out", mp.groupNameAttr)
+				skipped.Add(read.GroupsNoName, 1)
 				n.inScope = false
 				continue
 			}
@@ -285,11 +354,11 @@ func (mp *Mapper) Build(entries []Entry) (*model.State, diag.List) {
 		if n.group == nil {
 			continue
 		}
-		mp.members(n, byDN, uids, parsed, &diags)
+		mp.members(n, byDN, uids, byUID, parsed, &diags)
 		state.Groups = append(state.Groups, *n.group)
 	}
 	state.Normalize()
-	return state, diags
+	return state, skipped, diags
 }
 
 // classify decides whether an entry is a user or a group, and whether it is in scope.
@@ -331,19 +400,21 @@ func (mp *Mapper) user(e *Entry, diags *diag.List) (model.User, bool) {
 		}
 		return "", true
 	}
-	userName, ok := text(mp.userName)
-	if !ok {
+	res := mp.userName.Eval(e.Values)
+	switch {
+	case res.UserName == "" && len(res.Invalid) == 0:
+		diags.Warnf(e.Origin, RuleMissingUserName, "user has no %s; it is left out", mp.userName.Describe())
 		return model.User{}, false
+	case res.UserName == "":
+		diags.Errorf(e.Origin, RuleInvalidValue, "no e-mail address for the userName: %s; map userName to an attribute or template that yields one (see docs/sources.md)",
+			strings.Join(res.Invalid, ", "))
+		return model.User{UserName: "invalid"}, false
 	}
-	if userName == "" {
-		diags.Warnf(e.Origin, RuleMissingUserName, "user has no %s; it is left out", strings.Join(mp.userName, " or "))
-		return model.User{}, false
+	for _, a := range res.Multi {
+		diags.Warnf(e.Origin, RuleMultiValued, "%s has %d values (%s); the userName uses the first",
+			a, len(e.Values(a)), strings.Join(e.Values(a), ", "))
 	}
-	if strings.ContainsAny(userName, " \t;,") {
-		diags.Errorf(e.Origin, RuleInvalidValue, "userName %q contains a space, tab, comma or semicolon", userName)
-		return model.User{}, false
-	}
-	u := model.User{UserName: userName, Origin: e.Origin}
+	u := model.User{UserName: res.UserName, Origin: e.Origin}
 	var okAll = true
 	for _, f := range []struct {
 		dst   *string
@@ -378,6 +449,9 @@ func (mp *Mapper) user(e *Entry, diags *diag.List) (model.User, bool) {
 // userAccountControl is inactive when its ACCOUNTDISABLE bit (2) is set, and any other
 // entry is active.
 func (mp *Mapper) isActive(e *Entry) (bool, error) {
+	if mp.m.Active.Always {
+		return true, nil
+	}
 	if mp.active.Attribute() != "" {
 		return mp.active.Eval(e.First(mp.active.Attribute()))
 	}
@@ -388,7 +462,7 @@ func (mp *Mapper) isActive(e *Entry) (bool, error) {
 }
 
 // adActive is the rule for Active Directory's userAccountControl.
-var adActive = mapping.NewActive(config.ActiveRule{Attribute: "userAccountControl", DisabledBit: 2})
+var adActive = mapping.NewActive(mapping.ActiveRule{Attribute: "userAccountControl", DisabledBit: 2})
 
 // externalID turns the value of the externalId attribute into text. Sixteen binary bytes,
 // or any value of objectGUID-like attributes that is sixteen bytes long, are a Windows
@@ -425,7 +499,7 @@ func printable(v string) bool {
 var bitString = regexp.MustCompile(`#'[01]*'B$`)
 
 // members resolves a group's member, uniqueMember and memberUid values.
-func (mp *Mapper) members(n *node, byDN map[string]*node, uids, parsed map[string]string, diags *diag.List) {
+func (mp *Mapper) members(n *node, byDN map[string]*node, uids map[string]string, byUID map[string]*node, parsed map[string]string, diags *diag.List) {
 	g, e := n.group, n.entry
 	var values []string
 	values = append(values, e.Values("member")...)
@@ -474,7 +548,14 @@ func (mp *Mapper) members(n *node, byDN map[string]*node, uids, parsed map[strin
 			g.Members.Users = append(g.Members.Users, key)
 			continue
 		}
-		diags.Warnf(e.Origin, RuleMemberNotFound, "memberUid %q is the uid of no user in scope; it is left out", uid)
+		switch u := byUID[strings.ToLower(uid)]; {
+		case u == nil:
+			diags.Warnf(e.Origin, RuleMemberNotFound, "memberUid %q is the uid of no user entry of the source; it is left out", uid)
+		case !u.inScope:
+			diags.Warnf(e.Origin, RuleMemberOutside, "memberUid %q is the uid of %q, which is outside mapping.users; it is left out", uid, u.entry.DN)
+		default:
+			diags.Warnf(e.Origin, RuleMemberOutside, "memberUid %q is the uid of %q, which was left out for the reason given at its entry; so is this membership", uid, u.entry.DN)
+		}
 	}
 }
 

@@ -6,8 +6,8 @@ import (
 	"github.com/go-ldap/ldap/v3"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/scimsync/scimsync/config"
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/source/mapping"
 )
 
 func TestNormalizeDN(t *testing.T) {
@@ -77,26 +77,26 @@ func TestBuildScopes(t *testing.T) {
 		return e
 	}
 	entries := []Entry{
-		entry("uid=a,ou=staff,dc=x", "objectClass", "inetOrgPerson", "mail", "a@x", "status", "on"),
-		entry("uid=b,ou=former,dc=x", "objectClass", "inetOrgPerson", "mail", "b@x", "status", "off"),
-		entry("uid=c,ou=staff,dc=x", "objectClass", "account", "objectClass", "posixAccount", "mail", "c@x", "status", "off"),
+		entry("uid=a,ou=staff,dc=x", "objectClass", "inetOrgPerson", "mail", "a@x.io", "status", "on"),
+		entry("uid=b,ou=former,dc=x", "objectClass", "inetOrgPerson", "mail", "b@x.io", "status", "off"),
+		entry("uid=c,ou=staff,dc=x", "objectClass", "account", "objectClass", "posixAccount", "mail", "c@x.io", "status", "off"),
 		entry("cn=team,ou=groups,dc=x", "objectClass", "groupOfNames", "cn", "team",
 			"member", "uid=a,ou=staff,dc=x", "member", "uid=b,ou=former,dc=x", "member", "uid=c,ou=staff,dc=x"),
 	}
-	mp, diags := NewMapper(config.Mapping{
-		Users:  config.UserScope{BaseDN: "ou=staff,dc=x"},
-		Active: config.ActiveRule{Attribute: "status", ActiveValues: []string{"on"}},
+	mp, diags := NewMapper(Mapping{
+		Users:  UserScope{BaseDN: "ou=staff,dc=x"},
+		Active: mapping.ActiveRule{Attribute: "status", ActiveValues: []string{"on"}},
 	}, model.Origin{})
 	if len(diags) > 0 {
 		t.Fatal(diags)
 	}
-	state, diags := mp.Build(entries)
+	state, _, diags := mp.Build(entries)
 	want := &model.State{
 		Users: []model.User{
-			{UserName: "a@x", Active: true, Origin: entries[0].Origin},
-			{UserName: "c@x", Active: false, Origin: entries[2].Origin},
+			{UserName: "a@x.io", Active: true, Origin: entries[0].Origin},
+			{UserName: "c@x.io", Active: false, Origin: entries[2].Origin},
 		},
-		Groups: []model.Group{{DisplayName: "team", Members: model.Members{Users: []string{"a@x", "c@x"}}, Origin: entries[3].Origin}},
+		Groups: []model.Group{{DisplayName: "team", Members: model.Members{Users: []string{"a@x.io", "c@x.io"}}, Origin: entries[3].Origin}},
 	}
 	if diff := cmp.Diff(want, state); diff != "" {
 		t.Errorf("state (-want +got):\n%s", diff)
@@ -107,8 +107,8 @@ func TestBuildScopes(t *testing.T) {
 }
 
 func TestAttributesAndFilters(t *testing.T) {
-	mp, _ := NewMapper(config.Mapping{UserName: "uid", Active: config.ActiveRule{Attribute: "employeeStatus"},
-		GroupName: config.NameRule{Attribute: "displayName"}}, model.Origin{})
+	mp, _ := NewMapper(Mapping{UserName: mapping.Names{"uid"}, Active: mapping.ActiveRule{Attribute: "employeeStatus"},
+		GroupName: GroupName{Attribute: "displayName"}}, model.Origin{})
 	want := []string{"objectClass", "uid", "member", "uniqueMember", "memberUid", "userAccountControl", "displayName",
 		"cn", "givenName", "sn", "entryUUID", "objectGUID", "employeeStatus"}
 	if diff := cmp.Diff(want, mp.Attributes()); diff != "" {

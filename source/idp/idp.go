@@ -4,16 +4,16 @@
 // Each provider has a preset that finds the columns it needs by header name, never by
 // position, since every one of these formats has changed its columns over time. Header
 // names are compared case-insensitively, with surrounding spaces and a bracketed suffix
-// such as Google's " [Required]" removed. The source's config.Mapping overrides the
+// such as Google's " [Required]" removed. The source's mapping setting overrides the
 // preset's columns one by one.
 //
-// Package idp imports model, diag, config, source/csvtable and source/mapping.
+// Package idp imports model, diag, config, source/read, source/csvtable and
+// source/mapping.
 package idp
 
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -23,19 +23,80 @@ import (
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/source/csvtable"
 	"github.com/scimsync/scimsync/source/mapping"
+	"github.com/scimsync/scimsync/source/read"
 )
 
 // Rules of the diagnostics this package reports, besides those of csvtable.
 const (
-	RuleEmptySource    = "empty-source"        // an export yields no users
 	RuleBulkTemplate   = "entra-bulk-template" // an Entra bulk-create template, not an export
 	RuleMissingColumn  = "missing-column"      // the header lacks a column the preset needs
 	RuleRequired       = "required-field"      // a row has no userName
 	RuleInvalidValue   = "invalid-value"       // a cell holds a value its column does not accept
 	RuleInvalidMapping = "invalid-mapping"     // the mapping sets a field this kind does not use
 	RuleUnknownKind    = "unknown-source-kind" // the source's kind has no preset
-	RuleUnused         = "unused-setting"      // the source sets something exports do not use
 )
+
+// Columns is the part of an export's mapping every preset reads: the column (or
+// columns, tried in order) each user attribute comes from, and the active rule.
+type Columns struct {
+	UserName    mapping.Names      `yaml:"userName"`
+	DisplayName string             `yaml:"displayName"`
+	GivenName   string             `yaml:"givenName"`
+	FamilyName  string             `yaml:"familyName"`
+	ExternalID  string             `yaml:"externalId"`
+	Active      mapping.ActiveRule `yaml:"active"`
+}
+
+// EntraMapping is the mapping of an entra source.
+type EntraMapping struct {
+	Columns `yaml:",inline"`
+	// IncludeGuests keeps guest users (userType Guest).
+	IncludeGuests bool `yaml:"includeGuests"`
+}
+
+// JumpCloudMapping is the mapping of a jumpcloud source, whose Group1, Group2, ...
+// columns hold groups.
+type JumpCloudMapping struct {
+	Columns   `yaml:",inline"`
+	Groups    GroupPattern     `yaml:"groups"`
+	GroupName mapping.NameRule `yaml:"groupName"`
+}
+
+// GroupPattern selects the groups of a jumpcloud export by name.
+type GroupPattern struct {
+	NamePattern string `yaml:"namePattern"` // regular expression on the group name
+}
+
+// The settings of each kind besides those of every source.
+type (
+	Settings struct {
+		Mapping Columns `yaml:"mapping"`
+	}
+	EntraSettings struct {
+		Mapping EntraMapping `yaml:"mapping"`
+	}
+	JumpCloudSettings struct {
+		Mapping JumpCloudMapping `yaml:"mapping"`
+	}
+)
+
+// decodeSettings decodes the settings of src's kind into one JumpCloudMapping-shaped
+// value plus includeGuests, reporting the settings the kind does not read.
+func decodeSettings(src config.Source) (JumpCloudMapping, bool, diag.List) {
+	switch src.Kind {
+	case config.SourceEntra:
+		var s EntraSettings
+		d := read.Settings(src, &s)
+		return JumpCloudMapping{Columns: s.Mapping.Columns}, s.Mapping.IncludeGuests, d
+	case config.SourceJumpCloud:
+		var s JumpCloudSettings
+		d := read.Settings(src, &s)
+		return s.Mapping, false, d
+	}
+	var s Settings
+	d := read.Settings(src, &s)
+	return JumpCloudMapping{Columns: s.Mapping}, false, d
+}
 
 // Preset describes one provider's export: the columns each user attribute comes from, in
 // order of preference (the first non-empty cell wins). Column names are matched as
@@ -48,7 +109,7 @@ type Preset struct {
 	FamilyName  []string
 	ExternalID  []string
 	// Active decides the active flag; its Attribute is a column name.
-	Active config.ActiveRule
+	Active mapping.ActiveRule
 	// GroupColumns matches the normalised names of columns that each hold one group the
 	// user is a member of.
 	GroupColumns *regexp.Regexp
@@ -68,11 +129,16 @@ var Presets = map[string]*Preset{
 		GivenName:   []string{"givenName"},
 		FamilyName:  []string{"surname"},
 		ExternalID:  []string{"objectId", "id"},
-		Active: config.ActiveRule{Attribute: "accountEnabled",
+		Active: mapping.ActiveRule{Attribute: "accountEnabled",
 			ActiveValues: []string{"True"}, InactiveValues: []string{"False"}},
+		// A guest is a row whose userType is Guest; only a file without userType falls
+		// back to the #EXT# mark of invited users' userPrincipalNames, since B2B users
+		// converted to members keep that mark with userType Member.
 		Guests: func(row func(string) string) bool {
-			return strings.Contains(strings.ToUpper(row("userPrincipalName")), "#EXT#") ||
-				strings.EqualFold(row("userType"), "Guest")
+			if t := row("userType"); t != "" {
+				return strings.EqualFold(t, "Guest")
+			}
+			return strings.Contains(strings.ToUpper(row("userPrincipalName")), "#EXT#")
 		},
 	},
 	config.SourceOkta: {
@@ -83,8 +149,11 @@ var Presets = map[string]*Preset{
 		FamilyName:  []string{"lastName"},
 		ExternalID:  []string{"id"},
 		// Only suspended and deprovisioned users lose access; staged, provisioned,
-		// locked-out, password-expired and recovering users are still Okta users.
-		Active: config.ActiveRule{Attribute: "status",
+		// locked-out, password-expired and recovering users are still Okta users. Any
+		// other value (a typo such as SUSPNDED, a status Okta adds later) is an error,
+		// never a silent "active".
+		Active: mapping.ActiveRule{Attribute: "status",
+			ActiveValues:   []string{"ACTIVE", "STAGED", "PROVISIONED", "RECOVERY", "LOCKED_OUT", "PASSWORD_EXPIRED"},
 			InactiveValues: []string{"SUSPENDED", "DEPROVISIONED"}},
 	},
 	config.SourceJumpCloud: {
@@ -98,11 +167,13 @@ var Presets = map[string]*Preset{
 		GroupColumns: regexp.MustCompile(`^group[0-9]+$`),
 	},
 	config.SourceGoogle: {
-		Kind:         config.SourceGoogle,
-		UserName:     []string{"Email Address"},
-		GivenName:    []string{"First Name"},
-		FamilyName:   []string{"Last Name"},
-		Active:       config.ActiveRule{Attribute: "Status", InactiveValues: []string{"Suspended"}},
+		Kind:       config.SourceGoogle,
+		UserName:   []string{"Email Address"},
+		GivenName:  []string{"First Name"},
+		FamilyName: []string{"Last Name"},
+		// Status [READ ONLY]; the upload template's New Status [UPLOAD ONLY] is another
+		// column, and a file with only that one has no status to read.
+		Active:       mapping.ActiveRule{Attribute: "Status", ActiveValues: []string{"Active"}, InactiveValues: []string{"Suspended"}},
 		Placeholders: []string{"****", "--"},
 	},
 }
@@ -118,39 +189,30 @@ func NormalizeHeader(h string) string {
 
 // Read reads the exports a source lists in Paths with the preset of the source's kind
 // (entra, okta, jumpcloud or google) and returns their users and groups, normalised.
-// Each file must yield at least one user unless the source allows empty.
-func Read(ctx context.Context, src config.Source) (*model.State, diag.List) {
-	var diags diag.List
+// A file that lists no user is recorded in the result's EmptyFiles.
+func Read(ctx context.Context, src config.Source) (*read.Result, diag.List) {
 	state := &model.State{}
+	res := &read.Result{State: state}
 	base, ok := Presets[src.Kind]
 	if !ok {
+		var diags diag.List
 		diags.Errorf(src.Origin, RuleUnknownKind, "no identity-provider preset for source kind %q", src.Kind)
-		return state, diags
+		return res, diags
 	}
-	p, md := withMapping(base, src)
+	m, includeGuests, diags := decodeSettings(src)
+	p, md := withMapping(base, m, includeGuests, src.Origin)
 	diags = append(diags, md...)
-	for _, s := range []struct {
-		name string
-		set  bool
-	}{
-		{"users", src.Users != ""}, {"groups", src.Groups != ""}, {"memberships", src.Memberships != ""},
-		{"servicePrincipals", src.ServicePrincipals != ""}, {"ldap", !reflect.ValueOf(src.LDAP).IsZero()},
-	} {
-		if s.set {
-			diags.Errorf(src.Origin, RuleUnused, "%s is not used by %s sources", s.name, src.Kind)
-		}
-	}
 	if diags.HasErrors() {
-		return state, diags
+		return res, diags
 	}
 	if len(src.Paths) == 0 {
 		diags.Errorf(src.Origin, RuleRequired, "the %s source needs a path to the exported CSV file", src.Kind)
-		return state, diags
+		return res, diags
 	}
-	r := &reader{preset: p, src: src, state: state, groups: map[string]*model.Group{}}
+	r := &reader{preset: p, src: src, res: res, groups: map[string]*model.Group{}}
 	for _, path := range src.Paths {
 		if err := ctx.Err(); err != nil {
-			diags.Errorf(src.Origin, csvtable.RuleRead, "read %s: %v", path, err)
+			diags.Errorf(src.Origin, read.RuleRead, "read %s: %v", path, err)
 			break
 		}
 		diags = append(diags, r.readFile(path)...)
@@ -159,68 +221,67 @@ func Read(ctx context.Context, src config.Source) (*model.State, diag.List) {
 		state.Groups = append(state.Groups, *r.groups[k])
 	}
 	state.Normalize()
-	return state, diags
+	return res, diags
 }
 
 // preset is a Preset with the source's mapping applied and its rules compiled.
 type preset struct {
 	*Preset
-	active *mapping.Active
-	groups *mapping.Groups
+	active   *mapping.Active
+	userName *mapping.UserName
+	groups   *mapping.Groups
 	// override names the mapping field that set each attribute's column, for messages.
 	override      map[string]string
 	includeGuests bool
 }
 
 // withMapping applies the source's mapping to a preset.
-func withMapping(base *Preset, src config.Source) (*preset, diag.List) {
+func withMapping(base *Preset, m JumpCloudMapping, includeGuests bool, at model.Origin) (*preset, diag.List) {
 	var diags diag.List
-	m := src.Mapping
 	cp := *base
-	p := &preset{Preset: &cp, override: map[string]string{}, includeGuests: m.IncludeGuests}
+	p := &preset{Preset: &cp, override: map[string]string{}, includeGuests: includeGuests}
 	set := func(field string, column string, dst *[]string) {
 		if column != "" {
 			*dst = []string{column}
 			p.override[column] = "mapping." + field
 		}
 	}
-	set("userName", m.UserName, &cp.UserName)
+	if len(m.UserName) > 0 {
+		cp.UserName = m.UserName
+	}
+	un, err := mapping.NewUserName(cp.UserName)
+	if err != nil {
+		diags.Errorf(at, RuleInvalidMapping, "mapping.%v", err)
+		un, _ = mapping.NewUserName(base.UserName)
+	}
+	p.userName = un
+	if len(m.UserName) > 0 {
+		for _, c := range un.Attributes() {
+			p.override[c] = "mapping.userName"
+		}
+	}
 	set("displayName", m.DisplayName, &cp.DisplayName)
 	set("givenName", m.GivenName, &cp.GivenName)
 	set("familyName", m.FamilyName, &cp.FamilyName)
 	set("externalId", m.ExternalID, &cp.ExternalID)
 	rule := base.Active
-	if a := m.Active; a.Attribute != "" || a.DisabledBit != 0 || len(a.ActiveValues) > 0 || len(a.InactiveValues) > 0 {
-		if a.Attribute == "" {
+	if a := m.Active; !a.IsZero() {
+		if a.Attribute == "" && !a.Always {
 			a.Attribute = base.Active.Attribute
 		}
-		if a.Attribute == "" {
-			diags.Errorf(src.Origin, RuleInvalidMapping, "mapping.active needs an attribute: the %s export has no status column", src.Kind)
+		if a.Attribute == "" && !a.Always {
+			diags.Errorf(at, RuleInvalidMapping, "mapping.active needs an attribute: the %s export has no status column", base.Kind)
 		}
-		p.override[a.Attribute] = "mapping.active.attribute"
+		if !a.Always {
+			p.override[a.Attribute] = "mapping.active.attribute"
+		}
 		rule = a
 	}
 	cp.Active = rule
 	p.active = mapping.NewActive(rule)
-
-	unused := func(field string, isSet bool) {
-		if isSet {
-			diags.Errorf(src.Origin, RuleInvalidMapping, "%s is not used by %s sources", field, src.Kind)
-		}
-	}
-	unused("mapping.users", m.Users.BaseDN != "" || len(m.Users.ObjectClasses) > 0)
-	unused("mapping.groups.baseDN", m.Groups.BaseDN != "")
-	unused("mapping.groups.objectClasses", len(m.Groups.ObjectClasses) > 0)
-	unused("mapping.groupName.attribute", m.GroupName.Attribute != "")
-	unused("mapping.includeGuests", m.IncludeGuests && base.Guests == nil)
-	if base.GroupColumns == nil {
-		unused("mapping.groups.namePattern", m.Groups.NamePattern != "")
-		unused("mapping.groupName", m.GroupName.Prefix != "" || m.GroupName.Suffix != "" ||
-			m.GroupName.Lowercase || len(m.GroupName.Replace) > 0)
-	}
 	g, err := mapping.NewGroups(m.Groups.NamePattern, m.GroupName)
 	if err != nil {
-		diags.Errorf(src.Origin, RuleInvalidMapping, "mapping.%v", err)
+		diags.Errorf(at, RuleInvalidMapping, "mapping.%v", err)
 	}
 	p.groups = g
 	return p, diags
@@ -230,7 +291,7 @@ func withMapping(base *Preset, src config.Source) (*preset, diag.List) {
 type reader struct {
 	preset     *preset
 	src        config.Source
-	state      *model.State
+	res        *read.Result
 	groups     map[string]*model.Group
 	groupOrder []string
 }
@@ -254,6 +315,15 @@ func (r *reader) readFile(path string) diag.List {
 			strings.TrimSpace(t.Header[0].Value))
 		return only
 	}
+	if c, ok := bulkTemplateHeader(t.Header); ok {
+		// The template without its version line: its headers name the Graph property in
+		// brackets, "User name [userPrincipalName] Required".
+		var only diag.List
+		only.Errorf(t.At(c), RuleBulkTemplate,
+			"this is the Entra ID bulk-create template (header %q), not a user export: download the users with \"Download users\" in the Entra admin center",
+			strings.TrimSpace(c.Value))
+		return only
+	}
 	if t.Header == nil {
 		if !diags.HasErrors() {
 			diags.Errorf(model.Origin{File: path}, csvtable.RuleHeader, "the file is empty; a %s export starts with a header line", p.Kind)
@@ -275,11 +345,17 @@ func (r *reader) readFile(path string) diag.List {
 			header.Errorf(t.HeaderAt(), RuleMissingColumn, "the header has no column %q (named by %s)", name, p.override[name])
 		}
 	}
-	if !slices.ContainsFunc(p.UserName, func(c string) bool { _, ok := cols[NormalizeHeader(c)]; return ok }) {
+	if !slices.ContainsFunc(p.userName.Attributes(), func(c string) bool { _, ok := cols[NormalizeHeader(c)]; return ok }) {
 		header.Errorf(t.HeaderAt(), RuleMissingColumn, "the header has none of the columns %s that the userName comes from",
-			quoteList(p.UserName))
+			quoteList(p.userName.Attributes()))
 	}
-	for _, name := range append(slices.Clone(p.UserName), p.Active.Attribute) {
+	if a := p.active.Attribute(); a != "" && p.override[a] == "" {
+		if _, ok := cols[NormalizeHeader(a)]; !ok {
+			header.Errorf(t.HeaderAt(), RuleMissingColumn,
+				"the header has no status column %q: read without it, every user would be active, suspended ones included; export the column, or say how to decide with mapping.active (another attribute, or always: true)", a)
+		}
+	}
+	for _, name := range append(p.userName.Attributes(), p.active.Attribute()) {
 		if i, ok := cols[NormalizeHeader(name)]; ok && duplicated(t, NormalizeHeader(name), i) {
 			header.Errorf(t.HeaderAt(), csvtable.RuleHeader, "column %q appears more than once", name)
 		}
@@ -297,7 +373,7 @@ func (r *reader) readFile(path string) diag.List {
 		}
 	}
 
-	users, guests := 0, 0
+	users := 0
 	for _, row := range t.Rows {
 		get := func(column string) string {
 			i, ok := cols[NormalizeHeader(column)]
@@ -319,26 +395,35 @@ func (r *reader) readFile(path string) diag.List {
 			return ""
 		}
 		if p.Guests != nil && !p.includeGuests && p.Guests(get) {
-			guests++
+			r.res.Skipped.Add(read.Guests, 1)
 			continue
 		}
-		userName := first(p.UserName)
-		if userName == "" {
-			diags.Errorf(t.RowAt(row), RuleRequired, "no userName: %s empty", emptyList(p.UserName))
+		un := p.userName.Eval(func(c string) []string {
+			if v := get(c); v != "" {
+				return []string{v}
+			}
+			return nil
+		})
+		userName := un.UserName
+		switch {
+		case userName == "" && len(un.Invalid) == 0:
+			diags.Errorf(t.RowAt(row), RuleRequired, "no userName: %s empty", emptyList(p.userName.Attributes()))
+			r.res.Skipped.Add(read.NoUserName, 1)
 			continue
-		}
-		if strings.ContainsAny(userName, " \t;,") || !strings.Contains(userName, "@") {
+		case userName == "":
 			diags.Errorf(t.RowAt(row), RuleInvalidValue,
-				"userName %q is not an e-mail address, which Databricks userNames are", userName)
+				"no e-mail address for the userName, which Databricks userNames are: %s", strings.Join(un.Invalid, ", "))
+			r.res.Skipped.Add(read.Invalid, 1)
 			continue
 		}
-		active, err := p.active.Eval(get(p.Active.Attribute))
+		active, err := p.active.Eval(get(p.active.Attribute()))
 		if err != nil {
 			at := t.RowAt(row)
-			if i, ok := cols[NormalizeHeader(p.Active.Attribute)]; ok {
+			if i, ok := cols[NormalizeHeader(p.active.Attribute())]; ok {
 				at = t.At(row.Cells[i])
 			}
-			diags.Errorf(at, RuleInvalidValue, "%v", err)
+			diags.Errorf(at, RuleInvalidValue, "%v; list it in mapping.active.activeValues or inactiveValues if it is a status of yours", err)
+			r.res.Skipped.Add(read.Invalid, 1)
 			continue
 		}
 		u := model.User{
@@ -353,7 +438,7 @@ func (r *reader) readFile(path string) diag.List {
 		if u.DisplayName == "" {
 			u.DisplayName = strings.TrimSpace(u.GivenName + " " + u.FamilyName)
 		}
-		r.state.Users = append(r.state.Users, u)
+		r.res.State.Users = append(r.res.State.Users, u)
 		users++
 		for _, i := range groupCols {
 			c := row.Cells[i]
@@ -367,14 +452,24 @@ func (r *reader) readFile(path string) diag.List {
 			}
 		}
 	}
-	if users == 0 && !r.src.AllowEmpty && !diags.HasErrors() {
-		why := "the export lists no users"
-		if guests > 0 {
-			why = fmt.Sprintf("the export lists only guest users (%d), which are left out unless mapping.includeGuests is true", guests)
-		}
-		diags.Errorf(model.Origin{File: path}, RuleEmptySource, "%s (set allowEmpty: true on the source if that is intended)", why)
+	if users == 0 && !diags.HasErrors() {
+		r.res.EmptyFiles = append(r.res.EmptyFiles, read.EmptyFile{At: model.Origin{File: path}, What: "users"})
 	}
 	return diags
+}
+
+// bulkTemplateProperty matches a header of Entra's bulk-create template, which names
+// the Graph property in brackets: "Name [displayName] Required".
+var bulkTemplateProperty = regexp.MustCompile(`(?i)\[(userPrincipalName|displayName|passwordProfile|accountEnabled)\]`)
+
+// bulkTemplateHeader returns the first header cell of Entra's bulk-create template.
+func bulkTemplateHeader(header []csvtable.Cell) (csvtable.Cell, bool) {
+	for _, c := range header {
+		if bulkTemplateProperty.MatchString(c.Value) {
+			return c, true
+		}
+	}
+	return csvtable.Cell{}, false
 }
 
 // group returns the group with the given Databricks name, creating it at the cell that

@@ -12,7 +12,7 @@
 // a per-operation timeout bound every wait, and cancelling the context closes the
 // connection.
 //
-// Package ldap imports model, diag, config, source/directory and go-ldap.
+// Package ldap imports model, diag, config, source/read, source/directory and go-ldap.
 package ldap
 
 import (
@@ -35,19 +35,39 @@ import (
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/source/directory"
+	"github.com/scimsync/scimsync/source/read"
 )
 
 // Rules of the diagnostics this package reports, besides those of source/directory.
 const (
-	RuleConfig  = "ldap-config"    // the connection settings are incomplete or unsafe
-	RuleConnect = "ldap-connect"   // the server cannot be reached, or TLS fails
-	RuleBind    = "ldap-bind"      // the bind is refused
-	RuleSearch  = "ldap-search"    // a search fails
-	RuleEmpty   = "empty-source"   // the search yields no users
-	RuleUnused  = "unused-setting" // the source sets something ldap sources do not read
+	RuleConfig  = "ldap-config"  // the connection settings are incomplete or unsafe
+	RuleConnect = "ldap-connect" // the server cannot be reached, or TLS fails
+	RuleBind    = "ldap-bind"    // the bind is refused
+	RuleSearch  = "ldap-search"  // a search fails
 )
 
-// Defaults for config.LDAP fields left empty.
+// Settings are the settings of an ldap source besides those of every source.
+type Settings struct {
+	Mapping directory.Mapping `yaml:"mapping"`
+	LDAP    Connection        `yaml:"ldap"`
+}
+
+// Connection holds live LDAP connection settings. The bind DN and password are read from
+// the environment variables named here, never from the file.
+type Connection struct {
+	URL         string        `yaml:"url"` // ldap:// or ldaps://
+	StartTLS    bool          `yaml:"startTLS"`
+	CACert      string        `yaml:"caCert"`
+	BindDNEnv   string        `yaml:"bindDNEnv"`   // default LDAP_BIND_DN
+	PasswordEnv string        `yaml:"passwordEnv"` // default LDAP_BIND_PASSWORD
+	BaseDN      string        `yaml:"baseDN"`
+	UserFilter  string        `yaml:"userFilter"`
+	GroupFilter string        `yaml:"groupFilter"`
+	PageSize    int           `yaml:"pageSize"`
+	Timeout     time.Duration `yaml:"timeout"`
+}
+
+// Defaults for Connection fields left empty.
 const (
 	DefaultBindDNEnv   = "LDAP_BIND_DN"
 	DefaultPasswordEnv = "LDAP_BIND_PASSWORD"
@@ -57,14 +77,14 @@ const (
 
 // Read searches the directory a source names and maps the users and groups found. Every
 // failure (dial, TLS, bind, search) is an error diagnostic naming the URL and, for binds,
-// the bind DN. A search that yields no user is an error unless the source allows empty.
-func Read(ctx context.Context, src config.Source) (*model.State, diag.List) {
-	return read(ctx, src, os.Getenv)
+// the bind DN.
+func Read(ctx context.Context, src config.Source) (*read.Result, diag.List) {
+	return readSource(ctx, src, os.Getenv)
 }
 
 // settings are a source's LDAP settings with defaults applied and checked.
 type settings struct {
-	config.LDAP
+	Connection
 	url      *url.URL
 	display  string // the URL as shown in messages
 	tls      *tls.Config
@@ -72,34 +92,30 @@ type settings struct {
 	password string
 }
 
-// read is Read with the environment passed in, for tests.
-func read(ctx context.Context, src config.Source, getenv func(string) string) (*model.State, diag.List) {
+// readSource is Read with the environment passed in, for tests.
+func readSource(ctx context.Context, src config.Source, getenv func(string) string) (*read.Result, diag.List) {
 	empty := &model.State{}
-	mapper, diags := directory.NewMapper(src.Mapping, src.Origin)
-	s, sd := configure(src, getenv)
+	var set Settings
+	diags := read.Settings(src, &set)
+	mapper, md := directory.NewMapper(set.Mapping, src.Origin)
+	diags = append(diags, md...)
+	set.LDAP.CACert = read.Path(src, set.LDAP.CACert)
+	s, sd := configure(set.LDAP, src.Origin, getenv)
 	diags = append(diags, sd...)
-	for _, u := range []struct {
-		name string
-		set  bool
-	}{
-		{"path", len(src.Paths) > 0}, {"users", src.Users != ""}, {"groups", src.Groups != ""},
-		{"memberships", src.Memberships != ""}, {"servicePrincipals", src.ServicePrincipals != ""},
-	} {
-		if u.set {
-			diags.Errorf(src.Origin, RuleUnused, "%s is not used by ldap sources: they read the directory that ldap.url names", u.name)
-		}
+	if len(src.Paths) > 0 {
+		diags.Errorf(src.Origin, read.RuleUnusedSetting, "path is not used by ldap sources: they read the directory that ldap.url names")
 	}
 	if diags.HasErrors() {
-		return empty, diags
+		return &read.Result{State: empty}, diags
 	}
 	at := model.Origin{File: s.display}
-	fail := func(rule, format string, args ...any) (*model.State, diag.List) {
+	fail := func(rule, format string, args ...any) (*read.Result, diag.List) {
 		if err := ctx.Err(); err != nil {
 			diags.Errorf(at, rule, "read %s: %v", s.display, err)
-			return empty, diags
+			return &read.Result{State: empty}, diags
 		}
 		diags.Errorf(at, rule, format, args...)
-		return empty, diags
+		return &read.Result{State: empty}, diags
 	}
 
 	conn, err := dial(ctx, s)
@@ -132,8 +148,8 @@ func read(ctx context.Context, src config.Source, getenv func(string) string) (*
 	searches := []struct {
 		what, base, filter string
 	}{
-		{"users", firstNonEmpty(src.Mapping.Users.BaseDN, s.BaseDN), userFilter},
-		{"groups", firstNonEmpty(src.Mapping.Groups.BaseDN, s.BaseDN), groupFilter},
+		{"users", firstNonEmpty(set.Mapping.Users.BaseDN, s.BaseDN), userFilter},
+		{"groups", firstNonEmpty(set.Mapping.Groups.BaseDN, s.BaseDN), groupFilter},
 	}
 	var entries []directory.Entry
 	seen := map[string]bool{}
@@ -149,13 +165,9 @@ func read(ctx context.Context, src config.Source, getenv func(string) string) (*
 			}
 		}
 	}
-	state, bd := mapper.Build(entries)
+	state, skipped, bd := mapper.Build(entries)
 	diags = append(diags, bd...)
-	if len(state.Users) == 0 && !src.AllowEmpty && !diags.HasErrors() {
-		diags.Errorf(at, RuleEmpty, "the search of %s under %q yields no users in scope (set allowEmpty: true on the source if that is intended)",
-			s.display, searches[0].base)
-	}
-	return state, diags
+	return &read.Result{State: state, Skipped: skipped}, diags
 }
 
 func firstNonEmpty(values ...string) string {
@@ -169,10 +181,9 @@ func firstNonEmpty(values ...string) string {
 
 // configure checks a source's LDAP settings, applies defaults, reads the credentials from
 // the environment and loads the CA certificate.
-func configure(src config.Source, getenv func(string) string) (*settings, diag.List) {
+func configure(c Connection, at model.Origin, getenv func(string) string) (*settings, diag.List) {
 	var diags diag.List
-	at := src.Origin
-	s := &settings{LDAP: src.LDAP}
+	s := &settings{Connection: c}
 	if s.BindDNEnv == "" {
 		s.BindDNEnv = DefaultBindDNEnv
 	}

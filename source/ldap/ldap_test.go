@@ -18,8 +18,11 @@ import (
 	"github.com/scimsync/scimsync/config"
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/source/directory"
 	"github.com/scimsync/scimsync/source/ldap/ldaptest"
 	"github.com/scimsync/scimsync/source/ldif"
+	"github.com/scimsync/scimsync/source/mapping"
+	"github.com/scimsync/scimsync/source/sourcetest"
 )
 
 // directoryLDIF returns a directory with n users under ou=people, a group with all of
@@ -91,12 +94,17 @@ objectGUID:: EjRWeJq83vAAESIzRFVmdw==
 // user class that directoryLDIF's disabled user has.
 var adSchemas = append(slices.Clone(ldaptest.DefaultSchemas), "msuser")
 
-func source(url string, ldap config.LDAP) config.Source {
+func source(t *testing.T, url string, ldap Connection) config.Source {
+	return sourceWith(t, url, ldap, directory.Mapping{})
+}
+
+func sourceWith(t *testing.T, url string, ldap Connection, m directory.Mapping) config.Source {
 	ldap.URL = url
 	if ldap.BaseDN == "" {
 		ldap.BaseDN = ldaptest.DefaultSuffix
 	}
-	return config.Source{Kind: config.SourceLDAP, LDAP: ldap, Origin: model.Origin{File: "scimsync.yaml", Line: 7}}
+	return config.Source{Kind: config.SourceLDAP, Settings: sourcetest.Node(t, Settings{LDAP: ldap, Mapping: m}),
+		Origin: model.Origin{File: "scimsync.yaml", Line: 7}}
 }
 
 func env(vars map[string]string) func(string) string {
@@ -124,7 +132,8 @@ func TestReadPagedSearch(t *testing.T) {
 		t.Fatalf("unpaged search: got %v, want size limit exceeded", err)
 	}
 
-	state, diags := read(context.Background(), source(srv.URL, config.LDAP{PageSize: 500}), rootEnv(srv))
+	res, diags := readSource(context.Background(), source(t, srv.URL, Connection{PageSize: 500}), rootEnv(srv))
+	state := res.State
 	if diags.HasErrors() {
 		t.Fatalf("diagnostics: %v", diags)
 	}
@@ -180,21 +189,19 @@ func TestReadFailures(t *testing.T) {
 		rule    string
 		message string // a substring of the message
 	}{
-		{"wrong password", context.Background(), source(srv.URL, config.LDAP{}), wrong, RuleBind,
+		{"wrong password", context.Background(), source(t, srv.URL, Connection{}), wrong, RuleBind,
 			fmt.Sprintf("bind to %s as %q", srv.URL, srv.RootDN)},
-		{"custom variables", context.Background(), source(srv.URL, config.LDAP{BindDNEnv: "DN", PasswordEnv: "PW"}),
+		{"custom variables", context.Background(), source(t, srv.URL, Connection{BindDNEnv: "DN", PasswordEnv: "PW"}),
 			env(map[string]string{"DN": srv.RootDN, "PW": "nope"}), RuleBind, "Invalid Credentials"},
-		{"no such base", context.Background(), source(srv.URL, config.LDAP{BaseDN: "dc=other,dc=test"}), rootEnv(srv),
+		{"no such base", context.Background(), source(t, srv.URL, Connection{BaseDN: "dc=other,dc=test"}), rootEnv(srv),
 			RuleSearch, `under "dc=other,dc=test"`},
-		{"empty result", context.Background(),
-			source(srv.URL, config.LDAP{UserFilter: "(uid=nobody)"}), rootEnv(srv), RuleEmpty, "yields no users"},
-		{"cancelled", cancelled, source(srv.URL, config.LDAP{}), rootEnv(srv), RuleConnect, "context canceled"},
-		{"nothing listening", context.Background(), source("ldap://127.0.0.1:1", config.LDAP{Timeout: time.Second}),
+		{"cancelled", cancelled, source(t, srv.URL, Connection{}), rootEnv(srv), RuleConnect, "context canceled"},
+		{"nothing listening", context.Background(), source(t, "ldap://127.0.0.1:1", Connection{Timeout: time.Second}),
 			rootEnv(srv), RuleConnect, "connect to ldap://127.0.0.1:1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, diags := read(tt.ctx, tt.src, tt.env)
+			_, diags := readSource(tt.ctx, tt.src, tt.env)
 			d := onlyError(t, diags)
 			if d.Rule != tt.rule || !strings.Contains(d.Message, tt.message) {
 				t.Errorf("got %s, want rule %s and a message with %q", d, tt.rule, tt.message)
@@ -224,19 +231,20 @@ func TestReadTLS(t *testing.T) {
 	srv := ldaptest.Start(t, ldaptest.Options{LDIF: directoryLDIF(2), TLS: true, Schemas: adSchemas})
 	tests := []struct {
 		name string
-		ldap config.LDAP
+		ldap Connection
 		url  string
 		rule string // empty when the read must succeed
 	}{
-		{"StartTLS", config.LDAP{StartTLS: true, CACert: srv.CACertFile}, srv.URL, ""},
-		{"LDAPS", config.LDAP{CACert: srv.CACertFile}, srv.LDAPSURL, ""},
-		{"LDAPS by host name", config.LDAP{CACert: srv.CACertFile}, strings.Replace(srv.LDAPSURL, "127.0.0.1", "localhost", 1), ""},
-		{"StartTLS with an unknown CA", config.LDAP{StartTLS: true}, srv.URL, RuleConnect},
-		{"LDAPS with an unknown CA", config.LDAP{}, srv.LDAPSURL, RuleConnect},
+		{"StartTLS", Connection{StartTLS: true, CACert: srv.CACertFile}, srv.URL, ""},
+		{"LDAPS", Connection{CACert: srv.CACertFile}, srv.LDAPSURL, ""},
+		{"LDAPS by host name", Connection{CACert: srv.CACertFile}, strings.Replace(srv.LDAPSURL, "127.0.0.1", "localhost", 1), ""},
+		{"StartTLS with an unknown CA", Connection{StartTLS: true}, srv.URL, RuleConnect},
+		{"LDAPS with an unknown CA", Connection{}, srv.LDAPSURL, RuleConnect},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			state, diags := read(context.Background(), source(tt.url, tt.ldap), rootEnv(srv))
+			res, diags := readSource(context.Background(), source(t, tt.url, tt.ldap), rootEnv(srv))
+			state := res.State
 			if tt.rule == "" {
 				if diags.HasErrors() || len(state.Users) != 3 {
 					t.Fatalf("got %d users, diagnostics %v; want 3 users", len(state.Users), diags)
@@ -260,21 +268,21 @@ func TestConformsToLDIF(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := ldaptest.Start(t, ldaptest.Options{Suffix: "dc=example,dc=org", LDIF: string(data)})
-	mappings := map[string]config.Mapping{
+	mappings := map[string]directory.Mapping{
 		"default": {},
 		"scoped": {
-			Users:     config.UserScope{BaseDN: "ou=People,dc=example,dc=org"},
-			Groups:    config.GroupScope{NamePattern: "^(Engineering|Platform)$"},
-			GroupName: config.NameRule{Prefix: "ldap-", Lowercase: true},
+			Users:     directory.UserScope{BaseDN: "ou=People,dc=example,dc=org"},
+			Groups:    directory.GroupScope{NamePattern: "^(Engineering|Platform)$"},
+			GroupName: directory.GroupName{NameRule: mapping.NameRule{Prefix: "ldap-", Lowercase: true}},
 		},
 	}
 	for name, m := range mappings {
 		t.Run(name, func(t *testing.T) {
-			fromFile, fd := ldif.Read(context.Background(), config.Source{Kind: config.SourceLDIF,
-				Paths: []string{filepath.Join("..", "ldif", "testdata", "openldap.ldif")}, Mapping: m})
-			src := source(srv.URL, config.LDAP{BaseDN: "dc=example,dc=org", PageSize: 2})
-			src.Mapping = m
-			live, ld := read(context.Background(), src, rootEnv(srv))
+			fromRes, fd := ldif.Read(context.Background(), config.Source{Kind: config.SourceLDIF,
+				Paths: []string{filepath.Join("..", "ldif", "testdata", "openldap.ldif")}, Settings: sourcetest.Node(t, ldif.Settings{Mapping: m})})
+			src := sourceWith(t, srv.URL, Connection{BaseDN: "dc=example,dc=org", PageSize: 2}, m)
+			liveRes, ld := readSource(context.Background(), src, rootEnv(srv))
+			fromFile, live := fromRes.State, liveRes.State
 			if fd.HasErrors() || ld.HasErrors() {
 				t.Fatalf("diagnostics: file %v, live %v", fd, ld)
 			}
@@ -299,39 +307,39 @@ func TestConfigure(t *testing.T) {
 	creds := env(map[string]string{"LDAP_BIND_DN": "cn=reader,dc=x", "LDAP_BIND_PASSWORD": "s3cret"})
 	tests := []struct {
 		name string
-		ldap config.LDAP
+		ldap Connection
 		env  func(string) string
 		want []string // messages, without origin
 	}{
-		{"valid LDAPS", config.LDAP{URL: "ldaps://dc1.corp.example", BaseDN: "dc=corp,dc=example"}, creds, nil},
-		{"valid StartTLS", config.LDAP{URL: "ldap://dc1.corp.example:389", StartTLS: true, BaseDN: "dc=x"}, creds, nil},
-		{"plain LDAP on loopback", config.LDAP{URL: "ldap://localhost:3389", BaseDN: "dc=x"}, creds, nil},
-		{"anonymous", config.LDAP{URL: "ldaps://h", BaseDN: "dc=x"}, env(nil), nil},
-		{"plain LDAP elsewhere", config.LDAP{URL: "ldap://dc1.corp.example", BaseDN: "dc=x"}, creds, []string{
+		{"valid LDAPS", Connection{URL: "ldaps://dc1.corp.example", BaseDN: "dc=corp,dc=example"}, creds, nil},
+		{"valid StartTLS", Connection{URL: "ldap://dc1.corp.example:389", StartTLS: true, BaseDN: "dc=x"}, creds, nil},
+		{"plain LDAP on loopback", Connection{URL: "ldap://localhost:3389", BaseDN: "dc=x"}, creds, nil},
+		{"anonymous", Connection{URL: "ldaps://h", BaseDN: "dc=x"}, env(nil), nil},
+		{"plain LDAP elsewhere", Connection{URL: "ldap://dc1.corp.example", BaseDN: "dc=x"}, creds, []string{
 			"ldap://dc1.corp.example is not encrypted: use ldaps:// or set ldap.startTLS: true (plain ldap:// is accepted only on loopback)"}},
-		{"StartTLS on LDAPS", config.LDAP{URL: "ldaps://h", StartTLS: true, BaseDN: "dc=x"}, creds, []string{
+		{"StartTLS on LDAPS", Connection{URL: "ldaps://h", StartTLS: true, BaseDN: "dc=x"}, creds, []string{
 			"ldap.startTLS is for ldap:// URLs; an ldaps:// connection is encrypted already"}},
-		{"missing URL and base", config.LDAP{}, creds, []string{
+		{"missing URL and base", Connection{}, creds, []string{
 			"ldap.baseDN is required",
 			"ldap.url is required (ldaps://host or ldap://host with startTLS: true)"}},
-		{"credentials in the URL", config.LDAP{URL: "ldaps://admin:hunter2@h", BaseDN: "dc=x"}, creds, []string{
+		{"credentials in the URL", Connection{URL: "ldaps://admin:hunter2@h", BaseDN: "dc=x"}, creds, []string{
 			"ldap.url must not hold credentials: put the bind DN and password in the environment variables LDAP_BIND_DN and LDAP_BIND_PASSWORD"}},
-		{"other scheme", config.LDAP{URL: "http://h", BaseDN: "dc=x"}, creds, []string{
+		{"other scheme", Connection{URL: "http://h", BaseDN: "dc=x"}, creds, []string{
 			`ldap.url "http://h": the scheme must be ldaps or ldap`}},
-		{"bad filter and base", config.LDAP{URL: "ldaps://h", BaseDN: "nope", UserFilter: "(uid=a"}, creds, []string{
+		{"bad filter and base", Connection{URL: "ldaps://h", BaseDN: "nope", UserFilter: "(uid=a"}, creds, []string{
 			`ldap.baseDN "nope": DN ended with incomplete type, value pair`,
 			`ldap.userFilter "(uid=a": LDAP Result Code 201 "Filter Compile Error": ldap: unexpected end of filter`}},
-		{"bad CA file", config.LDAP{URL: "ldaps://h", BaseDN: "dc=x", CACert: ca}, creds, []string{
+		{"bad CA file", Connection{URL: "ldaps://h", BaseDN: "dc=x", CACert: ca}, creds, []string{
 			"ldap.caCert: " + ca + " holds no PEM certificate"}},
-		{"DN without password", config.LDAP{URL: "ldaps://h", BaseDN: "dc=x", BindDNEnv: "MY_DN"},
+		{"DN without password", Connection{URL: "ldaps://h", BaseDN: "dc=x", BindDNEnv: "MY_DN"},
 			env(map[string]string{"MY_DN": "cn=x"}), []string{
 				"MY_DN is set but LDAP_BIND_PASSWORD is empty; an LDAP bind with an empty password is an unauthenticated bind"}},
-		{"password without DN", config.LDAP{URL: "ldaps://h", BaseDN: "dc=x", PasswordEnv: "MY_PW"},
+		{"password without DN", Connection{URL: "ldaps://h", BaseDN: "dc=x", PasswordEnv: "MY_PW"},
 			env(map[string]string{"MY_PW": "pw"}), []string{"MY_PW is set but LDAP_BIND_DN is empty"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, diags := configure(config.Source{LDAP: tt.ldap}, tt.env)
+			_, diags := configure(tt.ldap, model.Origin{}, tt.env)
 			var got []string
 			for _, d := range diags {
 				got = append(got, d.Message)
@@ -394,12 +402,13 @@ func TestCompleteRanges(t *testing.T) {
 }
 
 func TestReadUnusedSettings(t *testing.T) {
-	src := source("ldaps://ldap.invalid", config.LDAP{})
-	src.Paths, src.Groups = []string{"export.ldif"}, "groups.csv"
-	_, diags := read(context.Background(), src, env(nil))
+	src := source(t, "ldaps://ldap.invalid", Connection{})
+	src.Paths = []string{"export.ldif"}
+	src.Settings = sourcetest.YAML(t, "kind: ldap\npath: export.ldif\ngroups: groups.csv\nldap: {url: 'ldaps://ldap.invalid', baseDN: 'dc=x'}\n")
+	_, diags := readSource(context.Background(), src, env(nil))
 	want := []string{
+		"scimsync.yaml:3:1: error: groups is not used by ldap sources (they read ldap, mapping here) [unused-setting]",
 		"scimsync.yaml:7: error: path is not used by ldap sources: they read the directory that ldap.url names [unused-setting]",
-		"scimsync.yaml:7: error: groups is not used by ldap sources: they read the directory that ldap.url names [unused-setting]",
 	}
 	var got []string
 	for _, d := range diags {

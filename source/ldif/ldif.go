@@ -15,7 +15,7 @@
 // base64 values ("attr:: ..."), attribute options, and content records as well as change
 // records with "changetype: add". Other change records are reported and skipped.
 //
-// Package ldif imports model, diag, config and source/directory.
+// Package ldif imports model, diag, config, source/read and source/directory.
 package ldif
 
 import (
@@ -26,7 +26,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -35,64 +34,55 @@ import (
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/source/directory"
+	"github.com/scimsync/scimsync/source/read"
 )
 
 // Rules of the diagnostics this package reports, besides those of source/directory.
 const (
-	RuleRead   = "read"           // the file cannot be read
-	RuleSyntax = "ldif-syntax"    // the file is not well-formed LDIF
-	RuleChange = "ldif-change"    // a change record other than add
-	RuleFiles  = "ldif-files"     // the source names no LDIF file
-	RuleEmpty  = "empty-source"   // the export yields no users
-	RuleUnused = "unused-setting" // the source sets something ldif sources do not read
+	RuleSyntax = "ldif-syntax" // the file is not well-formed LDIF
+	RuleChange = "ldif-change" // a change record other than add
+	RuleFiles  = "ldif-files"  // the source names no LDIF file
 )
+
+// Settings are the settings of an ldif source besides those of every source.
+type Settings struct {
+	Mapping directory.Mapping `yaml:"mapping"`
+}
 
 // MaxProblems is the most syntax problems reported for one file before it is given up on.
 const MaxProblems = 100
 
 // Read reads the LDIF files a source lists in Paths (a directory stands for the *.ldif
 // files in it) and maps their entries to users and groups. Members are resolved across
-// all the files. A source that yields no user is an error unless it allows empty.
-func Read(ctx context.Context, src config.Source) (*model.State, diag.List) {
-	mapper, diags := directory.NewMapper(src.Mapping, src.Origin)
-	for _, s := range []struct {
-		name string
-		set  bool
-	}{
-		{"users", src.Users != ""}, {"groups", src.Groups != ""}, {"memberships", src.Memberships != ""},
-		{"servicePrincipals", src.ServicePrincipals != ""}, {"ldap", !reflect.ValueOf(src.LDAP).IsZero()},
-	} {
-		if s.set {
-			diags.Errorf(src.Origin, RuleUnused, "%s is not used by ldif sources", s.name)
-		}
-	}
+// all the files.
+func Read(ctx context.Context, src config.Source) (*read.Result, diag.List) {
+	var set Settings
+	diags := read.Settings(src, &set)
+	mapper, md := directory.NewMapper(set.Mapping, src.Origin)
+	diags = append(diags, md...)
 	if diags.HasErrors() {
-		return &model.State{}, diags
+		return &read.Result{State: &model.State{}}, diags
 	}
 	files, fd := listFiles(src)
 	diags = append(diags, fd...)
 	var entries []directory.Entry
 	for _, path := range files {
 		if err := ctx.Err(); err != nil {
-			diags.Errorf(src.Origin, RuleRead, "read %s: %v", path, err)
-			return &model.State{}, diags
+			diags.Errorf(src.Origin, read.RuleRead, "read %s: %v", path, err)
+			return &read.Result{State: &model.State{}}, diags
 		}
 		data, err := os.ReadFile(path)
 		if err != nil {
-			diags.Errorf(model.Origin{File: path}, RuleRead, "read %s: %v", path, pathError(err))
+			diags.Errorf(model.Origin{File: path}, read.RuleRead, "read %s: %v", path, pathError(err))
 			continue
 		}
 		es, pd := Parse(path, data)
 		entries = append(entries, es...)
 		diags = append(diags, pd...)
 	}
-	state, bd := mapper.Build(entries)
+	state, skipped, bd := mapper.Build(entries)
 	diags = append(diags, bd...)
-	if len(state.Users) == 0 && !src.AllowEmpty && !diags.HasErrors() {
-		diags.Errorf(src.Origin, RuleEmpty,
-			"the LDIF export yields no users in scope (set allowEmpty: true on the source if that is intended)")
-	}
-	return state, diags
+	return &read.Result{State: state, Skipped: skipped}, diags
 }
 
 // listFiles expands the source's paths: files as given, directories to their *.ldif files.
@@ -102,7 +92,7 @@ func listFiles(src config.Source) ([]string, diag.List) {
 	for _, p := range src.Paths {
 		info, err := os.Stat(p)
 		if err != nil {
-			diags.Errorf(src.Origin, RuleRead, "read %s: %v", p, pathError(err))
+			diags.Errorf(src.Origin, read.RuleRead, "read %s: %v", p, pathError(err))
 			continue
 		}
 		if !info.IsDir() {

@@ -13,6 +13,7 @@ import (
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/source/directory"
+	"github.com/scimsync/scimsync/source/mapping"
 	"github.com/scimsync/scimsync/source/sourcetest"
 )
 
@@ -23,34 +24,41 @@ func TestReadGolden(t *testing.T) {
 	tests := []struct {
 		name       string
 		files      []string
-		mapping    config.Mapping
+		mapping    directory.Mapping
 		allowEmpty bool
 	}{
 		{name: "openldap", files: []string{"openldap.ldif"}},
-		{name: "openldap-scoped", files: []string{"openldap.ldif"}, mapping: config.Mapping{
-			Users:     config.UserScope{BaseDN: "OU=People,DC=Example,DC=Org"},
-			Groups:    config.GroupScope{NamePattern: "^(Engineering|Platform)$", ObjectClasses: []string{"groupOfNames", "groupOfUniqueNames"}},
-			GroupName: config.NameRule{Prefix: "ldap-", Lowercase: true},
-			UserName:  "mail", DisplayName: "cn", ExternalID: "uid",
+		{name: "openldap-scoped", files: []string{"openldap.ldif"}, mapping: directory.Mapping{
+			Users:     directory.UserScope{BaseDN: "OU=People,DC=Example,DC=Org"},
+			Groups:    directory.GroupScope{NamePattern: "^(Engineering|Platform)$", ObjectClasses: []string{"groupOfNames", "groupOfUniqueNames"}},
+			GroupName: directory.GroupName{NameRule: mapping.NameRule{Prefix: "ldap-", Lowercase: true}},
+			UserName:  mapping.Names{"mail"}, DisplayName: "cn", ExternalID: "uid",
 		}},
 		{name: "ad", files: []string{"ad.ldif"}},
-		{name: "ad-custom", files: []string{"ad.ldif"}, mapping: config.Mapping{
-			UserName:  "userPrincipalName",
-			Active:    config.ActiveRule{Attribute: "userAccountControl", DisabledBit: 2},
-			Groups:    config.GroupScope{BaseDN: "OU=Groups,DC=corp,DC=example"},
-			GroupName: config.NameRule{Replace: []config.Replacement{{Pattern: "^DB-", With: "databricks-"}}},
+		{name: "ad-custom", files: []string{"ad.ldif"}, mapping: directory.Mapping{
+			UserName:  mapping.Names{"userPrincipalName"},
+			Active:    mapping.ActiveRule{Attribute: "userAccountControl", DisabledBit: 2},
+			Groups:    directory.GroupScope{BaseDN: "OU=Groups,DC=corp,DC=example"},
+			GroupName: directory.GroupName{NameRule: mapping.NameRule{Replace: []mapping.Replacement{{Pattern: "^DB-", With: "databricks-"}}}},
 		}},
 		{name: "errors", files: []string{"errors.ldif"}},
+		// No mail: the userName comes from a template, lower-cased; a uid with a space
+		// yields no e-mail address and is an error naming what each alternative gave.
+		{name: "nomail-templates", files: []string{"nomail.ldif"}, mapping: directory.Mapping{
+			UserName: mapping.Names{"{mail}", "{uid}@lab.example"},
+			Users:    directory.UserScope{BaseDN: "ou=people,dc=lab,dc=example"},
+		}},
+		{name: "nomail-default", files: []string{"nomail.ldif"}},
 		{name: "split", files: []string{"split-users.ldif", "split-groups.ldif"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			src := config.Source{Kind: config.SourceLDIF, Mapping: tt.mapping, AllowEmpty: tt.allowEmpty, Origin: cfgOrigin}
+			src := config.Source{Kind: config.SourceLDIF, Settings: sourcetest.Node(t, Settings{Mapping: tt.mapping}), AllowEmpty: tt.allowEmpty, Origin: cfgOrigin}
 			for _, f := range tt.files {
 				src.Paths = append(src.Paths, filepath.Join(td, f))
 			}
-			state, diags := Read(context.Background(), src)
-			sourcetest.Golden(t, filepath.Join(td, tt.name), td, state, diags)
+			res, diags := Read(context.Background(), src)
+			sourcetest.Golden(t, filepath.Join(td, tt.name), td, res.State, diags)
 		})
 	}
 }
@@ -81,27 +89,26 @@ func TestReadProblems(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name  string
-		src   config.Source
-		diags []string
+		name     string
+		src      config.Source
+		settings string
+		diags    []string
 	}{
-		{"no path", config.Source{}, []string{
+		{"no path", config.Source{}, "", []string{
 			"scimsync.yaml:12:5: error: the ldif source needs a path to an LDIF file [ldif-files]"}},
-		{"no users", config.Source{Paths: []string{empty}}, []string{
-			"scimsync.yaml:12:5: error: the LDIF export yields no users in scope (set allowEmpty: true on the source if that is intended) [empty-source]"}},
-		{"no users allowed", config.Source{Paths: []string{empty}, AllowEmpty: true}, nil},
-		{"settings of other kinds", config.Source{Paths: []string{empty}, Users: "u.csv", LDAP: config.LDAP{BaseDN: "dc=x"}}, []string{
-			"scimsync.yaml:12:5: error: users is not used by ldif sources [unused-setting]",
-			"scimsync.yaml:12:5: error: ldap is not used by ldif sources [unused-setting]"}},
-		{"directory without ldif", config.Source{Paths: []string{t.TempDir()}}, nil},
-		{"bad mapping", config.Source{Paths: []string{empty}, Mapping: config.Mapping{
-			Groups: config.GroupScope{BaseDN: "not a dn"}, IncludeGuests: true}}, []string{
-			`scimsync.yaml:12:5: error: mapping.groups.baseDN "not a dn": DN ended with incomplete type, value pair [invalid-mapping]`,
-			"scimsync.yaml:12:5: error: mapping.includeGuests is for Entra ID exports, not directory sources [invalid-mapping]"}},
+		{"no users", config.Source{Paths: []string{empty}}, "", nil},
+		{"settings of other kinds", config.Source{Paths: []string{empty}}, "kind: ldif\nusers: u.csv\nldap: {baseDN: dc=x}\n", []string{
+			"scimsync.yaml:2:1: error: users is not used by ldif sources (they read mapping here) [unused-setting]",
+			"scimsync.yaml:3:1: error: ldap is not used by ldif sources (they read mapping here) [unused-setting]"}},
+		{"directory without ldif", config.Source{Paths: []string{t.TempDir()}}, "", nil},
+		{"bad mapping", config.Source{Paths: []string{empty}}, "mapping:\n  groups: {baseDN: not a dn}\n  includeGuests: true\n", []string{
+			"scimsync.yaml:3:3: error: mapping.includeGuests is not used by ldif sources (they read active, displayName, externalId, familyName, givenName, groupName, groups, userName, users here) [unused-setting]",
+			`scimsync.yaml:12:5: error: mapping.groups.baseDN "not a dn": DN ended with incomplete type, value pair [invalid-mapping]`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.src.Kind, tt.src.Origin = config.SourceLDIF, cfgOrigin
+			tt.src.Settings = sourcetest.YAML(t, tt.settings)
 			_, diags := Read(context.Background(), tt.src)
 			got := strs(diags)
 			if tt.name == "directory without ldif" {
@@ -118,8 +125,9 @@ func TestReadProblems(t *testing.T) {
 }
 
 func TestReadDirectory(t *testing.T) {
-	state, diags := Read(context.Background(), config.Source{Kind: config.SourceLDIF, Paths: []string{"testdata"},
-		Mapping: config.Mapping{Groups: config.GroupScope{NamePattern: "^readers$"}}, Origin: cfgOrigin})
+	res, diags := Read(context.Background(), config.Source{Kind: config.SourceLDIF, Paths: []string{"testdata"},
+		Settings: sourcetest.Node(t, Settings{Mapping: directory.Mapping{Groups: directory.GroupScope{NamePattern: "^readers$"}}}), Origin: cfgOrigin})
+	state := res.State
 	// The directory holds every fixture, errors.ldif included; what matters here is that
 	// the split files were both read and their members resolved across files.
 	var readers *model.Group
@@ -151,7 +159,7 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add([]byte("dn: cn=a\nmember: cn=a\n\ndn: cn=b\nobjectClass: groupOfNames\nmember: cn=a\n"))
-	mapper, _ := directory.NewMapper(config.Mapping{}, model.Origin{})
+	mapper, _ := directory.NewMapper(directory.Mapping{}, model.Origin{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		entries, _ := Parse("f.ldif", data)
 		lines := strings.Count(string(data), "\n") + 1

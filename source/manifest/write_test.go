@@ -2,17 +2,14 @@ package manifest
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/scimsync/scimsync/internal/golden"
 	"github.com/scimsync/scimsync/model"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const otherAppID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 
@@ -52,18 +49,7 @@ func TestWriteRoundTrip(t *testing.T) {
 	if err := Write(&buf, exported(), WriteOptions{Header: "Exported from a test.\nSecond line."}); err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		if err := os.WriteFile("testdata/export.golden.yaml", buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile("testdata/export.golden.yaml")
-	if err != nil {
-		t.Fatalf("%v (run go test ./source/manifest -update)", err)
-	}
-	if diff := cmp.Diff(string(want), buf.String()); diff != "" {
-		t.Errorf("manifest (-golden +got):\n%s", diff)
-	}
+	golden.Check(t, "testdata/export.golden.yaml", buf.Bytes())
 	got, diags := Parse(buf.Bytes(), "export.yaml")
 	if len(diags) > 0 {
 		t.Fatalf("the written manifest does not read back:\n%v\n%s", strs(diags), buf.String())

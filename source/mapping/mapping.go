@@ -1,8 +1,8 @@
-// Package mapping evaluates the parts of a source's config.Mapping that are the same for
-// every kind of source: the rule that decides whether a user is active, and the rule that
-// selects and names groups.
+// Package mapping holds the parts of a source's mapping settings that several kinds of
+// source share, and evaluates them: the rule that decides whether a user is active, the
+// rule that selects and names groups, and userName templates.
 //
-// Package mapping imports config only.
+// Package mapping imports nothing of scimsync's.
 package mapping
 
 import (
@@ -11,18 +11,74 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/scimsync/scimsync/config"
+	"gopkg.in/yaml.v3"
 )
+
+// ActiveRule says how a user's active flag is read.
+type ActiveRule struct {
+	// Attribute names the attribute or column that decides; empty means the kind's
+	// default.
+	Attribute string `yaml:"attribute"`
+	// DisabledBit, when non-zero, treats Attribute as an integer bit field (such as Active
+	// Directory's userAccountControl, bit 2 = ACCOUNTDISABLE) and the user as inactive when
+	// the bit is set.
+	DisabledBit int `yaml:"disabledBit"`
+	// ActiveValues and InactiveValues list attribute values (case-insensitive) that mean
+	// active or inactive; when only one list is given, any other value means the opposite.
+	ActiveValues   []string `yaml:"activeValues"`
+	InactiveValues []string `yaml:"inactiveValues"`
+	// Always makes every user active without reading any attribute: the explicit choice
+	// for an export that has no status column.
+	Always bool `yaml:"always"`
+}
+
+// IsZero reports whether the rule sets nothing, so that the kind's default applies.
+func (r ActiveRule) IsZero() bool {
+	return r.Attribute == "" && r.DisabledBit == 0 && len(r.ActiveValues) == 0 && len(r.InactiveValues) == 0 && !r.Always
+}
+
+// NameRule transforms source group names into Databricks group names.
+type NameRule struct {
+	Prefix    string `yaml:"prefix"`
+	Suffix    string `yaml:"suffix"`
+	Lowercase bool   `yaml:"lowercase"`
+	// Replace holds regular-expression replacements applied in order.
+	Replace []Replacement `yaml:"replace"`
+}
+
+// Replacement is one regular-expression replacement.
+type Replacement struct {
+	Pattern string `yaml:"pattern"`
+	With    string `yaml:"with"`
+}
+
+// Names is a setting that names one attribute or template, or a list of them tried in
+// order. In the config file it is a string or a list of strings.
+type Names []string
+
+// UnmarshalYAML accepts a string or a list of strings.
+func (n *Names) UnmarshalYAML(v *yaml.Node) error {
+	if v.Kind == yaml.ScalarNode {
+		*n = Names{v.Value}
+		return nil
+	}
+	var list []string
+	if err := v.Decode(&list); err != nil {
+		return err
+	}
+	*n = list
+	return nil
+}
 
 // Active decides whether a user is active from the value of one attribute or column.
 type Active struct {
-	rule             config.ActiveRule
+	rule             ActiveRule
 	active, inactive map[string]bool
 }
 
 // NewActive compiles an active rule. The attribute of a rule without one is ignored and
 // every user is active.
-func NewActive(rule config.ActiveRule) *Active {
+func NewActive(rule ActiveRule) *Active {
 	a := &Active{rule: rule}
 	if len(rule.ActiveValues) > 0 {
 		a.active = foldSet(rule.ActiveValues)
@@ -43,7 +99,12 @@ func foldSet(values []string) map[string]bool {
 
 // Attribute returns the attribute or column the rule reads; empty means every user is
 // active.
-func (a *Active) Attribute() string { return a.rule.Attribute }
+func (a *Active) Attribute() string {
+	if a.rule.Always {
+		return ""
+	}
+	return a.rule.Attribute
+}
 
 // Eval returns whether a user whose attribute has the given value is active. An absent
 // attribute is passed as the empty value. The rules, in order:
@@ -57,7 +118,7 @@ func (a *Active) Attribute() string { return a.rule.Attribute }
 //
 // Values are compared case-insensitively after trimming spaces.
 func (a *Active) Eval(value string) (bool, error) {
-	if a.rule.Attribute == "" {
+	if a.Attribute() == "" {
 		return true, nil
 	}
 	v := strings.ToLower(strings.TrimSpace(value))
@@ -102,7 +163,7 @@ func (a *Active) Eval(value string) (bool, error) {
 // Groups selects groups by name and turns their names into Databricks group names.
 type Groups struct {
 	pattern *regexp.Regexp
-	rule    config.NameRule
+	rule    NameRule
 	replace []replacement
 }
 
@@ -113,7 +174,7 @@ type replacement struct {
 
 // NewGroups compiles the name pattern of a group scope and a group-name rule. An empty
 // pattern selects every group.
-func NewGroups(pattern string, rule config.NameRule) (*Groups, error) {
+func NewGroups(pattern string, rule NameRule) (*Groups, error) {
 	g := &Groups{rule: rule}
 	if pattern != "" {
 		re, err := regexp.Compile(pattern)

@@ -2,8 +2,6 @@ package mapping
 
 import (
 	"testing"
-
-	"github.com/scimsync/scimsync/config"
 )
 
 func TestActiveEval(t *testing.T) {
@@ -14,24 +12,24 @@ func TestActiveEval(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		rule   config.ActiveRule
+		rule   ActiveRule
 		checks []check
 	}{
-		{"no attribute: always active", config.ActiveRule{}, []check{{"false", true, false}, {"", true, false}}},
-		{"userAccountControl bit 2", config.ActiveRule{Attribute: "userAccountControl", DisabledBit: 2}, []check{
+		{"no attribute: always active", ActiveRule{}, []check{{"false", true, false}, {"", true, false}}},
+		{"userAccountControl bit 2", ActiveRule{Attribute: "userAccountControl", DisabledBit: 2}, []check{
 			{"512", true, false}, {"514", false, false}, {"66050", false, false}, {"66048", true, false},
 			{"", true, false}, {"4294967298", false, false}, {"enabled", false, true},
 		}},
-		{"both lists", config.ActiveRule{Attribute: "accountEnabled", ActiveValues: []string{"True"}, InactiveValues: []string{"False"}}, []check{
+		{"both lists", ActiveRule{Attribute: "accountEnabled", ActiveValues: []string{"True"}, InactiveValues: []string{"False"}}, []check{
 			{"TRUE", true, false}, {" false ", false, false}, {"yes", false, true}, {"", false, true},
 		}},
-		{"active list only", config.ActiveRule{Attribute: "status", ActiveValues: []string{"ACTIVE", "staged"}}, []check{
+		{"active list only", ActiveRule{Attribute: "status", ActiveValues: []string{"ACTIVE", "staged"}}, []check{
 			{"active", true, false}, {"STAGED", true, false}, {"SUSPENDED", false, false}, {"", false, false},
 		}},
-		{"inactive list only", config.ActiveRule{Attribute: "status", InactiveValues: []string{"Suspended"}}, []check{
+		{"inactive list only", ActiveRule{Attribute: "status", InactiveValues: []string{"Suspended"}}, []check{
 			{"Active", true, false}, {"suspended", false, false}, {"", true, false},
 		}},
-		{"boolean", config.ActiveRule{Attribute: "enabled"}, []check{
+		{"boolean", ActiveRule{Attribute: "enabled"}, []check{
 			{"Yes", true, false}, {"0", false, false}, {"disabled", false, false}, {"perhaps", false, true}, {"", false, true},
 		}},
 	}
@@ -53,9 +51,9 @@ func TestActiveEval(t *testing.T) {
 }
 
 func TestGroups(t *testing.T) {
-	g, err := NewGroups(`^(DB|db)[-_]`, config.NameRule{
+	g, err := NewGroups(`^(DB|db)[-_]`, NameRule{
 		Prefix: "dbx-", Suffix: "-team", Lowercase: true,
-		Replace: []config.Replacement{{Pattern: `^(?i)db[-_]`, With: ""}, {Pattern: `\s+`, With: "_"}},
+		Replace: []Replacement{{Pattern: `^(?i)db[-_]`, With: ""}, {Pattern: `\s+`, With: "_"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -77,10 +75,10 @@ func TestGroups(t *testing.T) {
 			t.Errorf("Name(%q) = %q, want %q", tt.in, got, tt.name)
 		}
 	}
-	if _, err := NewGroups("(", config.NameRule{}); err == nil {
+	if _, err := NewGroups("(", NameRule{}); err == nil {
 		t.Error("NewGroups accepted an invalid pattern")
 	}
-	if _, err := NewGroups("", config.NameRule{Replace: []config.Replacement{{Pattern: "["}}}); err == nil {
+	if _, err := NewGroups("", NameRule{Replace: []Replacement{{Pattern: "["}}}); err == nil {
 		t.Error("NewGroups accepted an invalid replacement")
 	}
 }

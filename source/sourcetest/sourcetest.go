@@ -5,25 +5,22 @@
 // positions are checked as well. Run the tests with -update to rewrite the golden files
 // from the current results, then review the difference.
 //
-// Package sourcetest is for tests only; it imports model, diag and go-cmp.
+// Package sourcetest is for tests only; it imports model, diag, internal/golden and yaml.v3.
 package sourcetest
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
 
 	"github.com/scimsync/scimsync/diag"
+	"github.com/scimsync/scimsync/internal/golden"
 	"github.com/scimsync/scimsync/model"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of the source tests")
 
 // Golden compares a state and its diagnostics with the golden files base+".golden.json"
 // and base+".origins.golden". File names in origins are written relative to dir, so that
@@ -37,8 +34,8 @@ func Golden(t *testing.T, base, dir string, state *model.State, diags diag.List)
 	if err != nil {
 		t.Fatal(err)
 	}
-	compare(t, base+".golden.json", string(js)+"\n")
-	compare(t, base+".origins.golden", Origins(dir, state, diags))
+	golden.Check(t, base+".golden.json", append(js, '\n'))
+	golden.Check(t, base+".origins.golden", []byte(Origins(dir, state, diags)))
 }
 
 // Origins lists the diagnostics and the origins of the objects of a state as text, with
@@ -75,20 +72,27 @@ func Origins(dir string, state *model.State, diags diag.List) string {
 	return b.String()
 }
 
-// compare checks got against a golden file, or rewrites the file under -update.
-func compare(t *testing.T, path, got string) {
+// Node returns the settings struct v of a source kind encoded as the YAML node of the
+// source's config entry, as config.Load keeps it in config.Source.Settings.
+func Node(t testing.TB, v any) *yaml.Node {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		t.Fatal(err)
 	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run the test with -update to create it)", err)
+	return &n
+}
+
+// YAML parses the text of a source's config entry into the node config.Load keeps in
+// config.Source.Settings; lines count from 1 at the start of text.
+func YAML(t testing.TB, text string) *yaml.Node {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+		t.Fatal(err)
 	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	if len(doc.Content) == 0 {
+		return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	}
+	return doc.Content[0]
 }

@@ -1,4 +1,11 @@
-package plan
+// Package policy holds the rules a plan is made under: which live identities are managed,
+// what happens to those no longer declared, the removal guards and the protected
+// identities. The config file decodes into a Policy; plan.Diff and plan.Drift apply it;
+// every plan records the one it was made with.
+//
+// Package policy imports nothing of the project, so that config and the sources can
+// name a Policy without depending on the planner.
+package policy
 
 // Removal says what happens to a managed live identity that is no longer declared.
 type Removal string
@@ -55,10 +62,10 @@ type Protected struct {
 	Groups            []string `json:"groups,omitempty" yaml:"groups"`
 }
 
-// DefaultPolicy returns the policy used where the config says nothing: everything managed,
+// Default returns the policy used where the config says nothing: everything managed,
 // users and service principals deactivated, groups deleted, and guards that stop a plan from
 // removing more than 25 identities or 10% of the managed ones.
-func DefaultPolicy() Policy {
+func Default() Policy {
 	return Policy{
 		Removal: Removals{
 			Users:             RemovalDeactivate,

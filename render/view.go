@@ -1,0 +1,249 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/plan"
+)
+
+// actionView says how the changes of one action are shown. Every action of the plan
+// package has an entry in actionViews; a new action is shown by adding one.
+type actionView struct {
+	// symbol marks the change: + adds, ~ changes, - removes, ! deactivates.
+	symbol string
+	// summary is the phrase of the summary line that counts the change, one of
+	// summaryPhrases.
+	summary string
+	// headline returns what follows "kind key" in the change's one-line description, such
+	// as ": add 3 members"; it is given the change with its payload.
+	headline func(c *plan.Change) string
+	// reason shows the change's reason next to its headline in text.
+	reason bool
+	// attributes lists the change's attribute differences under its headline in text.
+	attributes bool
+	// body is what Markdown shows in a change's collapsible section.
+	body body
+}
+
+// body is what Markdown shows for a change.
+type body int
+
+const (
+	bodyObject    body = iota // a unified diff of the object's canonical YAML, before and after
+	bodyMembers               // the members added or removed
+	bodyWorkspace             // the attribute differences in one workspace
+)
+
+// summaryPhrases are the phrases of the summary line, in order.
+var summaryPhrases = []string{"to create", "to update", "to rename", "membership changes", "workspace assignment changes", "to deactivate", "to delete"}
+
+func none(*plan.Change) string { return "" }
+
+var actionViews = map[plan.Action]actionView{
+	plan.Create: {symbol: "+", summary: "to create", headline: none, reason: true, attributes: true},
+	plan.Update: {symbol: "~", summary: "to update", headline: none, attributes: true},
+	plan.Rename: {symbol: "~", summary: "to rename", reason: true, attributes: true,
+		headline: func(*plan.Change) string { return ": rename" }},
+	plan.Reactivate: {symbol: "~", summary: "to update", reason: true, attributes: true,
+		headline: func(*plan.Change) string { return ": reactivate" }},
+	plan.AddMembers: {symbol: "~", summary: "membership changes", body: bodyMembers,
+		headline: func(c *plan.Change) string { return ": add " + count(len(c.Members), "member") }},
+	plan.RemoveMembers: {symbol: "~", summary: "membership changes", body: bodyMembers,
+		headline: func(c *plan.Change) string { return ": remove " + count(len(c.Members), "member") }},
+	plan.Assign: {symbol: "+", summary: "workspace assignment changes", attributes: true, body: bodyWorkspace,
+		headline: func(c *plan.Change) string {
+			return fmt.Sprintf(": assign to workspace %s as %s", c.Workspace, permissionTo(c))
+		}},
+	plan.SetEntitlements: {symbol: "~", summary: "to update", attributes: true, body: bodyWorkspace,
+		headline: func(c *plan.Change) string { return ": update in workspace " + c.Workspace }},
+	plan.Unassign: {symbol: "-", summary: "workspace assignment changes", body: bodyWorkspace,
+		headline: func(c *plan.Change) string { return ": unassign from workspace " + c.Workspace }},
+	plan.Deactivate: {symbol: "!", summary: "to deactivate", reason: true,
+		headline: func(*plan.Change) string { return ": deactivate" }},
+	plan.Delete: {symbol: "-", summary: "to delete", reason: true,
+		headline: func(*plan.Change) string { return ": delete" }},
+}
+
+// viewOf returns how an action is shown; an action this build does not know (which
+// plan.Decode refuses) is shown as a change named by its action.
+func viewOf(a plan.Action) actionView {
+	if v, ok := actionViews[a]; ok {
+		return v
+	}
+	return actionView{symbol: "~", summary: "to update", attributes: true,
+		headline: func(c *plan.Change) string { return ": " + string(c.Action) }}
+}
+
+func permissionTo(c *plan.Change) string {
+	if c.Permission == nil {
+		return ""
+	}
+	return c.Permission.To
+}
+
+// view is a plan prepared for people: built once by newView from the plan (the value the
+// JSON plan file holds), and written by Text and Markdown, which differ only in markup.
+type view struct {
+	target    string
+	policy    policyView
+	ignored   []string
+	protected []string
+	// counts are the changes per action, in the order of plan.Actions, for the actions the
+	// plan has.
+	counts []actionCount
+	// summary sums the plan up in one line: "Plan: 3 to create, 2 to deactivate."
+	summary  string
+	changes  []changeView
+	sections []section
+}
+
+// policyView is the policy a plan was made with, in the words of the config file.
+type policyView struct {
+	removal          string // users=deactivate servicePrincipals=deactivate groups=delete
+	guards           string // maxRemovals=25 maxRemovalPercent=10%
+	overridden       bool   // the guards were overridden for this plan
+	allowUserReplace bool
+}
+
+// actionCount counts the changes of one action by kind.
+type actionCount struct {
+	action                        plan.Action
+	users, servicePrincipals, grp int
+}
+
+func (c actionCount) total() int { return c.users + c.servicePrincipals + c.grp }
+
+// changeView is one change prepared for display.
+type changeView struct {
+	c      *plan.Change
+	symbol string
+	// rest is what follows "kind key" in the headline: ": add 3 members".
+	rest string
+	how  actionView
+}
+
+// viewChange prepares one change for display.
+func viewChange(c *plan.Change) changeView {
+	how := viewOf(c.Action)
+	cv := changeView{c: c, symbol: how.symbol, rest: how.headline(c), how: how}
+	if c.Action == plan.Assign && c.Permission != nil && c.Permission.From != "" {
+		cv.symbol = "~" // a permission change of an existing assignment
+	}
+	return cv
+}
+
+// headline returns the change's one-line description without its marker, such as
+// "user ada@example.com: deactivate", with identity data made safe for a terminal.
+func (cv *changeView) headline() string { return kindName(cv.c.Kind) + " " + safe(cv.c.Key) + cv.rest }
+
+// section is a part of a rendered plan after its header: a list of changes or of notes
+// under a title. newView owns the list; a new section is one more entry there.
+type section struct {
+	title string
+	// alert, when set, is a sentence in Markdown inline markup shown before the section as
+	// a warning. Only brief sections have one so far.
+	alert string
+	// changes are the changes the section lists: in full, or one line each when brief.
+	// Text lists every change in full once, so it leaves brief sections out.
+	changes []*changeView
+	brief   bool
+	// noun names what the section lists, for the note on what a length limit left out.
+	noun string
+	// notes are lines of text, always shown whole.
+	notes []string
+}
+
+// newView prepares a plan for display.
+func newView(p *plan.Plan) *view {
+	v := &view{target: p.Target.String(), ignored: p.Policy.Scope.Ignore}
+	pol := p.Policy
+	v.policy = policyView{
+		removal: fmt.Sprintf("users=%s servicePrincipals=%s groups=%s", pol.Removal.Users, pol.Removal.ServicePrincipals, pol.Removal.Groups),
+		guards: fmt.Sprintf("maxRemovals=%s maxRemovalPercent=%s",
+			limit(fmt.Sprint(pol.Guards.MaxRemovals), pol.Guards.MaxRemovals == 0),
+			limit(fmt.Sprintf("%g%%", pol.Guards.MaxRemovalPercent), pol.Guards.MaxRemovalPercent == 0)),
+		overridden:       p.GuardOverride,
+		allowUserReplace: pol.AllowUserReplace,
+	}
+	for _, r := range p.Protected {
+		v.protected = append(v.protected, r.String())
+	}
+
+	byAction := map[plan.Action]*actionCount{}
+	v.changes = make([]changeView, len(p.Changes))
+	var removals, all []*changeView
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		cv := &v.changes[i]
+		*cv = viewChange(c)
+		all = append(all, cv)
+		if c.Action.IsRemoval() {
+			removals = append(removals, cv)
+		}
+		n := byAction[c.Action]
+		if n == nil {
+			n = &actionCount{action: c.Action}
+			byAction[c.Action] = n
+		}
+		switch c.Kind {
+		case model.KindUser:
+			n.users++
+		case model.KindServicePrincipal:
+			n.servicePrincipals++
+		case model.KindGroup:
+			n.grp++
+		}
+	}
+	phrases := map[string]int{}
+	for _, a := range plan.Actions {
+		if n := byAction[a]; n != nil {
+			v.counts = append(v.counts, *n)
+			phrases[viewOf(a).summary] += n.total()
+		}
+	}
+	v.summary = "Plan: no changes."
+	if len(p.Changes) > 0 {
+		var parts []string
+		for _, ph := range summaryPhrases {
+			if n := phrases[ph]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", n, ph))
+			}
+		}
+		v.summary = "Plan: " + strings.Join(parts, ", ") + "."
+	}
+
+	if len(removals) > 0 {
+		v.sections = append(v.sections, section{title: "Removals", noun: "removals", brief: true, changes: removals,
+			alert: "This plan removes access: " + removalCount(removals) + "."})
+	}
+	if len(all) > 0 {
+		v.sections = append(v.sections, section{title: "Changes", noun: "changes", changes: all})
+	}
+	if len(p.Warnings) > 0 {
+		v.sections = append(v.sections, section{title: "Warnings", notes: p.Warnings})
+	}
+	return v
+}
+
+// removalCount says how many identities a plan deactivates and deletes, in Markdown:
+// "**2 deactivated** and **1 deleted**".
+func removalCount(rs []*changeView) string {
+	var deact, del int
+	for _, cv := range rs {
+		if cv.c.Action == plan.Deactivate {
+			deact++
+		} else {
+			del++
+		}
+	}
+	var parts []string
+	if deact > 0 {
+		parts = append(parts, fmt.Sprintf("**%d deactivated**", deact))
+	}
+	if del > 0 {
+		parts = append(parts, fmt.Sprintf("**%d deleted**", del))
+	}
+	return strings.Join(parts, " and ")
+}
