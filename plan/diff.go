@@ -880,6 +880,7 @@ func (d *differ) finish() (*Plan, error) {
 		}
 		return a.Workspace < b.Workspace
 	})
+	d.nameServicePrincipals()
 	managed := 0
 	for _, n := range []int{len(d.live.Users), len(d.live.ServicePrincipals), len(d.live.Groups)} {
 		managed += n
@@ -914,10 +915,30 @@ func (d *differ) finish() (*Plan, error) {
 		p.Changes = []Change{}
 	}
 	p.summarize()
+	p.Risks = risks(d.desired, p.Changes, p.Protected)
 	if err := d.guard(p); err != nil && !d.opts.OverrideGuards {
 		return p, err
 	}
 	return p, nil
+}
+
+// nameServicePrincipals gives each change about a service principal keyed by
+// applicationId the principal's displayName, declared or live.
+func (d *differ) nameServicePrincipals() {
+	names := map[string]string{}
+	for _, s := range []*model.State{d.live, d.desired} {
+		for _, p := range s.ServicePrincipals {
+			if p.ApplicationID != "" && p.DisplayName != "" {
+				names[p.Key()] = p.DisplayName
+			}
+		}
+	}
+	for i := range d.changes {
+		c := &d.changes[i]
+		if c.Kind == model.KindServicePrincipal && names[c.Key] != "" && names[c.Key] != c.Key {
+			c.Name = names[c.Key]
+		}
+	}
 }
 
 // guard refuses plans that remove more than the policy allows, and any removal at all when

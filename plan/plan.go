@@ -77,6 +77,9 @@ type Plan struct {
 	ToolVersion   string    `json:"toolVersion"`
 	CreatedAt     time.Time `json:"createdAt"`
 	Target        TargetID  `json:"target"`
+	// Risks are the grants of privilege, removals and protected identities of the plan,
+	// for review first; display data, never read by apply.
+	Risks []Risk `json:"risks,omitempty"`
 	// DesiredDigest identifies the desired state the plan was made from.
 	DesiredDigest string        `json:"desiredDigest"`
 	Policy        policy.Policy `json:"policy"`
@@ -129,6 +132,9 @@ type Change struct {
 	Key    string     `json:"key"`
 	// ID is the SCIM id of the live object; empty when the object is created by this plan.
 	ID string `json:"id,omitempty"`
+	// Name is the displayName of a service principal whose key is its applicationId, so
+	// that people see which principal a change is about. Display only.
+	Name string `json:"name,omitempty"`
 	// Workspace is the workspace id of Assign, Unassign and SetEntitlements.
 	Workspace string `json:"workspace,omitempty"`
 
