@@ -79,7 +79,9 @@ plan)
 	if [[ $status == 0 || $status == 2 ]]; then
 		[[ $status == 2 ]] && has_changes=true
 		status=0
-		"$scimsync" show --format markdown "$plan_file" >"$md"
+		# A plan whose review section does not fit in a comment says so in the comment,
+		# and the step fails after posting it.
+		"$scimsync" show --format markdown "$plan_file" >"$md" || status=$?
 		"$scimsync" github outputs --plan "$plan_file" >"$out_dir/counts.txt"
 		summary=$(heading)
 		plan_out=$plan_file

@@ -96,6 +96,14 @@ func writeText(w io.Writer, v *view, opts Options) error {
 	b.WriteString("\n")
 	writeScope(&b, v.ignored, v.protected)
 	b.WriteString("\n")
+	if len(v.risks) > 0 {
+		// The risk section comes first, whole: grants, removals, protected identities.
+		fmt.Fprintf(&b, "%s\n", c.bold("Review first ("+v.riskCounts()+"):"))
+		for _, r := range v.risks {
+			fmt.Fprintf(&b, "  %s %s: %s\n", c.symbol(r.symbol), r.subject, safe(r.detail))
+		}
+		b.WriteString("\n")
+	}
 	if len(v.changes) == 0 {
 		b.WriteString(c.green("No changes.") + " The live state matches the desired state.\n")
 	}
@@ -105,7 +113,7 @@ func writeText(w io.Writer, v *view, opts Options) error {
 			// Text lists every change in full in the section that is not brief.
 		case s.changes != nil:
 			for _, cv := range s.changes {
-				writeChange(&b, c, cv, opts)
+				writeChange(&b, c, cv, opts, v.memberOf)
 			}
 		default:
 			b.WriteString("\n" + c.yellow(s.title+":") + "\n")
@@ -169,13 +177,16 @@ func count(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-func writeChange(b *strings.Builder, c palette, cv *changeView, opts Options) {
+func writeChange(b *strings.Builder, c palette, cv *changeView, opts Options, memberOf map[model.Ref][]string) {
 	ch := cv.c
 	fmt.Fprintf(b, "  %s %s", c.symbol(cv.symbol), cv.headline())
 	if cv.how.reason {
 		fmt.Fprintf(b, " %s", c.dim("("+safe(ch.Reason)+")"))
 	}
 	b.WriteString("\n")
+	for _, l := range brings(ch, memberOf) {
+		fmt.Fprintf(b, "      %s\n", c.green(safe(l)))
+	}
 	if cv.how.attributes {
 		for _, a := range ch.Attributes {
 			fmt.Fprintf(b, "      %s: %s -> %s\n", a.Name, c.red(Value(a.Before)), c.green(Value(a.After)))
@@ -197,6 +208,34 @@ func writeChange(b *strings.Builder, c palette, cv *changeView, opts Options) {
 	if more > 0 {
 		fmt.Fprintf(b, "      ... and %d more\n", more)
 	}
+}
+
+// brings lists what a created identity brings with it, for review: its roles, its
+// entitlements and the groups the plan adds it to: "roles: [account_admin]".
+func brings(ch *plan.Change, memberOf map[model.Ref][]string) []string {
+	if ch.Action != plan.Create || ch.After == nil {
+		return nil
+	}
+	var roles, ents []string
+	switch o := ch.After; {
+	case o.User != nil:
+		roles, ents = o.User.Roles, o.User.Entitlements
+	case o.ServicePrincipal != nil:
+		roles, ents = o.ServicePrincipal.Roles, o.ServicePrincipal.Entitlements
+	case o.Group != nil:
+		roles, ents = o.Group.Roles, o.Group.Entitlements
+	}
+	var out []string
+	if len(roles) > 0 {
+		out = append(out, "roles: "+Value(roles))
+	}
+	if len(ents) > 0 {
+		out = append(out, "entitlements: "+Value(ents))
+	}
+	if gs := memberOf[ch.Ref()]; len(gs) > 0 {
+		out = append(out, "groups: "+Value(gs))
+	}
+	return out
 }
 
 // Value formats an attribute value: strings quoted, lists in brackets, empty as "(none)".
