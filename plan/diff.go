@@ -392,7 +392,7 @@ func (d *differ) groups() {
 		}
 		reason := "declared attributes differ"
 		if action == Rename {
-			reason = fmt.Sprintf("renamed from %s (previously)", lg.DisplayName)
+			reason = fmt.Sprintf("previously named %s", lg.DisplayName)
 		}
 		d.add(Change{Action: action, Kind: model.KindGroup, Key: g.Key(), ID: lg.ID, Set: &set, Attributes: attrs,
 			Before: &Object{Group: lg}, After: &Object{Group: &after}, Reason: reason})
@@ -636,14 +636,30 @@ func (d *differ) memberships() {
 		if len(add) > 0 {
 			sortMembers(add)
 			d.add(Change{Action: AddMembers, Kind: model.KindGroup, Key: g.Key(), ID: id, Members: add,
-				Reason: fmt.Sprintf("%d declared members are missing", len(add))})
+				Reason: missing(len(add))})
 		}
 		if len(remove) > 0 {
 			sortMembers(remove)
 			d.add(Change{Action: RemoveMembers, Kind: model.KindGroup, Key: g.Key(), ID: id, Members: remove,
-				Reason: fmt.Sprintf("%d members are not declared", len(remove))})
+				Reason: undeclared(len(remove))})
 		}
 	}
+}
+
+// missing is the reason of an AddMembers change: "1 declared member is missing".
+func missing(n int) string {
+	if n == 1 {
+		return "1 declared member is missing"
+	}
+	return fmt.Sprintf("%d declared members are missing", n)
+}
+
+// undeclared is the reason of a RemoveMembers change: "1 member is not declared".
+func undeclared(n int) string {
+	if n == 1 {
+		return "1 member is not declared"
+	}
+	return fmt.Sprintf("%d members are not declared", n)
 }
 
 func sortMembers(ms []Member) {

@@ -75,6 +75,9 @@ func notDrift(r *plan.DriftReport) string {
 		why := make([]string, len(keys))
 		for i, k := range keys {
 			why[i] = fmt.Sprintf("%d %s", reasons[k], k)
+			if k == string(plan.ExcludedBuiltIn) {
+				why[i] = count(reasons[k], k) // "2 built-in groups"
+			}
 		}
 		parts = append(parts, fmt.Sprintf("%d out of scope (%s)", n, strings.Join(why, ", ")))
 	}

@@ -284,9 +284,13 @@ func ApplyText(w io.Writer, r *plan.Result, opts Options) error {
 		counts[cr.Status]++
 	}
 	var parts []string
-	for _, s := range []plan.Status{plan.StatusOK, plan.StatusFailed, plan.StatusSkipped, plan.StatusNotRun} {
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+	// The statuses in words: "not-run" is the JSON value, "not run" what people read.
+	for _, s := range []struct {
+		status plan.Status
+		words  string
+	}{{plan.StatusOK, "ok"}, {plan.StatusFailed, "failed"}, {plan.StatusSkipped, "skipped"}, {plan.StatusNotRun, "not run"}} {
+		if counts[s.status] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s.status], s.words))
 		}
 	}
 	line := fmt.Sprintf("Apply complete: %d of %d changes applied.", r.OK, len(r.Changes))
