@@ -93,6 +93,9 @@ type differ struct {
 	ignore    []ignorePattern
 	changes   []Change
 	warnings  []string
+	// blocked are the declared identities the policy keeps the plan from changing, for
+	// the risk section.
+	blocked []Risk
 	fps       []Fingerprint
 }
 
@@ -262,6 +265,8 @@ func (d *differ) matchAll() {
 				d.skipped[r] = true
 				d.claimed[old] = true
 				d.unmanaged[old] = ExcludedUserNameChange
+				d.blocked = append(d.blocked, Risk{Type: RiskBlocked, Ref: r.String(),
+					Detail: fmt.Sprintf("not created: it replaces live user %s (same externalId), which needs policy.allowUserReplace", lu.UserName)})
 				continue
 			}
 			d.claimed[old] = true
@@ -931,7 +936,7 @@ func (d *differ) finish() (*Plan, error) {
 		p.Changes = []Change{}
 	}
 	p.summarize()
-	p.Risks = risks(d.desired, p.Changes, p.Protected)
+	p.Risks = append(risks(d.desired, p.Changes, p.Protected), d.blocked...)
 	if err := d.guard(p); err != nil && !d.opts.OverrideGuards {
 		return p, err
 	}

@@ -22,14 +22,17 @@ const (
 	RiskRemoval RiskType = "removal"
 	// RiskProtected is a live identity the policy kept out of the plan.
 	RiskProtected RiskType = "protected"
+	// RiskBlocked is a declared identity the plan does not create or change because the
+	// policy does not allow it, such as a userName change without allowUserReplace.
+	RiskBlocked RiskType = "blocked"
 )
 
 // PrivilegedEntitlements are the entitlements whose grant is a risk: they let a principal
 // create compute.
 var PrivilegedEntitlements = []string{"allow-cluster-create", "allow-instance-pool-create"}
 
-// Risk is one item of a plan's risk section: every grant of privilege, every removal and
-// every protected identity, listed for review before anything else and never left out of
+// Risk is one item of a plan's risk section: every grant of privilege, every removal,
+// every protected identity and every blocked one, listed for review before anything else and never left out of
 // a rendering. It is display data: apply never reads it.
 type Risk struct {
 	Type RiskType `json:"type"`

@@ -105,7 +105,7 @@ func TestPlanMarkdownIsGFM(t *testing.T) {
 				}
 				risky := 0
 				for _, it := range d.items {
-					if countPrefix([]string{it}, "`+` ", "`-` ", "`=` ") == 1 {
+					if countPrefix([]string{it}, "`+` ", "`-` ", "`=` ", "`x` ") == 1 {
 						risky++
 					}
 				}

@@ -134,7 +134,7 @@ func riskSection(v *view) string {
 	for _, r := range v.risks {
 		fmt.Fprintf(&b, "- `%s` %s: %s\n", r.symbol, subjectMD(r.subject), escape(r.detail))
 	}
-	b.WriteString("\n`+` grants privilege, `-` removes access, `=` protected: never changed.\n")
+	b.WriteString("\n`+` grants privilege, `-` removes access, `=` protected: never changed, `x` blocked by the policy.\n")
 	return b.String()
 }
 

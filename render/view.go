@@ -134,7 +134,7 @@ type riskLine struct {
 }
 
 // riskSymbols mark the types of risk.
-var riskSymbols = map[plan.RiskType]string{plan.RiskGrant: "+", plan.RiskRemoval: "-", plan.RiskProtected: "="}
+var riskSymbols = map[plan.RiskType]string{plan.RiskGrant: "+", plan.RiskRemoval: "-", plan.RiskProtected: "=", plan.RiskBlocked: "x"}
 
 // riskCounts says how many risks of each type a view has: "2 grants, 1 removal, 1 protected".
 func (v *view) riskCounts() string {
@@ -151,6 +151,9 @@ func (v *view) riskCounts() string {
 	}
 	if n[plan.RiskProtected] > 0 {
 		parts = append(parts, fmt.Sprintf("%d protected", n[plan.RiskProtected]))
+	}
+	if n[plan.RiskBlocked] > 0 {
+		parts = append(parts, fmt.Sprintf("%d blocked", n[plan.RiskBlocked]))
 	}
 	return strings.Join(parts, ", ")
 }
