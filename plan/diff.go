@@ -96,7 +96,7 @@ type differ struct {
 	// blocked are the declared identities the policy keeps the plan from changing, for
 	// the risk section.
 	blocked []Risk
-	fps       []Fingerprint
+	fps     []Fingerprint
 }
 
 type ignorePattern struct {
