@@ -351,6 +351,10 @@ func TestAction(t *testing.T) {
 		RateLimit: -1, ClientSecret: secret,
 		MeUserName: "breakglass-admin@northwind.example",
 		Workspaces: []string{"1234567890123456", "2345678901234567"},
+		WorkspaceHosts: map[string]string{
+			"1234567890123456": "https://northwind-prod.cloud.databricks.com",
+			"2345678901234567": "https://northwind-ml.cloud.databricks.com",
+		},
 	})
 	gh := &fakeGitHub{t: t, token: token, nextID: 1000}
 	// A busy pull request: a full page of other comments comes first.
@@ -392,6 +396,7 @@ func TestAction(t *testing.T) {
 		"DATABRICKS_CLIENT_ID":     emulator.DefaultClientID,
 		"DATABRICKS_CLIENT_SECRET": secret,
 		"SCIMSYNC_RATE_LIMIT":      "1000",
+		"SCIMSYNC_HOST_OVERRIDES":  "https://northwind-prod.cloud.databricks.com=" + srv.URL + ",https://northwind-ml.cloud.databricks.com=" + srv.URL,
 	}}
 	inputs := func(kv ...string) map[string]string {
 		m := map[string]string{"working-directory": "org"}

@@ -21,7 +21,7 @@ read -r -a extra <<<"${INPUT_ARGS:-}"
 
 # GitHub masks secrets.* by itself; a credential from elsewhere (a vault step, an
 # exchanged token) is masked here before anything runs.
-for name in DATABRICKS_TOKEN DATABRICKS_CLIENT_SECRET GITHUB_TOKEN; do
+for name in DATABRICKS_TOKEN DATABRICKS_CLIENT_SECRET ARM_CLIENT_SECRET ACTIONS_ID_TOKEN_REQUEST_TOKEN GITHUB_TOKEN; do
 	if [[ -n "${!name:-}" ]]; then
 		echo "::add-mask::${!name}"
 	fi
@@ -31,11 +31,12 @@ out_dir=$(mktemp -d "${RUNNER_TEMP:-/tmp}/scimsync-${command}.XXXXXX")
 md="$out_dir/report.md"
 err="$out_dir/stderr.txt"
 
-# run runs scimsync with stderr kept for the report, and sets status to its exit code.
+# run runs scimsync with stderr shown in the job log as it comes (reads and applies print a
+# line of progress every few seconds) and kept for the report, and sets status to its exit
+# code.
 run() {
 	status=0
-	"$scimsync" "$@" 2>"$err" || status=$?
-	cat "$err" >&2
+	{ "$scimsync" "$@" 2>&1 1>&3 3>&- | tee "$err" >&2 3>&-; } 3>&1 || status=${PIPESTATUS[0]}
 }
 
 # fenced prints a file in a Markdown code block, with a zero-width space breaking up any
@@ -48,9 +49,10 @@ fenced() {
 }
 
 # failed writes the report of a command that failed: its error messages, without the
-# annotations (::error ...) that the runner has already shown on the diff.
+# annotations (::error ...) that the runner has already shown on the diff and without the
+# lines for the log alone (scimsync: ...).
 failed() {
-	grep -v '^::' "$err" >"$out_dir/errors.txt" || true
+	grep -v -e '^::' -e '^scimsync: ' "$err" >"$out_dir/errors.txt" || true
 	{
 		printf '## scimsync %s failed\n\n' "$command"
 		fenced "$out_dir/errors.txt"

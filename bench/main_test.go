@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scimsync/scimsync/cli"
 	"github.com/scimsync/scimsync/emulator"
 	"github.com/scimsync/scimsync/synth"
 )
@@ -17,10 +18,51 @@ import (
 // planning child (measureOffline re-executes the running program), acts as that child.
 func TestMain(m *testing.M) {
 	sizes["T"] = synth.Spec{Users: 200, ServicePrincipals: 3, Groups: 9, Memberships: 400, Depth: 3, Workspaces: 2}
-	if os.Getenv(childEnv) != "" {
+	if os.Getenv(childEnv) != "" || os.Getenv(launcherEnv) != "" {
 		os.Exit(Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
+	if os.Getenv(asCLIEnv) != "" {
+		os.Exit(cli.Main(context.Background(), os.Args[1:], cli.IO{Out: os.Stdout, Err: os.Stderr, Getenv: os.Getenv}))
+	}
 	os.Exit(m.Run())
+}
+
+// asCLIEnv makes this test binary the scimsync command line, for TestCLI.
+const asCLIEnv = "SCIMSYNC_BENCH_TEST_AS_CLI"
+
+// TestCLI measures this test binary, acting as scimsync, as bench -cli does the real one:
+// every command runs as a grandchild process with its own CPU time and peak RSS, and plan
+// reads the emulator.
+func TestCLI(t *testing.T) {
+	t.Setenv(asCLIEnv, "1")
+	out := filepath.Join(t.TempDir(), "results.json")
+	var stdout, stderr bytes.Buffer
+	if code := Main(context.Background(), []string{"-size", "T", "-cli", os.Args[0], "-out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit status %d\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res Results
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"validate": 0, "drift --snapshot": 2, "show": 0, "plan": 0}
+	if len(res.CLI) != len(want) {
+		t.Fatalf("%d runs, want %d: %+v", len(res.CLI), len(want), res.CLI)
+	}
+	for _, r := range res.CLI {
+		if code, ok := want[r.Command]; !ok || r.ExitCode != code || r.CPUSeconds <= 0 || r.MaxRSSBytes == 0 {
+			t.Errorf("%s: %+v", r.Command, r)
+		}
+		if (r.Command == "plan") != (r.Requests > 0) {
+			t.Errorf("%s: %d requests", r.Command, r.Requests)
+		}
+	}
+	if res.FixtureBytes["manifest"] == 0 || !strings.Contains(stdout.String(), "the real binary as child processes") {
+		t.Errorf("fixtures %v; report:\n%s", res.FixtureBytes, &stdout)
+	}
 }
 
 // fast runs the tiny size without the rate limit's waits worth mentioning.
@@ -91,6 +133,37 @@ func TestFailedChangesFail(t *testing.T) {
 	}
 }
 
+// TestServerVerbLimits checks that per-method limits reach the emulator (it answers 429
+// to POSTs beyond its bucket) and that the per-method bound and its table are reported.
+func TestServerVerbLimits(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "results.json")
+	var stdout, stderr bytes.Buffer
+	args := append(fast, "-scenario", "initial", "-server-verb-limits", "post=400", "-out", out)
+	if code := Main(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit status %d\nstderr:\n%s", code, &stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res Results
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	st := res.Scenarios[0].Steps[1]
+	if st.Step != "apply" || st.VerbCalls["POST"] < 200 {
+		t.Fatalf("apply step %+v: want at least 200 POSTs counted", st)
+	}
+	// 200 users alone take half a second at 400 POSTs per second, far more than at 5,000
+	// requests per second overall.
+	if st.VerbBoundSeconds < float64(st.VerbCalls["POST"])/400 || st.VerbBoundSeconds <= st.LowerBoundSeconds {
+		t.Errorf("per-method bound %.3fs, overall bound %.3fs, %d POSTs", st.VerbBoundSeconds, st.LowerBoundSeconds, st.VerbCalls["POST"])
+	}
+	if !strings.Contains(stdout.String(), "per-method server limits: POST 400/s") {
+		t.Errorf("the report lacks the per-method table:\n%s", &stdout)
+	}
+}
+
 func TestOfflineOnly(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := Main(context.Background(), []string{"-size", "T", "-offline", "-scenario", "noop,churn"}, &stdout, &stderr); code != 0 {
@@ -106,6 +179,7 @@ func TestUsage(t *testing.T) {
 		"unknown size":     {"-size", "XL"},
 		"unknown scenario": {"-scenario", "initial,bogus"},
 		"zero rate":        {"-rate", "0"},
+		"bad verb limit":   {"-server-verb-limits", "FETCH=2"},
 		"argument":         {"extra"},
 		"unknown flag":     {"-bogus"},
 	} {

@@ -84,6 +84,9 @@ func writeReport(w io.Writer, res *Results) {
 			}
 		}
 		tw.Flush()
+		if len(cfg.ServerVerbLimits) > 0 {
+			writeVerbReport(w, res)
+		}
 
 		fmt.Fprintln(w)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -106,6 +109,24 @@ func writeReport(w io.Writer, res *Results) {
 		}
 		tw.Flush()
 	}
+	if len(res.CLI) > 0 {
+		fmt.Fprintf(w, "\nthe real binary as child processes (getrusage of each); inputs:")
+		for _, name := range []string{"manifest", "snapshot", "initial plan"} {
+			fmt.Fprintf(w, " %s %.1f MB", name, mb(uint64(res.FixtureBytes[name])))
+		}
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "command\texit\tCPU s\tmax RSS MB\twall s\trequests\t")
+		for _, r := range res.CLI {
+			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.1f\t%.2f\t%d\t\n", r.Command, r.ExitCode, r.CPUSeconds, mb(r.MaxRSSBytes), r.WallSeconds, r.Requests)
+		}
+		tw.Flush()
+		for _, r := range res.CLI {
+			if r.Stderr != "" {
+				fmt.Fprintf(w, "%s: %s\n", r.Command, r.Stderr)
+			}
+		}
+	}
 	if len(res.Offline) > 0 {
 		fmt.Fprintf(w, "\noffline planning (plan.Diff, one child process per scenario; heap = peak above the inputs)\n")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -117,6 +138,38 @@ func writeReport(w io.Writer, res *Results) {
 		}
 		tw.Flush()
 	}
+}
+
+// writeVerbReport prints, for a run against per-method server limits, each step's calls
+// by method, the per-method bound and the share of attempts that met a 429.
+func writeVerbReport(w io.Writer, res *Results) {
+	var limits []string
+	for _, v := range verbs {
+		if r, ok := res.Config.ServerVerbLimits[v]; ok {
+			limits = append(limits, fmt.Sprintf("%s %g/s", v, r))
+		}
+	}
+	retryAfter := "without"
+	if res.Config.RetryAfter {
+		retryAfter = "with"
+	}
+	fmt.Fprintf(w, "\nper-method server limits: %s (the client is not told them); 429s %s Retry-After\n", strings.Join(limits, ", "), retryAfter)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tstep\tGET\tPOST\tPUT\tPATCH\tDELETE\tper-method bound s\twall s\twall/bound\tattempts\t429\t429 %\t")
+	for _, sc := range res.Scenarios {
+		for _, st := range append(append([]StepResult(nil), sc.Steps...), sc.Total) {
+			fmt.Fprintf(tw, "%s\t%s\t", sc.Name, st.Step)
+			for _, v := range verbs {
+				fmt.Fprintf(tw, "%d\t", st.VerbCalls[v])
+			}
+			share := 0.0
+			if st.Attempts > 0 {
+				share = 100 * float64(st.Client429) / float64(st.Attempts)
+			}
+			fmt.Fprintf(tw, "%.1f\t%.1f\t%.3f\t%d\t%d\t%.2f\t\n", st.VerbBoundSeconds, st.WallSeconds, st.WallOverVerbBound, st.Attempts, st.Client429, share)
+		}
+	}
+	tw.Flush()
 }
 
 func cpu(c Cost) string {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,8 +54,16 @@ type config struct {
 	Concurrency int           `json:"concurrency"`
 	BatchSize   int           `json:"batchSize"`
 	Offline     bool          `json:"offline"`
-	out         string
-	cpuProfile  string
+	// ServerVerbLimits are per-method rate limits of the emulator (the client is not told
+	// them), and RetryAfter makes its 429s carry Retry-After.
+	ServerVerbLimits map[string]float64 `json:"serverVerbLimits,omitempty"`
+	RetryAfter       bool               `json:"retryAfter,omitempty"`
+	// cli is a scimsync binary to measure as child processes instead of the scenarios;
+	// fixtures keeps their inputs in a directory.
+	cli        string
+	fixtures   string
+	out        string
+	cpuProfile string
 }
 
 // usageError is a bad command line.
@@ -66,7 +75,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := &config{}
-	var scenarios string
+	var scenarios, verbLimits string
 	fs.StringVar(&cfg.Size, "size", "S", "organisation size: S, M or L (L is measured offline only)")
 	fs.StringVar(&scenarios, "scenario", "all", "all, or a comma-separated list of initial, noop, churn, deprovision")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the synthetic organisation")
@@ -77,6 +86,10 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&cfg.Concurrency, "concurrency", 0, "changes apply runs at once (0: apply's default)")
 	fs.IntVar(&cfg.BatchSize, "batch", 0, "members per membership PATCH (0: apply's default)")
 	fs.BoolVar(&cfg.Offline, "offline", false, "measure planning only, without the emulator")
+	fs.StringVar(&verbLimits, "server-verb-limits", "", "per-method limits of the emulator, such as PATCH=2,POST=5 (the client is not told them)")
+	fs.BoolVar(&cfg.RetryAfter, "retry-after", false, "the emulator's 429s carry Retry-After")
+	fs.StringVar(&cfg.cli, "cli", "", "measure this scimsync binary as child processes (validate, drift --snapshot, show, plan) instead of the scenarios")
+	fs.StringVar(&cfg.fixtures, "fixtures", "", "with -cli, write the inputs to this directory and keep them (default: a temporary one)")
 	fs.StringVar(&cfg.out, "out", "", "also write the results as JSON to this file")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the emulator scenarios (client and emulator) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -113,6 +126,18 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	if cfg.Rate <= 0 {
 		return nil, &usageError{"-rate must be positive"}
 	}
+	if verbLimits != "" {
+		cfg.ServerVerbLimits = map[string]float64{}
+		for _, kv := range strings.Split(verbLimits, ",") {
+			m, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+			r, err := strconv.ParseFloat(v, 64)
+			m = strings.ToUpper(m)
+			if !ok || err != nil || !(r > 0) || !slices.Contains(verbs, m) {
+				return nil, &usageError{fmt.Sprintf("-server-verb-limits %q: want METHOD=rate pairs such as PATCH=2,POST=5", kv)}
+			}
+			cfg.ServerVerbLimits[m] = r
+		}
+	}
 	if cfg.Latency < 0 || cfg.Jitter < 0 {
 		return nil, &usageError{"-latency and -jitter must not be negative"}
 	}
@@ -127,7 +152,10 @@ type Results struct {
 	Org       OrgSize           `json:"org"`
 	Scenarios []*ScenarioResult `json:"scenarios,omitempty"`
 	Offline   []*PlanningResult `json:"offlinePlanning"`
-	Failures  []string          `json:"failures,omitempty"`
+	CLI       []*CLIResult      `json:"cli,omitempty"`
+	// FixtureBytes are the sizes of the -cli inputs, by name.
+	FixtureBytes map[string]int64 `json:"fixtureBytes,omitempty"`
+	Failures     []string         `json:"failures,omitempty"`
 }
 
 // Main runs the benchmark with args (without the program name) and returns the exit
@@ -135,6 +163,9 @@ type Results struct {
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if os.Getenv(childEnv) != "" {
 		return childMain(ctx, args, stdout, stderr)
+	}
+	if os.Getenv(launcherEnv) != "" {
+		return launcherMain(ctx, args, stdout, stderr)
 	}
 	cfg, err := parseArgs(args, stderr)
 	if err != nil {
@@ -171,6 +202,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // offline only, runs the scenarios against the emulator.
 func run(ctx context.Context, cfg *config, progress io.Writer) (*Results, error) {
 	res := &Results{Machine: describeMachine(), Config: cfg, Started: time.Now().UTC()}
+	if cfg.cli != "" {
+		runs, fx, err := measureCLI(ctx, cfg, progress)
+		res.CLI = runs
+		if fx != nil {
+			res.Org, res.FixtureBytes = sizeOf(fx.Live), fx.Bytes
+		}
+		return res, err
+	}
 	desired := synth.Org(cfg.Seed, cfg.Spec)
 	res.Org = sizeOf(desired)
 	desired = nil

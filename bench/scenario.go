@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/scimsync/scimsync/emulator"
@@ -27,8 +30,15 @@ type StepResult struct {
 	Calls int64 `json:"calls"`
 	// LowerBoundSeconds is Calls / rate: the least time the rate limit allows.
 	LowerBoundSeconds float64 `json:"lowerBoundSeconds"`
-	WallSeconds       float64 `json:"wallSeconds"`
-	WallOverBound     float64 `json:"wallOverBound"`
+	// With per-method server limits, VerbCalls counts the requests of each method the
+	// emulator answered other than with a 429, and VerbBoundSeconds adds up each method's
+	// calls over its limit (the overall rate for a method without one): the least time
+	// when the methods' requests do not overlap, as apply's phases keep them.
+	VerbCalls         map[string]int `json:"verbCalls,omitempty"`
+	VerbBoundSeconds  float64        `json:"verbBoundSeconds,omitempty"`
+	WallOverVerbBound float64        `json:"wallOverVerbBound,omitempty"`
+	WallSeconds       float64        `json:"wallSeconds"`
+	WallOverBound     float64        `json:"wallOverBound"`
 	// Client429 counts the 429s the client received, ClientThrottled those and the
 	// REQUEST_LIMIT_EXCEEDED 500s; Emulator429 counts the 429s the emulator's rate limiter
 	// sent, and EmulatorRequests every request it answered.
@@ -79,10 +89,12 @@ func (r *ScenarioResult) PerResourceCalls() int { return r.PerResourceReads + r.
 // group) exceeds them, as an account whose limits were raised would have them.
 func emulatorOptions(cfg *config, desired *model.State) emulator.Options {
 	o := emulator.Options{
-		RateLimit:     cfg.Rate,
-		Latency:       cfg.Latency,
-		LatencyJitter: cfg.Jitter,
-		Seed:          int64(cfg.Seed),
+		RateLimit:      cfg.Rate,
+		VerbRateLimits: cfg.ServerVerbLimits,
+		RetryAfter:     cfg.RetryAfter,
+		Latency:        cfg.Latency,
+		LatencyJitter:  cfg.Jitter,
+		Seed:           int64(cfg.Seed),
 	}
 	for _, w := range desired.Workspaces {
 		o.Workspaces = append(o.Workspaces, w.ID)
@@ -108,13 +120,14 @@ type step struct {
 	client *scim.Client
 	srv    *emulator.Server
 	rate   float64
+	verbs  map[string]float64 // the server's per-method limits
 	before scim.Stats
 	start  time.Time
 }
 
-func startStep(name string, c *scim.Client, srv *emulator.Server, rate float64) *step {
+func startStep(name string, c *scim.Client, srv *emulator.Server, cfg *config) *step {
 	srv.Reset()
-	return &step{name: name, client: c, srv: srv, rate: rate, before: c.Stats(), start: time.Now()}
+	return &step{name: name, client: c, srv: srv, rate: cfg.Rate, verbs: cfg.ServerVerbLimits, before: c.Stats(), start: time.Now()}
 }
 
 func (s *step) finish() StepResult {
@@ -134,21 +147,49 @@ func (s *step) finish() StepResult {
 		}
 	}
 	r.Calls = r.Attempts - r.Retries
-	r.bound(s.rate)
+	if len(s.verbs) > 0 {
+		r.VerbCalls = map[string]int{}
+		for _, q := range s.srv.Requests() {
+			if q.Status != http.StatusTooManyRequests && q.Status != 0 {
+				r.VerbCalls[q.Method]++
+			}
+		}
+	}
+	r.bound(s.rate, s.verbs)
 	return r
 }
 
-func (r *StepResult) bound(rate float64) {
+func (r *StepResult) bound(rate float64, verbs map[string]float64) {
 	r.LowerBoundSeconds = float64(r.Calls) / rate
 	if r.LowerBoundSeconds > 0 {
 		r.WallOverBound = r.WallSeconds / r.LowerBoundSeconds
 	}
+	if r.VerbCalls == nil {
+		return
+	}
+	r.VerbBoundSeconds = 0
+	for m, n := range r.VerbCalls {
+		lim := rate
+		if v, ok := verbs[m]; ok && v < lim {
+			lim = v
+		}
+		r.VerbBoundSeconds += float64(n) / lim
+	}
+	if r.VerbBoundSeconds > 0 {
+		r.WallOverVerbBound = r.WallSeconds / r.VerbBoundSeconds
+	}
 }
 
 // total adds up the steps of a scenario.
-func total(steps []StepResult, rate float64) StepResult {
+func total(steps []StepResult, rate float64, verbs map[string]float64) StepResult {
 	t := StepResult{Step: "total", Requests: map[string]int64{}}
 	for _, s := range steps {
+		for m, n := range s.VerbCalls {
+			if t.VerbCalls == nil {
+				t.VerbCalls = map[string]int{}
+			}
+			t.VerbCalls[m] += n
+		}
 		for m, n := range s.Requests {
 			t.Requests[m] += n
 		}
@@ -161,7 +202,7 @@ func total(steps []StepResult, rate float64) StepResult {
 		t.Emulator429 += s.Emulator429
 		t.EmulatorRequests += s.EmulatorRequests
 	}
-	t.bound(rate)
+	t.bound(rate, verbs)
 	return t
 }
 
@@ -184,8 +225,9 @@ func runScenario(ctx context.Context, cfg *config, name string, progress io.Writ
 	client, err := scim.New(scim.Config{
 		Auth: auth.Settings{Host: hs.URL, Level: model.LevelAccount, AccountID: emulator.DefaultAccountID,
 			Token: auth.NewSecret(emulator.DefaultToken)},
-		RateLimit:   cfg.Rate,
-		MaxInFlight: cfg.InFlight,
+		RateLimit:     cfg.Rate,
+		MaxInFlight:   cfg.InFlight,
+		HostOverrides: hostOverrides(srv, hs.URL),
 	})
 	if err != nil {
 		return nil, err
@@ -193,7 +235,7 @@ func runScenario(ctx context.Context, cfg *config, name string, progress io.Writ
 	pol, opts := policyFor(name, hs.URL)
 	opts.Now = time.Now()
 
-	st := startStep("plan", client, srv, cfg.Rate)
+	st := startStep("plan", client, srv, cfg)
 	snap, err := client.Snapshot(ctx, desired.Workspaces)
 	if err != nil {
 		return nil, err
@@ -223,7 +265,7 @@ func runScenario(ctx context.Context, cfg *config, name string, progress io.Writ
 			res.Failures = append(res.Failures, fmt.Sprintf("%s: the plan has %d changes, want none", name, len(p.Changes)))
 		}
 	} else {
-		st = startStep("apply", client, srv, cfg.Rate)
+		st = startStep("apply", client, srv, cfg)
 		out := plan.Execute(ctx, p, client, plan.ApplyOptions{Target: opts.Target, BatchSize: cfg.BatchSize, Concurrency: cfg.Concurrency})
 		res.Steps = append(res.Steps, st.finish())
 		res.OK, res.Failed, res.Skipped, res.NotRun = out.OK, out.Failed, out.Skipped, out.NotRun
@@ -235,7 +277,7 @@ func runScenario(ctx context.Context, cfg *config, name string, progress io.Writ
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res.Total = total(res.Steps, cfg.Rate)
+	res.Total = total(res.Steps, cfg.Rate, cfg.ServerVerbLimits)
 
 	// The check reads the emulator's state directly rather than through the rate-limited
 	// API, so that it adds nothing to the figures; the no-op scenario shows that a plan
@@ -253,4 +295,23 @@ func runScenario(ctx context.Context, cfg *config, name string, progress io.Writ
 		res.Failures = append(res.Failures, fmt.Sprintf("%s: %d changes left after apply, first %v", name, len(again.Changes), left))
 	}
 	return res, nil
+}
+
+// hostOverrides sends the host of each of srv's workspaces to url, where srv is served.
+func hostOverrides(srv *emulator.Server, url string) map[string]string {
+	out := map[string]string{}
+	for _, id := range srv.Options().Workspaces {
+		out[srv.WorkspaceHost(id)] = url
+	}
+	return out
+}
+
+// overridesEnv is hostOverrides in the form of SCIMSYNC_HOST_OVERRIDES.
+func overridesEnv(srv *emulator.Server, url string) string {
+	var entries []string
+	for host, to := range hostOverrides(srv, url) {
+		entries = append(entries, host+"="+to)
+	}
+	sort.Strings(entries)
+	return strings.Join(entries, ",")
 }

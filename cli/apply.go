@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,8 +12,10 @@ import (
 
 	"github.com/scimsync/scimsync/audit"
 	"github.com/scimsync/scimsync/config"
+	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
 	"github.com/scimsync/scimsync/render"
+	"github.com/scimsync/scimsync/scim"
 )
 
 // ApplyCmd carries out a reviewed plan file, or with --auto-approve plans and applies in
@@ -160,7 +163,12 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 			return err
 		}
 		rc := plan.Recheck{Policy: cfg.Policy, Identity: id, AllowMassRemoval: c.AllowMassRemoval}
-		if err := plan.VerifyWith(rt.Ctx, p, conn.client, conn.target, rc); err != nil {
+		stop := rt.watchRead("checking the plan against the live state", conn.client)
+		// The credentials may not be those the plan was made with: they are checked
+		// (scim.Preflight) when VerifyWith first reads, after its offline checks.
+		err = plan.VerifyWith(rt.Ctx, p, preflighted{conn.client}, conn.target, rc)
+		stop()
+		if err != nil {
 			return err
 		}
 	}
@@ -204,13 +212,14 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 	}
 	rt.softStop.Store(true)
 	bar := newProgress(rt.IO.Err, rt.IO.ErrIsTerminal, time.Now)
+	update, stopProgress := rt.watchApply(conn.client, bar)
 	opts := plan.ApplyOptions{
 		Target:      conn.target,
 		BatchSize:   batch,
 		Concurrency: conc,
 		Stop:        rt.Stop,
 		Audit:       log,
-		Progress:    bar.update,
+		Progress:    update,
 		Logger:      rt.Log,
 	}
 	if c.Format != "json" && !check {
@@ -218,6 +227,7 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 	}
 	start := time.Now()
 	res := plan.Execute(rt.Ctx, p, conn.client, opts)
+	stopProgress()
 	bar.done()
 	if c.Format == "json" {
 		if err := writeApplyJSON(rt.IO.Out, res); err != nil {
@@ -349,4 +359,16 @@ func (p *progress) done() {
 	if p.drawn {
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}
+}
+
+// preflighted is a client whose Snapshot first checks that the credentials can do what the
+// workspaces need (scim.Preflight), so that apply fails before any write.
+type preflighted struct{ *scim.Client }
+
+// Snapshot runs the preflight checks, then reads the live state.
+func (p preflighted) Snapshot(ctx context.Context, workspaces []model.Workspace) (*model.State, error) {
+	if err := p.Preflight(ctx, workspaces); err != nil {
+		return nil, err
+	}
+	return p.Client.Snapshot(ctx, workspaces)
 }

@@ -67,10 +67,12 @@ func (c *DemoCmd) Run(rt *Runtime) error {
 		me = cfg.Policy.Protected.Users[0]
 	}
 	var workspaces []string
+	hosts := map[string]string{}
 	for _, w := range desired.Workspaces {
 		workspaces = append(workspaces, w.ID)
+		hosts[w.ID] = w.Host
 	}
-	srv := emulator.New(emulator.Options{RateLimit: -1, MeUserName: me, Workspaces: workspaces})
+	srv := emulator.New(emulator.Options{RateLimit: -1, MeUserName: me, Workspaces: workspaces, WorkspaceHosts: hosts})
 	seeded, err := srv.Seed(existingAccount(desired))
 	if err != nil {
 		return fmt.Errorf("demo: seed the emulator: %w", err)
@@ -86,12 +88,17 @@ func (c *DemoCmd) Run(rt *Runtime) error {
 	}
 	defer os.RemoveAll(dir)
 	planFile := filepath.Join(dir, "plan.json")
+	var overrides []string
+	for _, id := range workspaces {
+		overrides = append(overrides, srv.WorkspaceHost(id)+"="+url)
+	}
 	env := map[string]string{
 		"DATABRICKS_HOST":          url,
 		"DATABRICKS_ACCOUNT_ID":    emulator.DefaultAccountID,
 		"DATABRICKS_CLIENT_ID":     emulator.DefaultClientID,
 		"DATABRICKS_CLIENT_SECRET": emulator.DefaultClientSecret,
 		"SCIMSYNC_RATE_LIMIT":      demoRateLimit,
+		"SCIMSYNC_HOST_OVERRIDES":  strings.Join(overrides, ","),
 	}
 	out := rt.IO.Out
 	fmt.Fprintf(out, "A Databricks SCIM emulator is listening at %s. It holds Northwind's existing\n"+
@@ -109,6 +116,7 @@ func (c *DemoCmd) Run(rt *Runtime) error {
 	}
 	fmt.Fprintf(out, "  export DATABRICKS_CLIENT_SECRET=...  # the emulator's, not shown\n")
 	fmt.Fprintf(out, "  export SCIMSYNC_RATE_LIMIT=%s  # the emulator is local\n", demoRateLimit)
+	fmt.Fprintf(out, "  export SCIMSYNC_HOST_OVERRIDES=%s  # the workspaces' hosts, served by the emulator\n", env["SCIMSYNC_HOST_OVERRIDES"])
 	fmt.Fprintf(out, "  DEMO=%s  # a scratch directory for the plan file, removed at the end\n", dir)
 
 	getenv := demoEnv(env, rt.IO.Getenv)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/scimsync/scimsync/emulator"
@@ -15,7 +16,7 @@ type EmulatorCmd struct {
 	RateLimit  float64       `name:"rate-limit" default:"25" help:"Requests per second before 429 (negative: unlimited)."`
 	RetryAfter bool          `name:"retry-after" help:"Send Retry-After on 429."`
 	Latency    time.Duration `default:"0s" help:"Latency added to every request."`
-	Workspaces []string      `name:"workspace" placeholder:"ID" help:"Workspace ids of the account (repeatable; default 1001 and 1002)."`
+	Workspaces []string      `name:"workspace" placeholder:"ID[=HOST]" help:"Workspaces of the account, each with the host that serves its SCIM API (repeatable; default 1001 and 1002 on https://dbc-ID.emulator.invalid)."`
 	Admin      string        `default:"admin@example.com" placeholder:"USERNAME" help:"userName of the admin who owns the emulator's token (seeded as an account admin)."`
 
 	Lenient       bool                     `help:"Turn strict mode off: accept any body that decodes, whatever its Content-Type, schemas or fields."`
@@ -42,13 +43,18 @@ func (c *EmulatorCmd) Run(rt *Runtime) error {
 
 // options turns the flags into emulator options.
 func (c *EmulatorCmd) options() (emulator.Options, error) {
+	ids, hosts, err := parseWorkspaces(c.Workspaces)
+	if err != nil {
+		return emulator.Options{}, err
+	}
 	o := emulator.Options{
 		Level:              model.Level(c.Level),
 		RateLimit:          c.RateLimit,
 		RetryAfter:         c.RetryAfter,
 		Latency:            c.Latency,
 		MeUserName:         c.Admin,
-		Workspaces:         c.Workspaces,
+		Workspaces:         ids,
+		WorkspaceHosts:     hosts,
 		Lenient:            c.Lenient,
 		Seed:               c.Seed,
 		VisibilityDelay:    c.Visibility,
@@ -74,4 +80,23 @@ func (c *EmulatorCmd) options() (emulator.Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// parseWorkspaces splits --workspace values of the form ID or ID=HOST.
+func parseWorkspaces(vals []string) (ids []string, hosts map[string]string, err error) {
+	hosts = map[string]string{}
+	for _, v := range vals {
+		id, host, _ := strings.Cut(v, "=")
+		if id = strings.TrimSpace(id); id == "" {
+			return nil, nil, &Error{Err: fmt.Errorf("--workspace %q has no id", v), Hint: "write --workspace ID or --workspace ID=https://HOST"}
+		}
+		ids = append(ids, id)
+		if host = strings.TrimSpace(host); host != "" {
+			if !strings.HasPrefix(host, "https://") {
+				return nil, nil, &Error{Err: fmt.Errorf("--workspace %s: host %q is not https://", id, host), Hint: "workspace hosts are https:// URLs such as https://dbc-1234.cloud.databricks.com"}
+			}
+			hosts[id] = host
+		}
+	}
+	return ids, hosts, nil
 }

@@ -37,7 +37,11 @@ func TestEmulatorEnvWorksAsPasted(t *testing.T) {
 	defer cancel()
 	var out syncBuffer
 	done := make(chan error, 1)
-	opts := emulator.Options{RateLimit: -1, MeUserName: "breakglass-admin@northwind.example", Workspaces: []string{"1234567890123456", "2345678901234567"}}
+	opts := emulator.Options{RateLimit: -1, MeUserName: "breakglass-admin@northwind.example", Workspaces: []string{"1234567890123456", "2345678901234567"},
+		WorkspaceHosts: map[string]string{
+			"1234567890123456": "https://northwind-prod.cloud.databricks.com",
+			"2345678901234567": "https://northwind-ml.cloud.databricks.com",
+		}}
 	go func() { done <- emulator.Run(ctx, "127.0.0.1:0", opts, &out) }()
 	deadline := time.After(10 * time.Second)
 	for !strings.Contains(out.String(), "# or a token") {

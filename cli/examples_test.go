@@ -12,6 +12,7 @@ import (
 	"github.com/scimsync/scimsync/schemas"
 	"github.com/scimsync/scimsync/source"
 	"github.com/scimsync/scimsync/source/manifest"
+	"github.com/scimsync/scimsync/source/read"
 )
 
 // TestInvalidExamples runs validate on every examples/invalid/<rule> directory and
@@ -68,8 +69,9 @@ func TestEveryRuleHasAnExample(t *testing.T) {
 		source.RuleMembershipCycle, source.RuleNestingTooDeep, source.RuleRenameConflict,
 		source.RuleUnknownEntitlement, source.RuleWrongLevel, source.RuleGroupOnly, source.RuleConsumeConflict,
 		source.RuleReservedGroup, source.RuleInvalidEmail, source.RuleInvalidApplicationID,
-		source.RuleExternalIDTooLong, source.RuleGroupNameTooLong,
+		source.RuleExternalIDTooLong, source.RuleGroupNameTooLong, source.RuleNoWorkspaceHost,
 		source.RuleInvisibleCharacter, source.RuleNameTooLong,
+		source.RulePlaceholder, source.RuleInvalidSetting, read.RuleUnusedSetting,
 	}
 	coveredElsewhere := map[string]string{
 		source.RuleUnknownSourceKind:  "every kind the schema allows is registered sooner or later",

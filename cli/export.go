@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/scimsync/scimsync/model"
@@ -19,11 +20,11 @@ type ExportCmd struct {
 	ConfigFlag
 	Format     string   `enum:"snapshot,manifest" default:"snapshot" env:"SCIMSYNC_EXPORT_FORMAT" help:"snapshot: the live state with ids, for drift --snapshot and backups; manifest: YAML that declares the account as it is, to adopt it."`
 	Out        string   `short:"o" name:"out" placeholder:"FILE" help:"Write to FILE instead of standard output."`
-	Workspaces []string `name:"workspace" placeholder:"ID" help:"Read the assignments and entitlements of this workspace (repeatable). Default: the workspaces the config's sources declare."`
+	Workspaces []string `name:"workspace" placeholder:"ID=HOST" help:"Read the assignments and entitlements of this workspace, whose SCIM API is on HOST (repeatable). Default: the workspaces the config's sources declare."`
 }
 
 // workspaceHint is the hint given when the workspaces to export cannot be found out.
-const workspaceHint = "name the workspaces to export with --workspace ID, or fix the sources of the config"
+const workspaceHint = "name the workspaces to export with --workspace ID=HOST, or fix the sources of the config"
 
 // Run reads the live state and writes it.
 func (c *ExportCmd) Run(rt *Runtime) error {
@@ -34,8 +35,12 @@ func (c *ExportCmd) Run(rt *Runtime) error {
 		return err
 	}
 	var workspaces []model.Workspace
-	for _, id := range c.Workspaces {
-		workspaces = append(workspaces, model.Workspace{ID: id})
+	for _, v := range c.Workspaces {
+		id, host, _ := strings.Cut(v, "=")
+		if host == "" && !cfg.Target.UnifiedHost && cfg.Target.Level != model.LevelWorkspace {
+			return &Error{Err: fmt.Errorf("--workspace %s has no host: its entitlements are read through its own SCIM API, on its own URL", id), Hint: workspaceHint}
+		}
+		workspaces = append(workspaces, model.Workspace{ID: id, Host: host})
 	}
 	if file != "" && len(workspaces) == 0 {
 		_, desired, diags, err := src.Load(rt)

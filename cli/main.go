@@ -19,6 +19,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/alecthomas/kong"
 
@@ -54,6 +55,9 @@ type Runtime struct {
 	// softStop, so that the first interrupt does not also cancel Ctx.
 	Stop     <-chan struct{}
 	softStop atomic.Bool
+	// ProgressInterval is how often reads and applies print a line of progress on a
+	// stderr that is not a terminal; 0 prints none.
+	ProgressInterval time.Duration
 	// Profile is the global --profile flag: the ~/.databrickscfg profile to connect with.
 	Profile string
 	// Redact knows the secrets of this run. IO.Out and IO.Err already pass through it;
@@ -72,9 +76,10 @@ func (rt *Runtime) Color() bool {
 
 // grammar is the command line. Global flags come first, then one field per command.
 type grammar struct {
-	LogLevel  string `name:"log-level" enum:"debug,info,warn,error" default:"warn" env:"SCIMSYNC_LOG_LEVEL" help:"Log level: debug, info, warn or error. Logs go to stderr."`
-	LogFormat string `name:"log-format" enum:"text,json" default:"text" env:"SCIMSYNC_LOG_FORMAT" help:"Log format: text or json."`
-	Profile   string `name:"profile" placeholder:"NAME" help:"Profile of ~/.databrickscfg to connect with; wins over target.profile and DATABRICKS_CONFIG_PROFILE."`
+	LogLevel  string        `name:"log-level" enum:"debug,info,warn,error" default:"warn" env:"SCIMSYNC_LOG_LEVEL" help:"Log level: debug, info, warn or error. Logs go to stderr."`
+	LogFormat string        `name:"log-format" enum:"text,json" default:"text" env:"SCIMSYNC_LOG_FORMAT" help:"Log format: text or json."`
+	Progress  time.Duration `name:"progress-interval" default:"5s" env:"SCIMSYNC_PROGRESS_INTERVAL" placeholder:"DURATION" help:"When stderr is not a terminal, print a line of progress (objects read, changes done, rate, ETA) this often; 0 for none. A terminal shows a progress bar instead."`
+	Profile   string        `name:"profile" placeholder:"NAME" help:"Profile of ~/.databrickscfg to connect with; wins over target.profile and DATABRICKS_CONFIG_PROFILE."`
 	// Config is global so that it may come before the command (scimsync -c FILE plan) as
 	// well as after it; the commands that read a config get it through configFlag.
 	Config  string           `short:"c" name:"config" env:"SCIMSYNC_CONFIG" placeholder:"FILE" help:"Config file: the target, the sources and the policy. Default: ./scimsync.yaml when it exists."`
@@ -128,7 +133,7 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := make(chan struct{})
-	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop, Profile: g.Profile, Redact: red, rawOut: rawOut}
+	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop, Profile: g.Profile, Redact: red, rawOut: rawOut, ProgressInterval: g.Progress}
 	go watchInterrupts(ctx, rt, stop, cancel)
 	if err := recovered(rt, func() error { return kctx.Run(rt) }); err != nil {
 		return reportTo(stdio.Err, err, rt.annotator())

@@ -24,7 +24,7 @@ func env(vars map[string]string) func(string) string {
 func TestParse(t *testing.T) {
 	defaults := func(edit func(g *grammar)) grammar {
 		g := grammar{
-			LogLevel: "warn", LogFormat: "text",
+			LogLevel: "warn", LogFormat: "text", Progress: DefaultProgressInterval,
 			Validate: ValidateCmd{Format: "text"},
 			Plan:     PlanCmd{Format: "text"},
 			Show:     ShowCmd{Format: "text"},
@@ -70,10 +70,10 @@ func TestParse(t *testing.T) {
 		},
 		"settings from the environment": {
 			args:    []string{"validate"},
-			env:     map[string]string{"SCIMSYNC_LOG_LEVEL": "debug", "SCIMSYNC_LOG_FORMAT": "json", "SCIMSYNC_CONFIG": "c.yaml", "SCIMSYNC_FORMAT": "json"},
+			env:     map[string]string{"SCIMSYNC_LOG_LEVEL": "debug", "SCIMSYNC_LOG_FORMAT": "json", "SCIMSYNC_CONFIG": "c.yaml", "SCIMSYNC_FORMAT": "json", "SCIMSYNC_PROGRESS_INTERVAL": "30s"},
 			command: "validate",
 			want: defaults(func(g *grammar) {
-				g.LogLevel, g.LogFormat = "debug", "json"
+				g.LogLevel, g.LogFormat, g.Progress = "debug", "json", 30*time.Second
 				g.Config, g.Validate.Config, g.Validate.Format = "c.yaml", "c.yaml", "json"
 			}),
 		},

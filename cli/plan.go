@@ -87,6 +87,7 @@ func planWith(rt *Runtime, conn *connection, cfg *config.Config, desired *model.
 		ToolVersion:    Version(),
 		Now:            time.Now(),
 		Identity:       id,
+		AuthType:       conn.client.Auth().AuthType,
 		OverrideGuards: override,
 	})
 	if p != nil {

@@ -41,12 +41,12 @@ func TestScripts(t *testing.T) {
 			// Every script gets a Databricks account of its own: an emulator on loopback,
 			// unthrottled, whose token owner is the example organisation's break-glass
 			// admin. The DATABRICKS_* variables point the command line at it.
-			srv := httptest.NewServer(emulator.New(emulator.Options{
-				RateLimit:  -1,
-				MeUserName: "breakglass-admin@northwind.example",
-				Workspaces: []string{"1234567890123456", "2345678901234567"},
-			}))
+			// Its workspaces have the hosts examples/org declares, which
+			// SCIMSYNC_HOST_OVERRIDES sends to the emulator.
+			emu := orgEmulator(emulator.Options{RateLimit: -1})
+			srv := httptest.NewServer(emu)
 			env.Defer(srv.Close)
+			env.Setenv("SCIMSYNC_HOST_OVERRIDES", orgHostOverrides(emu, srv.URL))
 			env.Setenv("DATABRICKS_HOST", srv.URL)
 			env.Setenv("DATABRICKS_ACCOUNT_ID", emulator.DefaultAccountID)
 			env.Setenv("DATABRICKS_CLIENT_ID", emulator.DefaultClientID)

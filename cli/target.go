@@ -76,11 +76,18 @@ func connect(rt *Runtime, cfg *config.Config, explicitLevel bool, t Tuning) (*co
 	if t.Concurrency > 0 {
 		conc = t.Concurrency
 	}
+	overrides, err := hostOverrides(rt, cfg)
+	if err != nil {
+		return nil, err
+	}
 	c, err := scim.New(scim.Config{
 		Auth:           set,
+		HostOverrides:  overrides,
+		UnifiedHost:    cfg.Target.UnifiedHost,
 		Env:            auth.Env{Getenv: rt.IO.Getenv, HomeDir: rt.IO.Getenv("HOME")},
 		RateLimit:      rate,
 		WriteRateLimit: cfg.Apply.WriteRateLimit,
+		VerbRateLimits: cfg.Apply.RateLimits,
 		MaxInFlight:    conc,
 		Timeout:        cfg.Apply.Timeout,
 		Logger:         rt.Log,
@@ -93,6 +100,23 @@ func connect(rt *Runtime, cfg *config.Config, explicitLevel bool, t Tuning) (*co
 	rt.Log.Info("connect", "host", a.Host, "level", a.Level, "auth_type", a.AuthType)
 	rt.Log.Debug("target", slog.Any("config", a))
 	return &connection{client: c, target: plan.TargetID{Level: a.Level, Host: a.Host, AccountID: a.AccountID, WorkspaceID: a.WorkspaceID}}, nil
+}
+
+// hostOverrides merges target.hostOverrides with SCIMSYNC_HOST_OVERRIDES; the variable
+// wins for a host both name.
+func hostOverrides(rt *Runtime, cfg *config.Config) (map[string]string, error) {
+	out := map[string]string{}
+	for k, v := range cfg.Target.HostOverrides {
+		out[k] = v
+	}
+	env, err := scim.ParseHostOverrides(rt.IO.Getenv(scim.EnvHostOverrides))
+	if err != nil {
+		return nil, &Error{Err: err, Hint: "write it as HOST=URL[,HOST=URL...], for example https://dbc-1234.cloud.databricks.com=http://127.0.0.1:8765"}
+	}
+	for k, v := range env {
+		out[k] = v
+	}
+	return out, nil
 }
 
 // identity returns the identity that owns the credentials, or nil when Databricks cannot
@@ -109,15 +133,21 @@ func (c *connection) identity(rt *Runtime) (*model.Ref, error) {
 	return &ref, nil
 }
 
-// live reads the live state, with the given workspaces, and the identity that owns the
+// live checks that the credentials can do what the workspaces need (scim.Preflight), then
+// reads the live state, with the given workspaces, and the identity that owns the
 // credentials (nil when Databricks cannot say).
 func (c *connection) live(rt *Runtime, workspaces []model.Workspace) (*model.State, *model.Ref, error) {
+	if err := c.client.Preflight(rt.Ctx, workspaces); err != nil {
+		return nil, nil, err
+	}
 	id, err := c.identity(rt)
 	if err != nil {
 		return nil, nil, err
 	}
 	start := time.Now()
+	stop := rt.watchRead("reading the live state", c.client)
 	live, err := c.client.Snapshot(rt.Ctx, workspaces)
+	stop()
 	if err != nil {
 		return nil, nil, err
 	}

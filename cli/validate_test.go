@@ -56,6 +56,7 @@ groups:
   - displayName: eng
 workspaces:
   - id: 1
+    host: https://dbc-1.cloud.databricks.com
     assignments:
       - {group: eng, permission: USER}
 `

@@ -38,6 +38,14 @@ type Target struct {
 	// oauth-m2m, databricks-cli, github-oidc, env-oidc, file-oidc, azure-msi,
 	// azure-client-secret or azure-cli. Empty means the first whose settings are present.
 	AuthType string `yaml:"authType"`
+	// HostOverrides send the requests for a host (a workspace's, or the account's) to a
+	// loopback URL instead, keeping the host's name in the Host header: how tests and the
+	// built-in emulator stand in for Databricks hosts. SCIMSYNC_HOST_OVERRIDES adds to them.
+	HostOverrides map[string]string `yaml:"hostOverrides"`
+	// UnifiedHost sends the workspace SCIM calls of workspaces without host: to the account
+	// host with an X-Databricks-Workspace-Id header (reference §1.4), for unified hosts
+	// that serve every workspace. Off by default: each workspace needs its host.
+	UnifiedHost bool `yaml:"unifiedHost"`
 }
 
 // Apply holds apply settings.
@@ -51,6 +59,10 @@ type Apply struct {
 	// WriteRateLimit is the budget per second for POST, PUT, PATCH and DELETE; 0 means the
 	// overall budget only.
 	WriteRateLimit float64 `yaml:"writeRateLimit"`
+	// RateLimits are per-method budgets (GET, POST, PUT, PATCH, DELETE), below the overall
+	// one. A method left out starts at the overall budget and learns the server's limit
+	// for it from throttled responses.
+	RateLimits map[string]float64 `yaml:"rateLimits"`
 	// Timeout bounds one HTTP request.
 	Timeout time.Duration `yaml:"timeout"`
 }

@@ -37,6 +37,12 @@ func Defaults() *Config {
 // name, by the reader of the kind.
 func Load(path string) (*Config, diag.List) {
 	var diags diag.List
+	// A FIFO, device or directory is refused before it is opened: reading a FIFO would
+	// block until someone writes to it, and a device may never end.
+	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+		diags.Errorf(model.Origin{File: path}, RuleRead, "read config: not a regular file (%s); a config is a regular file", info.Mode().Type())
+		return nil, diags
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if pe, ok := err.(*os.PathError); ok {

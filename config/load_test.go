@@ -51,6 +51,7 @@ policy:
 apply:
   timeout: 30s
   rateLimit: 10
+  rateLimits: {PATCH: 2, POST: 5}
 `)
 	dir := filepath.Dir(p)
 	got, diags := Load(p)
@@ -70,6 +71,7 @@ apply:
 	want.Policy.Protected.Users = []string{"breakglass@example.com"}
 	want.Apply.Timeout = 30 * time.Second
 	want.Apply.RateLimit = 10
+	want.Apply.RateLimits = map[string]float64{"PATCH": 2, "POST": 5}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(Source{}, "Settings")); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
@@ -113,7 +115,7 @@ func TestLoadProblems(t *testing.T) {
 	}{
 		"unknown field": {
 			content: "target:\n  level: account\n  acount: x\n",
-			want:    []string{"scimsync.yaml:3:3: error: target.acount: unknown field (known fields: accountId, authType, host, level, profile, workspaceId) [schema]"},
+			want:    []string{"scimsync.yaml:3:3: error: target.acount: unknown field (known fields: accountId, authType, host, hostOverrides, level, profile, unifiedHost, workspaceId) [schema]"},
 		},
 		"several problems at once": {
 			content: "target:\n  level: galaxy\npolicy:\n  guards:\n    maxRemovals: -1\n  removal:\n    groups: deactivate\n",
@@ -121,6 +123,13 @@ func TestLoadProblems(t *testing.T) {
 				`scimsync.yaml:2:10: error: target.level: must be one of account, workspace, got "galaxy" [schema]`,
 				`scimsync.yaml:5:18: error: policy.guards.maxRemovals: must be at least 0, got -1 [schema]`,
 				`scimsync.yaml:7:13: error: policy.removal.groups: must be one of delete, ignore, got "deactivate" [schema]`,
+			},
+		},
+		"per-verb limits": {
+			content: "apply:\n  rateLimits:\n    PATCH: 0\n    FETCH: 3\n",
+			want: []string{
+				"scimsync.yaml:3:12: error: apply.rateLimits.PATCH: must be greater than 0, got 0 [schema]",
+				"scimsync.yaml:4:5: error: apply.rateLimits.FETCH: unknown field (known fields: DELETE, GET, PATCH, POST, PUT) [schema]",
 			},
 		},
 		"two documents": {

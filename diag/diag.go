@@ -8,6 +8,7 @@ package diag
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/scimsync/scimsync/model"
@@ -120,4 +121,18 @@ func (e *Errors) Error() string {
 		return first
 	}
 	return fmt.Sprintf("%d problems, the first: %s", n, first)
+}
+
+// MaxQuoted is the most characters of a value that Quote keeps.
+const MaxQuoted = 60
+
+// Quote quotes a value read from an input file for a message: cut to MaxQuoted
+// characters, with control and invisible characters escaped, so that a hostile or
+// binary file can neither flood the output nor rewrite the terminal.
+func Quote(v string) string {
+	r := []rune(v)
+	if len(r) > MaxQuoted {
+		return strconv.QuoteToGraphic(string(r[:MaxQuoted])) + fmt.Sprintf("... (%d characters in all)", len(r))
+	}
+	return strconv.QuoteToGraphic(v)
 }

@@ -21,6 +21,20 @@ const (
 	idpSigningKeyText = "idp-signing-key-for-tests"
 )
 
+// otherIssuer is the issuer of env-oidc and file-oidc ID tokens: another CI.
+const otherIssuer = "https://ci.northwind.example"
+
+// exchangeCount counts the token requests the emulator answered.
+func exchangeCount(srv *emulator.TestServer) int {
+	n := 0
+	for _, r := range srv.Requests() {
+		if strings.HasSuffix(r.Path, "/v1/token") && r.Status == 200 {
+			n++
+		}
+	}
+	return n
+}
+
 // authCase is one auth type run by the binary against the emulator and the fakes.
 type authCase struct {
 	authType string
@@ -33,23 +47,25 @@ type authCase struct {
 }
 
 // TestAuthTypesAgainstFakes runs plan and export with every auth type that needs an
-// identity provider, at debug log level, against the emulator (which accepts the tokens of
+// identity provider or an ID token (pat and oauth-m2m are TestSecretsStayOut's), at debug log level, against the emulator (which accepts the tokens of
 // those providers) and loopback fakes of the providers: each run must authenticate with a
 // token of that type (the emulator refuses anything else), renew it when it expires, log
 // the auth type, and print no token, secret or ID token anywhere.
 func TestAuthTypesAgainstFakes(t *testing.T) {
 	key := []byte(idpSigningKeyText)
-	for _, name := range []string{"github-oidc", "azure-client-secret", "azure-client-secret-profile", "azure-msi", "azure-cli", "databricks-cli"} {
+	for _, name := range []string{"github-oidc", "env-oidc", "file-oidc", "azure-client-secret", "azure-client-secret-profile", "azure-msi", "azure-cli", "databricks-cli"} {
 		t.Run(name, func(t *testing.T) {
 			opts := emulator.Options{
 				TokenTTL: 5 * time.Second, // within the client's 10 s margin: renewed on every request
-				Federation: []emulator.FederationPolicy{{Issuer: authtest.GitHubIssuer, Subject: githubSubject,
-					Key: key, ServicePrincipal: emulator.DefaultClientID}},
+				Federation: []emulator.FederationPolicy{
+					{Issuer: authtest.GitHubIssuer, Subject: githubSubject, Key: key, ServicePrincipal: emulator.DefaultClientID},
+					{Issuer: otherIssuer, Subject: "pipeline:identities", Key: key, ServicePrincipal: emulator.DefaultClientID},
+				},
 				Entra: &emulator.EntraTrust{Tenant: entraTenant, Key: key},
 			}
 			a := newAccount(t, opts, map[string]string{"u.yaml": "users:\n  - userName: auth-test@northwind.example\n"})
 			o := a.srv.Options()
-			base := []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + a.srv.URL, "DATABRICKS_ACCOUNT_ID=" + o.AccountID}
+			base := []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + a.srv.URL, "DATABRICKS_ACCOUNT_ID=" + o.AccountID, overridesEnv(a.srv)}
 			c := authCase{authType: strings.TrimSuffix(name, "-profile")}
 			switch name {
 			case "github-oidc":
@@ -57,6 +73,19 @@ func TestAuthTypesAgainstFakes(t *testing.T) {
 				c.env = []string{"DATABRICKS_CLIENT_ID=" + o.ClientID, "ACTIONS_ID_TOKEN_REQUEST_URL=" + gh.URL, "ACTIONS_ID_TOKEN_REQUEST_TOKEN=" + gh.RequestToken}
 				c.refreshes = gh.Requests
 				c.secrets = []string{gh.RequestToken, "eyJ"} // eyJ starts every JWT
+			case "env-oidc", "file-oidc":
+				// Another CI's ID token, for the account (audience: the account id).
+				jwt := authtest.SignJWT(key, map[string]any{"iss": otherIssuer, "sub": "pipeline:identities", "aud": o.AccountID, "exp": time.Now().Add(time.Hour).Unix()})
+				c.env = []string{"DATABRICKS_CLIENT_ID=" + o.ClientID}
+				if name == "env-oidc" {
+					c.env = append(c.env, "DATABRICKS_OIDC_TOKEN="+jwt)
+				} else {
+					c.files = map[string]string{"ci-id-token": jwt}
+					// The file path and the client id are two methods to the SDK: the auth type picks.
+					c.env = append(c.env, "DATABRICKS_AUTH_TYPE=file-oidc", "DATABRICKS_OIDC_TOKEN_FILEPATH="+filepath.Join(a.dir, "ci-id-token"))
+				}
+				c.refreshes = func() int { return exchangeCount(a.srv) }
+				c.secrets = []string{"eyJ"}
 			case "azure-client-secret", "azure-client-secret-profile":
 				entra := authtest.NewEntra(t, key, entraTenant, o.ClientID, entraSecret)
 				entra.TTL = 30 * time.Second
@@ -90,6 +119,8 @@ func TestAuthTypesAgainstFakes(t *testing.T) {
 					t.Fatal(err)
 				}
 				cli := authtest.FakeDatabricksCLI(t, "v0.296.0", tok, 5*time.Second)
+				// The login that lets databricks-cli be chosen without an auth type.
+				authtest.WriteCLITokenCache(t, a.dir, a.srv.URL+"/oidc/accounts/"+o.AccountID, tok, time.Now().Add(time.Hour))
 				c.env = []string{"PATH=" + cli.Dir + ":/usr/bin:/bin"}
 				c.refreshes = func() int { return len(cli.Calls()) }
 				c.secrets = []string{tok}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,7 +62,12 @@ func scimsyncBinary(t testing.TB) string {
 // The example organisation's account, as the command-line scripts emulate it.
 var (
 	exampleWorkspaces = []string{"1234567890123456", "2345678901234567"}
-	exampleAdmin      = "breakglass-admin@northwind.example"
+	// exampleHosts are the workspace hosts examples/org declares.
+	exampleHosts = map[string]string{
+		"1234567890123456": "https://northwind-prod.cloud.databricks.com",
+		"2345678901234567": "https://northwind-ml.cloud.databricks.com",
+	}
+	exampleAdmin = "breakglass-admin@northwind.example"
 )
 
 // account is an emulated Databricks account on loopback with a scimsync.yaml for it in a
@@ -115,6 +121,9 @@ func startAccount(t *testing.T, opts emulator.Options) *account {
 	opts.RateLimit = -1
 	opts.MeUserName = exampleAdmin
 	opts.Workspaces = exampleWorkspaces
+	if opts.WorkspaceHosts == nil {
+		opts.WorkspaceHosts = exampleHosts
+	}
 	opts.OnRequest = obs.observe
 	srv := emulator.NewTestServer(t, opts)
 	dir := t.TempDir()
@@ -122,11 +131,27 @@ func startAccount(t *testing.T, opts emulator.Options) *account {
 	env := []string{
 		"HOME=" + dir,
 		"DATABRICKS_HOST=" + srv.URL,
+		overridesEnv(srv),
 		"DATABRICKS_ACCOUNT_ID=" + o.AccountID,
 		"DATABRICKS_CLIENT_ID=" + o.ClientID,
 		"DATABRICKS_CLIENT_SECRET=" + o.ClientSecret,
 	}
 	return &account{srv: srv, dir: dir, env: env, obs: obs}
+}
+
+// overridesEnv is the SCIMSYNC_HOST_OVERRIDES setting that sends the workspace hosts of
+// srv to it, as scimsync emulator prints it.
+func overridesEnv(srv *emulator.TestServer) string { return overridesTo(srv, srv.URL) }
+
+// overridesTo is the SCIMSYNC_HOST_OVERRIDES setting that sends the workspace hosts of
+// srv to url, such as a proxy in front of it.
+func overridesTo(srv *emulator.TestServer, url string) string {
+	var entries []string
+	for host := range srv.HostOverrides() {
+		entries = append(entries, host+"="+url)
+	}
+	sort.Strings(entries)
+	return "SCIMSYNC_HOST_OVERRIDES=" + strings.Join(entries, ",")
 }
 
 // write writes files (name to content) into the account's directory.

@@ -45,7 +45,7 @@ func newStack(t testing.TB, level model.Level, opts emulator.Options, tune ...fu
 	} else {
 		set.WorkspaceID = eo.Workspaces[0]
 	}
-	cfg := scim.Config{Auth: set, RateLimit: 1000, RetryBaseDelay: time.Millisecond, RetryMaxDelay: 5 * time.Millisecond}
+	cfg := scim.Config{Auth: set, RateLimit: 1000, RetryBaseDelay: time.Millisecond, RetryMaxDelay: 5 * time.Millisecond, HostOverrides: srv.HostOverrides()}
 	for _, f := range tune {
 		f(&cfg)
 	}

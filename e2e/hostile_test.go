@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -16,6 +17,8 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/scimsync/scimsync/emulator"
+	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
 )
 
 // minHostileCases is the least number of cases the corpus must hold, so that a corpus
@@ -30,6 +33,12 @@ const minHostileCases = 40
 //	replace FILE OLD NEW    replace the first OLD in FILE with NEW (after the setups)
 //	truncate FILE N         cut FILE to its first N bytes (after the setups)
 //	append FILE TEXT        append TEXT to FILE (after the setups)
+//	rechecksum FILE         recompute the checksum of plan file FILE (after the edits
+//	                        before it), as anyone who can write the file can
+//	retarget FILE FROM TO   point the changes of plan file FILE whose key is FROM at the
+//	                        live object whose fingerprint has key TO (its id and key),
+//	                        drop the plan's protected identities and recompute the
+//	                        checksum: a forgery that keeps every fingerprint genuine
 //	generate FILE KIND N    write FILE from a generator (see generators), for input too
 //	                        large or too odd to commit
 //	env KEY=VALUE           set a variable for the runs
@@ -93,7 +102,7 @@ func parseHostileCase(comment []byte) (*hostileCase, error) {
 		switch verb {
 		case "setup":
 			c.setups = append(c.setups, args)
-		case "replace", "truncate", "append":
+		case "replace", "truncate", "append", "rechecksum", "retarget":
 			c.edits = append(c.edits, append([]string{verb}, args...))
 		case "generate":
 			if len(args) != 3 {
@@ -212,7 +221,7 @@ func runHostileCase(t *testing.T, c *hostileCase, ar *txtar.Archive) {
 // edit applies a replace, truncate or append directive to a file of the scratch directory.
 func edit(t *testing.T, dir string, e []string) {
 	t.Helper()
-	if len(e) < 3 {
+	if len(e) < 3 && !(e[0] == "rechecksum" && len(e) == 2) {
 		t.Fatalf("%s: too few arguments", strings.Join(e, " "))
 	}
 	path := filepath.Join(dir, e[1])
@@ -234,10 +243,53 @@ func edit(t *testing.T, dir string, e []string) {
 		data = data[:n]
 	case "append":
 		data = append(data, e[2]...)
+	case "rechecksum", "retarget":
+		var p plan.Plan
+		if err := json.Unmarshal(data, &p); err != nil {
+			t.Fatalf("%s %s: %v", e[0], e[1], err)
+		}
+		if e[0] == "retarget" {
+			retarget(t, &p, e[2:])
+		}
+		var buf bytes.Buffer
+		if err := plan.Encode(&buf, &p); err != nil {
+			t.Fatalf("rechecksum %s: %v", e[1], err)
+		}
+		data = buf.Bytes()
 	}
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// retarget points the changes whose key is args[0] at the object whose fingerprint has
+// key args[1], and drops the plan's own protections.
+func retarget(t *testing.T, p *plan.Plan, args []string) {
+	t.Helper()
+	if len(args) != 2 {
+		t.Fatalf("retarget FILE FROM TO")
+	}
+	var to *plan.Fingerprint
+	for i := range p.Fingerprints {
+		if p.Fingerprints[i].Key == args[1] {
+			to = &p.Fingerprints[i]
+		}
+	}
+	if to == nil {
+		t.Fatalf("retarget: no fingerprint with key %s", args[1])
+	}
+	n := 0
+	for i := range p.Changes {
+		if c := &p.Changes[i]; c.Key == args[0] {
+			c.Key, c.ID = to.Key, to.ID
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatalf("retarget: no change with key %s", args[0])
+	}
+	p.Protected = nil
+	p.Policy.Protected = policy.Protected{}
 }
 
 // generators write input that is too large, or too odd, to commit: each takes a size.

@@ -35,7 +35,7 @@ const (
 // exported manifest.
 func TestSecretsStayOut(t *testing.T) {
 	a := newAccount(t, emulator.Options{Token: secretToken, ClientSecret: secretClientSecret}, nil)
-	base := []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + a.srv.URL, "DATABRICKS_ACCOUNT_ID=" + a.srv.Options().AccountID}
+	base := []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + a.srv.URL, "DATABRICKS_ACCOUNT_ID=" + a.srv.Options().AccountID, overridesEnv(a.srv)}
 	// Both kinds of credentials are set, as in an environment that has both: the auth type
 	// picks one, and the other secret must not leak either.
 	pat := append(append([]string{}, base...), "DATABRICKS_TOKEN="+secretToken, "DATABRICKS_AUTH_TYPE=pat",
@@ -182,7 +182,7 @@ func TestEchoedCredentialsRedacted(t *testing.T) {
 				{writeProxy, []string{"apply", "--auto-approve", "--audit-log", "audit.jsonl"}},
 			} {
 				b := *a
-				b.env = append([]string{"HOME=" + a.dir, "DATABRICKS_HOST=" + c.proxy.URL, "DATABRICKS_ACCOUNT_ID=" + a.srv.Options().AccountID}, creds...)
+				b.env = append([]string{"HOME=" + a.dir, "DATABRICKS_HOST=" + c.proxy.URL, "DATABRICKS_ACCOUNT_ID=" + a.srv.Options().AccountID, overridesTo(a.srv, c.proxy.URL)}, creds...)
 				args := append([]string{"--log-level", "debug"}, c.args...)
 				r := b.run(t, args...)
 				if r.code != 1 {
@@ -241,7 +241,7 @@ func TestApplyStopsOnRejectedCredentials(t *testing.T) {
 	}))
 	t.Cleanup(proxy.Close)
 	b := *a
-	b.env = []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + proxy.URL, "DATABRICKS_ACCOUNT_ID=" + a.srv.Options().AccountID, "DATABRICKS_TOKEN=" + a.srv.Options().Token}
+	b.env = []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + proxy.URL, "DATABRICKS_ACCOUNT_ID=" + a.srv.Options().AccountID, "DATABRICKS_TOKEN=" + a.srv.Options().Token, overridesTo(a.srv, proxy.URL)}
 	r := b.run(t, "apply", "--auto-approve")
 	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "401") {
 		t.Fatalf("want exit 1 naming the 401, got %s", r)

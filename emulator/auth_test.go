@@ -59,6 +59,12 @@ func TestBearerAuth(t *testing.T) {
 // fetchToken runs the client-credentials grant against tokenURL.
 func fetchToken(t *testing.T, tokenURL string, basic bool, id, secret string) (int, map[string]any) {
 	t.Helper()
+	return fetchTokenAt(t, tokenURL, "", basic, id, secret)
+}
+
+// fetchTokenAt is fetchToken with the request addressed to host (a Host header), when set.
+func fetchTokenAt(t *testing.T, tokenURL, host string, basic bool, id, secret string) (int, map[string]any) {
+	t.Helper()
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"all-apis"}}
 	if !basic {
 		form.Set("client_id", id)
@@ -66,6 +72,9 @@ func fetchToken(t *testing.T, tokenURL string, basic bool, id, secret string) (i
 	}
 	req, _ := http.NewRequest("POST", tokenURL, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if host != "" {
+		req.Host = host
+	}
 	if basic {
 		req.SetBasicAuth(id, secret)
 	}
@@ -83,25 +92,29 @@ func TestOAuth(t *testing.T) {
 	clk := newClock()
 	c := newClient(t, fast(Options{Now: clk.Now, TokenTTL: 10 * time.Minute}))
 	accountToken := c.ts.URL + "/oidc/accounts/" + DefaultAccountID + "/v1/token"
+	wsHost := hostName(c.ts.WorkspaceHost("1001"))
 
 	tests := []struct {
 		name       string
 		url        string
+		host       string
 		basic      bool
 		id, secret string
 		status     int
 		errCode    string
 	}{
-		{"account, basic", accountToken, true, DefaultClientID, DefaultClientSecret, 200, ""},
-		{"account, form", accountToken, false, DefaultClientID, DefaultClientSecret, 200, ""},
-		{"workspace", c.ts.URL + "/oidc/v1/token", true, DefaultClientID, DefaultClientSecret, 200, ""},
-		{"wrong secret", accountToken, true, DefaultClientID, "guess", 401, "invalid_client"},
-		{"wrong id", accountToken, false, "someone", DefaultClientSecret, 401, "invalid_client"},
-		{"wrong account", c.ts.URL + "/oidc/accounts/other/v1/token", true, DefaultClientID, DefaultClientSecret, 404, "not_found"},
+		{"account, basic", accountToken, "", true, DefaultClientID, DefaultClientSecret, 200, ""},
+		{"account, form", accountToken, "", false, DefaultClientID, DefaultClientSecret, 200, ""},
+		{"workspace", c.ts.URL + "/oidc/v1/token", wsHost, true, DefaultClientID, DefaultClientSecret, 200, ""},
+		{"workspace endpoint on the accounts host", c.ts.URL + "/oidc/v1/token", "", true, DefaultClientID, DefaultClientSecret, 404, "not_found"},
+		{"account endpoint on a workspace host", accountToken, wsHost, true, DefaultClientID, DefaultClientSecret, 404, "not_found"},
+		{"wrong secret", accountToken, "", true, DefaultClientID, "guess", 401, "invalid_client"},
+		{"wrong id", accountToken, "", false, "someone", DefaultClientSecret, 401, "invalid_client"},
+		{"wrong account", c.ts.URL + "/oidc/accounts/other/v1/token", "", true, DefaultClientID, DefaultClientSecret, 404, "not_found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, body := fetchToken(t, tt.url, tt.basic, tt.id, tt.secret)
+			status, body := fetchTokenAt(t, tt.url, tt.host, tt.basic, tt.id, tt.secret)
 			if status != tt.status {
 				t.Fatalf("status %d, want %d: %v", status, tt.status, body)
 			}
@@ -117,16 +130,27 @@ func TestOAuth(t *testing.T) {
 		})
 	}
 
-	// Discovery points at the workspace token endpoint of this host.
-	resp, err := http.Get(c.ts.URL + "/oidc/.well-known/oauth-authorization-server")
+	// Discovery on a workspace host points at that workspace's token endpoint (§7); the
+	// accounts host has no workspace discovery document.
+	req, _ := http.NewRequest("GET", c.ts.URL+"/oidc/.well-known/oauth-authorization-server", nil)
+	req.Host = wsHost
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var meta scim.OAuthMetadata
 	_ = json.NewDecoder(resp.Body).Decode(&meta)
 	resp.Body.Close()
-	if meta.TokenEndpoint != c.ts.URL+"/oidc/v1/token" {
+	if meta.TokenEndpoint != c.ts.WorkspaceHost("1001")+"/oidc/v1/token" {
 		t.Errorf("token_endpoint %q", meta.TokenEndpoint)
+	}
+	resp, err = http.Get(c.ts.URL + "/oidc/.well-known/oauth-authorization-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("workspace discovery on the accounts host: %d, want 404", resp.StatusCode)
 	}
 
 	// Issued tokens authenticate until they expire.
@@ -148,7 +172,7 @@ func TestOAuth(t *testing.T) {
 	// The token endpoints are not rate limited.
 	limited := newClient(t, Options{RateLimit: 1, Burst: 1, Now: clk.Now})
 	for range 5 {
-		if status, _ := fetchToken(t, limited.ts.URL+"/oidc/v1/token", true, DefaultClientID, DefaultClientSecret); status != 200 {
+		if status, _ := fetchToken(t, limited.ts.URL+"/oidc/accounts/"+DefaultAccountID+"/v1/token", true, DefaultClientID, DefaultClientSecret); status != 200 {
 			t.Fatalf("token endpoint answered %d under rate limit", status)
 		}
 	}
@@ -172,7 +196,11 @@ func TestMe(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newClient(t, fast(Options{Level: tt.level})).inWorkspace(tt.ws)
 			if tt.oauth {
-				_, body := fetchToken(t, c.ts.URL+"/oidc/v1/token", true, DefaultClientID, DefaultClientSecret)
+				host := ""
+				if tt.level == model.LevelAccount {
+					host = hostName(c.ts.WorkspaceHost(tt.ws))
+				}
+				_, body := fetchTokenAt(t, c.ts.URL+"/oidc/v1/token", host, true, DefaultClientID, DefaultClientSecret)
 				c.token = body["access_token"].(string)
 			}
 			r := c.do("GET", wsp("Me"), nil).must(t, 200)

@@ -17,23 +17,33 @@
 // # What it serves
 //
 //   - The account SCIM tree /api/2.0/accounts/{account_id}/scim/v2/{Users,Groups,
-//     ServicePrincipals}[/{id}] and its workspace-host proxy /api/2.0/account/scim/v2/...
-//     (§1.1, §1.3), at account level only.
+//     ServicePrincipals}[/{id}] (§1.1) on the accounts host, and its proxy
+//     /api/2.0/account/scim/v2/... (§1.3) on workspace hosts, at account level only.
 //   - The workspace SCIM tree /api/2.0/preview/scim/v2/{Users,Groups,ServicePrincipals,Me}
-//     (§1.2).
+//     (§1.2), at account level on each workspace's own host only.
 //   - Workspace permission assignments under /api/2.0/accounts/{account_id}/workspaces/
 //     {workspace_id}/permissionassignments and the /api/2.0/preview/accounts/... alias (§1.5),
 //     at account level only.
-//   - OAuth tokens: POST /oidc/accounts/{account_id}/v1/token, POST /oidc/v1/token and the
-//     discovery document GET /oidc/.well-known/oauth-authorization-server (§7), with the
-//     client-credentials grant and the RFC 8693 token-exchange grant of workload identity
-//     federation (Options.Federation; sdk:config/experimental/auth/oidc/tokensource.go).
+//   - OAuth tokens: POST /oidc/accounts/{account_id}/v1/token on the accounts host; POST
+//     /oidc/v1/token and the discovery document GET /oidc/.well-known/oauth-authorization-server
+//     on workspace hosts (§7), with the client-credentials grant and the RFC 8693
+//     token-exchange grant of workload identity federation (Options.Federation;
+//     sdk:config/experimental/auth/oidc/tokensource.go).
 //
 // # Conventions of the emulator
 //
-// At account level the workspace tree is served as a unified host: the header
-// X-Databricks-Workspace-Id (§1.4) chooses which workspace's view a request sees, and a
-// request without it is answered with a 400 SCIM error naming the header. A workspace view
+// Hosts (hosts.go). An account-level emulator answers on one loopback listener for the
+// accounts host and for every workspace's own host, telling them apart by the request's
+// Host header: a Host that names a workspace's host (Options.WorkspaceHosts, by default
+// https://dbc-ID.emulator.invalid) reaches that workspace's SCIM tree, the account SCIM
+// proxy and the workspace OAuth endpoints, and nothing else; any other Host is the accounts
+// host, which answers 404 for workspace SCIM paths (§1.1, §1.2). Clients reach the
+// workspace hosts through scimsync's SCIMSYNC_HOST_OVERRIDES, which Run prints and
+// TestServer.HostOverrides returns. Options.UnifiedHost also serves the workspace trees on
+// the accounts host, where the header X-Databricks-Workspace-Id (§1.4) chooses the
+// workspace and a request without it is answered with a 400 SCIM error naming the header;
+// a header on a workspace host must name that workspace. The request log records each
+// request's Host. A workspace view
 // shows the account principals assigned to that workspace (directly, or through an assigned
 // group and its nested members), the account groups assigned to it, and the workspace-local
 // groups, among them the built-in "admins" and "users" whose members follow the

@@ -44,11 +44,12 @@ func (c *clock) Advance(d time.Duration) {
 
 // client talks to a test server with the emulator's token.
 type client struct {
-	t     testing.TB
-	ts    *TestServer
-	token string
-	ws    string // X-Databricks-Workspace-Id, if set
-	http  *http.Client
+	t      testing.TB
+	ts     *TestServer
+	token  string
+	ws     string // the workspace addressed: its host at account level, else the header
+	header string // X-Databricks-Workspace-Id, if set
+	http   *http.Client
 }
 
 func newClient(t testing.TB, opts Options) *client {
@@ -61,6 +62,14 @@ func newClient(t testing.TB, opts Options) *client {
 func (c *client) inWorkspace(ws string) *client {
 	cc := *c
 	cc.ws = ws
+	return &cc
+}
+
+// withHeader returns a copy of the client that sends X-Databricks-Workspace-Id: ws to
+// whatever host it addresses.
+func (c *client) withHeader(ws string) *client {
+	cc := *c
+	cc.header = ws
 	return &cc
 }
 
@@ -110,8 +119,15 @@ func (c *client) do(method, path string, body any) reply {
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	if c.ws != "" {
+	switch {
+	case c.ws != "" && c.ts.opts.Level != model.LevelWorkspace:
+		// At account level a workspace is addressed by its own host (hosts.go).
+		req.Host = hostName(c.ts.WorkspaceHost(c.ws))
+	case c.ws != "":
 		req.Header.Set(HeaderWorkspaceID, c.ws)
+	}
+	if c.header != "" {
+		req.Header.Set(HeaderWorkspaceID, c.header)
 	}
 	req.Header.Set("Content-Type", "application/scim+json")
 	resp, err := c.http.Do(req)

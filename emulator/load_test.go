@@ -229,7 +229,7 @@ func TestRequestLog(t *testing.T) {
 	if r := reqs[0]; r.Method != "POST" || r.Path != c.acct("Users") || r.Status != 201 || r.Time.IsZero() {
 		t.Errorf("first entry %+v", r)
 	}
-	if r := reqs[1]; r.Query != "count=5" || r.WorkspaceID != "1001" || r.Status != 200 {
+	if r := reqs[1]; r.Query != "count=5" || r.Host != hostName(c.ts.WorkspaceHost("1001")) || r.Status != 200 {
 		t.Errorf("second entry %+v", r)
 	}
 	cs := c.ts.Counters()
@@ -276,7 +276,7 @@ func TestOnRequest(t *testing.T) {
 	if r := seen[0]; r.Method != "POST" || r.Path != c.acct("Users") || r.Status != 0 || r.Time.IsZero() {
 		t.Errorf("first request seen as %+v", r)
 	}
-	if r := seen[1]; r.Query != "count=5" || r.WorkspaceID != "1001" {
+	if r := seen[1]; r.Query != "count=5" || r.Host != hostName(c.ts.WorkspaceHost("1001")) {
 		t.Errorf("second request seen as %+v", r)
 	}
 	if existed {

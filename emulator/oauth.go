@@ -12,16 +12,13 @@ import (
 // token endpoint and the workspace (and account) discovery documents.
 func (s *Server) serveOIDC(w http.ResponseWriter, r *http.Request, _ route) {
 	p := r.URL.Path
-	// Endpoints use the scheme the client used (an emulator served over TLS says https).
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	base := scheme + "://" + r.Host
-	account := s.st.accountLevel()
+	base := s.baseURL(r)
+	// Workspace endpoints are served on workspace hosts, account ones on the accounts host.
+	_, onWS := s.hostWorkspace(r)
+	account := s.st.accountLevel() && !onWS
 	acctPrefix := "/oidc/accounts/" + s.opts.AccountID
 	switch {
-	case p == "/oidc/.well-known/oauth-authorization-server" && r.Method == http.MethodGet:
+	case onWS && p == "/oidc/.well-known/oauth-authorization-server" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, scim.OAuthMetadata{
 			Issuer:                base + "/oidc",
 			AuthorizationEndpoint: base + "/oidc/v1/authorize",
@@ -33,7 +30,7 @@ func (s *Server) serveOIDC(w http.ResponseWriter, r *http.Request, _ route) {
 			AuthorizationEndpoint: base + acctPrefix + "/v1/authorize",
 			TokenEndpoint:         base + acctPrefix + "/v1/token",
 		})
-	case p == "/oidc/v1/token" || (account && p == acctPrefix+"/v1/token"):
+	case (onWS && p == "/oidc/v1/token") || (account && p == acctPrefix+"/v1/token"):
 		s.token(w, r)
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "No such OAuth endpoint."})

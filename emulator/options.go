@@ -70,6 +70,16 @@ type Options struct {
 	// Workspaces are the workspace ids of the account, default DefaultWorkspaces. At
 	// workspace level the first one is the workspace itself.
 	Workspaces []string
+	// WorkspaceHosts maps workspace ids to the host that serves their SCIM tree, as
+	// https://NAME; a workspace not listed gets DefaultWorkspaceHost. At account level a
+	// request reaches a workspace's tree only when its Host header names that host (see
+	// hosts.go).
+	WorkspaceHosts map[string]string
+	// UnifiedHost also serves the workspace SCIM trees, and the account SCIM proxy, on the
+	// accounts host, with the X-Databricks-Workspace-Id header choosing the workspace: the
+	// unified-host convention of §1.4. Off by default: the accounts host answers 404 for
+	// workspace paths.
+	UnifiedHost bool
 
 	// RateLimit is the token bucket shared by all SCIM and assignment requests, in
 	// requests per second; 0 means DefaultRateLimit (the product's 25 rps budget), a
@@ -286,6 +296,16 @@ func (o Options) withDefaults() Options {
 		o.Workspaces = DefaultWorkspaces
 	}
 	o.Workspaces = append([]string(nil), o.Workspaces...)
+	hosts := make(map[string]string, len(o.WorkspaceHosts))
+	for id, h := range o.WorkspaceHosts {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			if !strings.Contains(h, "://") {
+				h = "https://" + h
+			}
+			hosts[id] = strings.TrimSuffix(h, "/")
+		}
+	}
+	o.WorkspaceHosts = hosts
 	if o.Level == model.LevelWorkspace {
 		o.Workspaces = o.Workspaces[:1]
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/scimsync/scimsync/model"
@@ -50,8 +51,11 @@ func NewTestServer(t TB, opts Options) *TestServer {
 }
 
 // Run serves an emulator on listen, which must be a loopback address ("127.0.0.1:0" picks
-// a free port), until ctx is done. It first prints to out the environment a Databricks
-// client needs to talk to it.
+// a free port), until ctx is done. It first prints to out, as shell exports, the
+// environment a Databricks client needs to talk to it: the host, the account id, one set
+// of credentials (the OAuth client id and secret, so that no second credential makes a
+// client refuse or pick the other one) and, at account level, SCIMSYNC_HOST_OVERRIDES,
+// which sends each workspace host to the emulator (see hosts.go).
 func Run(ctx context.Context, listen string, opts Options, out io.Writer) error {
 	host, _, err := net.SplitHostPort(listen)
 	if err != nil {
@@ -76,6 +80,13 @@ func Run(ctx context.Context, listen string, opts Options, out io.Writer) error 
 	}
 	fmt.Fprintf(out, "export DATABRICKS_CLIENT_ID=%s\n", o.ClientID)
 	fmt.Fprintf(out, "export DATABRICKS_CLIENT_SECRET=%s\n", o.ClientSecret)
+	if o.Level == model.LevelAccount {
+		var overrides []string
+		for _, id := range o.Workspaces {
+			overrides = append(overrides, s.WorkspaceHost(id)+"=http://"+ln.Addr().String())
+		}
+		fmt.Fprintf(out, "export SCIMSYNC_HOST_OVERRIDES=%s\n", strings.Join(overrides, ","))
+	}
 	fmt.Fprintf(out, "# or a token instead: unset DATABRICKS_CLIENT_ID DATABRICKS_CLIENT_SECRET; export DATABRICKS_TOKEN=%s\n", o.Token)
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

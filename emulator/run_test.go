@@ -43,10 +43,12 @@ func TestRun(t *testing.T) {
 		}
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	// One credential set: a token besides the OAuth client would make clients refuse (§7).
+	wantOverrides := "https://dbc-1001.emulator.invalid=" + env["DATABRICKS_HOST"] + ",https://dbc-1002.emulator.invalid=" + env["DATABRICKS_HOST"]
 	if env["DATABRICKS_ACCOUNT_ID"] != DefaultAccountID || env["DATABRICKS_TOKEN"] != "" ||
 		env["DATABRICKS_CLIENT_ID"] != DefaultClientID || env["DATABRICKS_CLIENT_SECRET"] != DefaultClientSecret ||
-		!strings.HasPrefix(env["DATABRICKS_HOST"], "http://127.0.0.1:") || len(unset) == 0 || unset[0] != "DATABRICKS_TOKEN" ||
-		!strings.HasSuffix(tokenHint, "export DATABRICKS_TOKEN=run-token") {
+		!strings.HasPrefix(env["DATABRICKS_HOST"], "http://127.0.0.1:") || env["SCIMSYNC_HOST_OVERRIDES"] != wantOverrides ||
+		len(unset) == 0 || unset[0] != "DATABRICKS_TOKEN" || !strings.HasSuffix(tokenHint, "export DATABRICKS_TOKEN=run-token") {
 		t.Fatalf("environment %v, unset %v, %q", env, unset, tokenHint)
 	}
 	req, _ := http.NewRequest("GET", env["DATABRICKS_HOST"]+"/api/2.0/accounts/"+DefaultAccountID+"/scim/v2/Users", nil)

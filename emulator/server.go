@@ -65,9 +65,11 @@ type Request struct {
 	Path        string
 	Query       string
 	WorkspaceID string // the X-Databricks-Workspace-Id header, if any
-	Status      int    // 0 when the connection was dropped before any response
-	Time        time.Time
-	Duration    time.Duration
+	// Host is the host name the request was addressed to (its Host header, without port).
+	Host     string
+	Status   int // 0 when the connection was dropped before any response
+	Time     time.Time
+	Duration time.Duration
 	// Fault names the injected fault (Fault503, ...), or is empty.
 	Fault string
 	// Throttle is "rate-limit" for a 429 of the token bucket and "concurrency" for a 500
@@ -267,7 +269,7 @@ func (w *bufferWriter) Write(b []byte) (int, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	entry := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-		WorkspaceID: r.Header.Get(HeaderWorkspaceID), Time: s.opts.Now()}
+		WorkspaceID: r.Header.Get(HeaderWorkspaceID), Host: hostName(r.Host), Time: s.opts.Now()}
 	if s.opts.OnRequest != nil {
 		s.opts.OnRequest(entry)
 	}
@@ -345,7 +347,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	owner, aerr := s.authorize(r, rt)
+	owner, aerr := s.authenticate(r, rt)
 	if aerr != nil {
 		s.fail(sw, rt, aerr)
 		return
@@ -586,30 +588,44 @@ type route struct {
 func (s *Server) route(r *http.Request) route {
 	p := r.URL.Path
 	account := s.st.accountLevel()
+	hostWS, onWS := s.hostWorkspace(r)
+	onWS = onWS && account
 	switch {
 	case strings.HasPrefix(p, "/oidc/"):
 		return route{kind: routeOIDC}
 	case strings.HasPrefix(p, "/api/2.0/preview/scim/v2"):
+		// A workspace's tree is served on its own host, or with UnifiedHost on the accounts
+		// host (hosts.go).
+		if account && !onWS && !s.opts.UnifiedHost {
+			return route{}
+		}
 		rt := scimRoute(strings.TrimPrefix(p, "/api/2.0/preview/scim/v2"))
 		rt.view.ws = s.opts.Workspaces[0]
+		if onWS {
+			rt.view.ws = hostWS
+		}
 		h := strings.TrimSpace(r.Header.Get(HeaderWorkspaceID))
 		if h == "" {
 			// SDKs older than the header's rename send the legacy name (§7).
 			h = strings.TrimSpace(r.Header.Get(headerOrgID))
 		}
 		switch {
-		case account && h == "":
+		case account && !onWS && h == "":
 			rt.err = errBadRequest("invalidValue", "The %s header is required to address a workspace on this host.", HeaderWorkspaceID)
-		case h != "" && !s.isWorkspace(h):
+		case h != "" && (!s.isWorkspace(h) || (onWS && h != hostWS)):
 			rt.err = &apiError{status: http.StatusNotFound, detail: fmt.Sprintf("Workspace %s does not exist.", h)}
 		case h != "":
 			rt.view.ws = h
 		}
 		return rt
-	case account && strings.HasPrefix(p, "/api/2.0/account/scim/v2"):
+	case account && (onWS || s.opts.UnifiedHost) && strings.HasPrefix(p, "/api/2.0/account/scim/v2"):
 		rt := scimRoute(strings.TrimPrefix(p, "/api/2.0/account/scim/v2"))
 		rt.view = view{account: true}
 		return rt
+	}
+	if onWS {
+		// The account APIs are served on the accounts host only.
+		return route{}
 	}
 	var rest string
 	for _, prefix := range []string{"/api/2.0/accounts/", "/api/2.0/preview/accounts/"} {

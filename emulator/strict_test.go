@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"github.com/scimsync/scimsync/model"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -199,8 +200,9 @@ func TestWhatARealClientExpects(t *testing.T) {
 	if !uuid.MatchString(DefaultClientID) {
 		t.Errorf("DefaultClientID %q is not a UUID", DefaultClientID)
 	}
-	c := newClient(t, fast(Options{}))
-	_, body := fetchToken(t, c.ts.URL+"/oidc/v1/token", true, DefaultClientID, DefaultClientSecret)
+	// The legacy header addresses a workspace on a unified host (§1.4, UnifiedHost).
+	c := newClient(t, fast(Options{UnifiedHost: true}))
+	_, body := fetchToken(t, c.ts.URL+"/oidc/accounts/"+DefaultAccountID+"/v1/token", true, DefaultClientID, DefaultClientSecret)
 	c.token = body["access_token"].(string)
 	req, _ := http.NewRequest("GET", c.ts.URL+wsp("Me"), nil)
 	req.Header.Set("Authorization", "Bearer "+c.token)
@@ -219,7 +221,7 @@ func TestWhatARealClientExpects(t *testing.T) {
 		t.Errorf("/Me for the service principal = %v, want a user-shaped object with userName %s", me, DefaultClientID)
 	}
 
-	tls := httptest.NewTLSServer(New(fast(Options{})))
+	tls := httptest.NewTLSServer(New(fast(Options{Level: model.LevelWorkspace})))
 	defer tls.Close()
 	resp, err = tls.Client().Get(tls.URL + "/oidc/.well-known/oauth-authorization-server")
 	if err != nil {

@@ -161,10 +161,13 @@ func (s *Server) specToken(spec TokenSpec) (*issued, error) {
 	return nil, fmt.Errorf("token owner %q: no such user or service principal", spec.Owner)
 }
 
-// authorize checks the bearer token of r for the API rt addresses. It answers the id of
-// the token's owner, or a 401 (unknown, expired, revoked) or 403 (outside the token's scope
-// or the owner's permissions) error.
-func (s *Server) authorize(r *http.Request, rt route) (int64, *apiError) {
+// authenticate checks the bearer token of r for the API rt addresses: that the emulator
+// knows it, that it has not expired, that its owner is active, that the API is within the
+// token kind's scope and, for OAuth tokens, that it was minted for this host and that its
+// owner has the admin role the API needs. It answers the id of the token's owner (0 for
+// the account SCIM token, which is the account's), or a 401 (unknown, expired, revoked,
+// another host's) or 403 (outside the token's scope or the owner's permissions) error.
+func (s *Server) authenticate(r *http.Request, rt route) (int64, *apiError) {
 	unauth := &apiError{status: http.StatusUnauthorized, detail: "Invalid access token."}
 	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	tok = strings.TrimSpace(tok)

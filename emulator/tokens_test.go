@@ -80,13 +80,16 @@ func TestOAuthServicePrincipalNeedsAdmin(t *testing.T) {
 	c := newClient(t, fast(Options{}))
 	_, body := fetchToken(t, c.ts.URL+"/oidc/accounts/"+DefaultAccountID+"/v1/token", true, DefaultClientID, DefaultClientSecret)
 	o := c.with(body["access_token"].(string))
-	o.inWorkspace("1001").do("GET", wsp("Users"), nil).must(t, 200)
+	// Each host mints its own tokens: the workspace's token endpoint for its SCIM tree.
+	_, wsBody := fetchTokenAt(t, c.ts.URL+"/oidc/v1/token", hostName(c.ts.WorkspaceHost("1001")), true, DefaultClientID, DefaultClientSecret)
+	w := c.with(wsBody["access_token"].(string)).inWorkspace("1001")
+	w.do("GET", wsp("Users"), nil).must(t, 200)
 
 	sp := c.do("GET", c.acct("ServicePrincipals")+"?filter="+url.QueryEscape(`applicationId eq "`+DefaultClientID+`"`), nil).must(t, 200).list()[0]["id"].(string)
 	// Not ADMIN of workspace 1001 any more: the workspace tree refuses, the account still works.
 	c.do("PUT", "/api/2.0/accounts/"+DefaultAccountID+"/workspaces/1001/permissionassignments/principals/"+sp,
 		map[string]any{"permissions": []string{"USER"}}).must(t, 200)
-	if r := o.inWorkspace("1001").do("GET", wsp("Users"), nil).must(t, 403); !strings.Contains(r.str("detail"), "not an admin of workspace 1001") {
+	if r := w.do("GET", wsp("Users"), nil).must(t, 403); !strings.Contains(r.str("detail"), "not an admin of workspace 1001") {
 		t.Errorf("403 body %s", r.raw)
 	}
 	o.do("GET", c.acct("Users"), nil).must(t, 200)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -63,11 +64,15 @@ type Result struct {
 	Skipped int
 	NotRun  int
 	Stopped bool
+	// Halted says why apply stopped on its own, when it did: a change whose payload is
+	// invalid (found before any write), credentials Databricks rejected, or an internal
+	// error. The changes it did not start are not run.
+	Halted error
 }
 
 // Err returns an error when any change did not succeed.
 func (r *Result) Err() error {
-	if r.Failed+r.Skipped+r.NotRun == 0 {
+	if r.Failed+r.Skipped+r.NotRun == 0 && r.Halted == nil {
 		return nil
 	}
 	return &ApplyError{Result: r}
@@ -79,6 +84,9 @@ type ApplyError struct{ Result *Result }
 func (e *ApplyError) Error() string {
 	r := e.Result
 	msg := fmt.Sprintf("apply incomplete: %d of %d changes done, %d failed, %d skipped, %d not run", r.OK, len(r.Changes), r.Failed, r.Skipped, r.NotRun)
+	if r.Halted != nil {
+		msg = fmt.Sprintf("apply stopped: %v; %d of %d changes done, %d failed, %d skipped, %d not run", r.Halted, r.OK, len(r.Changes), r.Failed, r.Skipped, r.NotRun)
+	}
 	for _, c := range r.Changes {
 		if c.Status == StatusFailed {
 			return msg + "; first failure: " + describe(c.Change) + ": " + c.Err.Error()
@@ -144,6 +152,14 @@ func Execute(ctx context.Context, p *Plan, t Target, opts ApplyOptions) *Result 
 	for i := range p.Changes {
 		x.results[i] = ChangeResult{Index: i, Change: &p.Changes[i], Status: StatusNotRun}
 	}
+	// Every payload is checked before the first write: a plan that reached Execute without
+	// Decode (or was changed in memory) must not fail, or panic, half way.
+	for i := range p.Changes {
+		if err := p.Changes[i].check(); err != nil {
+			x.halt = fmt.Errorf("change %d (%s) is invalid, so nothing was applied: %w", i+1, describe(&p.Changes[i]), err)
+			break
+		}
+	}
 	if mc, ok := t.(MemberCreator); ok {
 		x.mc, x.addOf = mc, map[string]int{}
 		for i := range p.Changes {
@@ -158,7 +174,7 @@ func Execute(ctx context.Context, p *Plan, t Target, opts ApplyOptions) *Result 
 		}
 		x.runPhase(ctx, phase)
 	}
-	res := &Result{Changes: x.results, Stopped: x.stopped(ctx)}
+	res := &Result{Changes: x.results, Stopped: x.stopped(ctx), Halted: x.halted()}
 	for _, r := range x.results {
 		switch r.Status {
 		case StatusOK:
@@ -189,7 +205,29 @@ type executor struct {
 	// key of a group the plan creates to the index of its AddMembers change.
 	mc    MemberCreator
 	addOf map[string]int
+
+	// halt, once set, stops the apply: no change starts after it (see Result.Halted).
+	halt error
 }
+
+// stop halts the apply for err, unless it is halted already.
+func (x *executor) stop(err error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.halt == nil {
+		x.halt = err
+	}
+}
+
+func (x *executor) halted() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.halt
+}
+
+// credentialsRejecter is implemented by the errors of a target whose credentials were
+// rejected (a 401); no later change can succeed.
+type credentialsRejecter interface{ CredentialsRejected() bool }
 
 // task is one unit of work: a single change, or the membership changes of one group.
 type task struct {
@@ -197,7 +235,7 @@ type task struct {
 }
 
 func (x *executor) stopped(ctx context.Context) bool {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || x.halted() != nil {
 		return true
 	}
 	select {
@@ -300,7 +338,10 @@ func (x *executor) runTasks(ctx context.Context, tasks []task) {
 		go func() {
 			defer wg.Done()
 			for tk := range work {
-				x.run(ctx, tk)
+				// A task handed over just as apply stopped does not start.
+				if !x.stopped(ctx) {
+					x.run(ctx, tk)
+				}
 			}
 		}()
 	}
@@ -325,15 +366,36 @@ func (x *executor) run(ctx context.Context, tk task) {
 	start := x.opts.Now()
 	trace := &audit.Trace{}
 	tctx := audit.WithTrace(ctx, trace)
-	var errs []error
-	var status Status
-	if len(tk.idx) == 1 && !x.p.Changes[tk.idx[0]].Action.IsMembership() {
-		status, errs = x.one(tctx, &x.p.Changes[tk.idx[0]])
-	} else {
-		status, errs = x.members(tctx, tk.idx)
+	status, errs := x.attempt(tctx, tk)
+	for _, err := range errs {
+		var rej credentialsRejecter
+		if errors.As(err, &rej) && rej.CredentialsRejected() {
+			x.stop(fmt.Errorf("Databricks rejected the credentials: %w", err))
+		}
 	}
 	reqs, attempts := trace.Requests()
 	x.record(tk.idx, status, errs, reqs, attempts, start)
+}
+
+// attempt carries out one task. A panic in it (a bug, or a target that misbehaves) fails
+// the task's changes and halts the apply, instead of ending the process with Go's exit
+// status 2, which means "changes present".
+func (x *executor) attempt(ctx context.Context, tk task) (status Status, errs []error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("internal error: %v", r)
+			x.opts.Logger.Error("panic in apply", "error", err, "stack", string(debug.Stack()))
+			x.stop(err)
+			status, errs = StatusFailed, make([]error, len(tk.idx))
+			for i := range errs {
+				errs[i] = err
+			}
+		}
+	}()
+	if len(tk.idx) == 1 && !x.p.Changes[tk.idx[0]].Action.IsMembership() {
+		return x.one(ctx, &x.p.Changes[tk.idx[0]])
+	}
+	return x.members(ctx, tk.idx)
 }
 
 // record stores the outcome of one task's changes, writes their audit records and reports

@@ -350,3 +350,19 @@ func TestRandomConvergence(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyRefusesAChangeWithoutItsPayload checks that a plan built in code whose change
+// lacks its payload is refused before anything is written.
+func TestVerifyRefusesAChangeWithoutItsPayload(t *testing.T) {
+	f := newFake(model.LevelAccount)
+	p := &Plan{FormatVersion: FormatVersion, Target: testTarget,
+		Changes: []Change{{Action: Assign, Kind: model.KindUser, Key: "a@example.com", ID: "1", Workspace: "100"}}}
+	_, err := Apply(context.Background(), p, f, ApplyOptions{Target: testTarget})
+	var re *RefusedError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "assign without workspace and permission") {
+		t.Fatalf("err = %v, want a RefusedError about the missing permission", err)
+	}
+	if len(f.calls) != 0 {
+		t.Errorf("calls made: %v", f.calls)
+	}
+}

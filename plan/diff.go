@@ -1,6 +1,9 @@
 package plan
 
 import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path"
 	"slices"
@@ -19,6 +22,8 @@ type Options struct {
 	Now         time.Time
 	// Identity is the identity that owns the credentials, when known. It is protected.
 	Identity *model.Ref
+	// AuthType names the credentials' authentication, for the plan header.
+	AuthType string
 	// OverrideGuards lets a plan through that trips the removal guards.
 	OverrideGuards bool
 }
@@ -219,11 +224,17 @@ func (d *differ) ignored(kind model.Kind, names ...string) bool {
 		if ip.kind != "" && ip.kind != kind {
 			continue
 		}
+		pattern := ip.pattern
+		if kind == model.KindUser {
+			// userNames are stored lower-cased (reference §2.3), and compared so: a pattern
+			// written as *@Contractors.Example.com must protect them too.
+			pattern = strings.ToLower(pattern)
+		}
 		for _, n := range names {
 			if kind == model.KindUser {
 				n = model.UserKey(n)
 			}
-			if ok, _ := path.Match(ip.pattern, n); ok && n != "" {
+			if ok, _ := path.Match(pattern, n); ok && n != "" {
 				return true
 			}
 		}
@@ -286,15 +297,8 @@ func (d *differ) matchAll() {
 		if p.ApplicationID != "" {
 			lp = d.lix.ServicePrincipals[p.Key()]
 		} else {
-			var n int
-			for j := range d.live.ServicePrincipals {
-				if c := &d.live.ServicePrincipals[j]; strings.TrimSpace(c.DisplayName) == p.Key() {
-					lp, n = c, n+1
-				}
-			}
-			if n > 1 {
-				d.warnf("service principal %q matches %d live service principals by displayName: declare its applicationId; not changed", p.DisplayName, n)
-				d.skipped[r] = true
+			var ok bool
+			if lp, ok = d.matchSPByName(p, r); !ok {
 				continue
 			}
 		}
@@ -455,6 +459,9 @@ func (d *differ) principals() {
 			if !ws {
 				after.Entitlements = nil
 			}
+			if after.ApplicationID == "" && after.ExternalID == "" {
+				after.ExternalID = ManagedExternalID(after.DisplayName)
+			}
 			d.created[r] = true
 			d.add(Change{Action: Create, Kind: model.KindServicePrincipal, Key: p.Key(), After: &Object{ServicePrincipal: &after},
 				Reason: "declared" + originSuffix(p.Origin)})
@@ -476,6 +483,96 @@ func (d *differ) principals() {
 		d.add(Change{Action: activeAction(lp.Active, after.Active), Kind: model.KindServicePrincipal, Key: p.Key(), ID: lp.ID,
 			Set: &set, Attributes: attrs, Before: &Object{ServicePrincipal: lp}, After: &Object{ServicePrincipal: &after}, Reason: updateReason(lp.Active, after.Active)})
 	}
+}
+
+// matchSPByName finds the live service principal a declared one without applicationId
+// is, by displayName, which Databricks does not keep unique (reference §2.5). One
+// candidate is the match. Among several, the one whose externalId is the declared one or
+// the one scimsync gives the principals it creates (ManagedExternalID) is the match, and
+// the others are look-alikes. Look-alikes, and every candidate when none or several are
+// recognised, are never removed: each is claimed and named in a "blocked:" warning with
+// what to do. ok is false when the declared principal cannot be matched, and it is then
+// left alone too.
+func (d *differ) matchSPByName(p *model.ServicePrincipal, r model.Ref) (*model.ServicePrincipal, bool) {
+	var candidates []*model.ServicePrincipal
+	for j := range d.live.ServicePrincipals {
+		if c := &d.live.ServicePrincipals[j]; strings.TrimSpace(c.DisplayName) == p.Key() {
+			candidates = append(candidates, c)
+		}
+	}
+	if len(candidates) < 2 {
+		if len(candidates) == 1 {
+			return candidates[0], true
+		}
+		return nil, true
+	}
+	want := p.ExternalID
+	if want == "" {
+		want = ManagedExternalID(p.DisplayName)
+	}
+	var mine, others []*model.ServicePrincipal
+	for _, c := range candidates {
+		d.claimed[model.Ref{Kind: model.KindServicePrincipal, Key: c.Key()}] = true
+		if c.ExternalID == want {
+			mine = append(mine, c)
+		} else {
+			others = append(others, c)
+		}
+	}
+	// Look-alikes are out of reach, like ignored identities: never changed, never
+	// removed, never taken out of groups.
+	lookAlikes := others
+	if len(mine) != 1 {
+		lookAlikes = candidates
+	}
+	for _, c := range lookAlikes {
+		d.unmanaged[model.Ref{Kind: model.KindServicePrincipal, Key: c.Key()}] = "a look-alike of a declared service principal"
+	}
+	if len(mine) == 1 {
+		d.warnf("blocked: %d live service principals look like %q, which is %s; scimsync neither changes nor removes %s: "+
+			"if %s, delete or rename it in Databricks; if it is the one you mean, declare its applicationId",
+			len(others), p.DisplayName, describeSP(mine[0]), describeSPs(others), pronoun(len(others)))
+		return mine[0], true
+	}
+	d.warnf("blocked: service principal %q matches %d live service principals by displayName (%s); scimsync neither changes nor removes any of them, "+
+		"nor the declared one: declare the applicationId of the one you mean, and delete or rename the others in Databricks",
+		p.DisplayName, len(candidates), describeSPs(candidates))
+	d.skipped[r] = true
+	return nil, false
+}
+
+// pronoun says how a blocked warning refers to the look-alikes.
+func pronoun(n int) string {
+	if n == 1 {
+		return "it is a stray copy"
+	}
+	return "they are stray copies"
+}
+
+func describeSP(p *model.ServicePrincipal) string {
+	ext := "no externalId"
+	if p.ExternalID != "" {
+		ext = "externalId " + p.ExternalID
+	}
+	return fmt.Sprintf("id %s, applicationId %s, %s", p.ID, p.ApplicationID, ext)
+}
+
+func describeSPs(ps []*model.ServicePrincipal) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = describeSP(p)
+	}
+	return strings.Join(out, "; ")
+}
+
+// ManagedExternalID is the externalId scimsync gives a service principal it creates
+// without an applicationId or a declared externalId: "scimsync:" and a digest of the
+// displayName, 41 characters (Databricks allows 64, reference §2.3). It tells the
+// principal scimsync made from look-alikes with the same displayName, in plans and when
+// a create whose outcome was unknown is looked up.
+func ManagedExternalID(displayName string) string {
+	sum := sha256.Sum256([]byte(strings.TrimSpace(displayName)))
+	return "scimsync:" + hex.EncodeToString(sum[:16])
 }
 
 func activeAction(before, after bool) Action {
@@ -888,19 +985,33 @@ func (d *differ) isUnmanaged(r model.Ref) bool {
 }
 
 func (d *differ) finish() (*Plan, error) {
-	sort.SliceStable(d.changes, func(i, j int) bool {
-		a, b := &d.changes[i], &d.changes[j]
-		if pa, pb := PhaseOf(a), PhaseOf(b); pa != pb {
-			return pa < pb
+	// Order the changes by phase, then kind, key and workspace; the phase of each change
+	// is looked up once.
+	type ordered struct {
+		phase Phase
+		c     *Change
+	}
+	order := make([]ordered, len(d.changes))
+	for i := range d.changes {
+		order[i] = ordered{PhaseOf(&d.changes[i]), &d.changes[i]}
+	}
+	slices.SortStableFunc(order, func(x, y ordered) int {
+		a, b := x.c, y.c
+		switch {
+		case x.phase != y.phase:
+			return cmp.Compare(x.phase, y.phase)
+		case a.Kind != b.Kind:
+			return cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind))
+		case a.Key != b.Key:
+			return strings.Compare(a.Key, b.Key)
 		}
-		if a.Kind != b.Kind {
-			return kindOrder(a.Kind) < kindOrder(b.Kind)
-		}
-		if a.Key != b.Key {
-			return a.Key < b.Key
-		}
-		return a.Workspace < b.Workspace
+		return strings.Compare(a.Workspace, b.Workspace)
 	})
+	sorted := make([]Change, len(order))
+	for i, o := range order {
+		sorted[i] = *o.c
+	}
+	d.changes = sorted
 	d.nameServicePrincipals()
 	managed := 0
 	for _, n := range []int{len(d.live.Users), len(d.live.ServicePrincipals), len(d.live.Groups)} {
@@ -922,6 +1033,7 @@ func (d *differ) finish() (*Plan, error) {
 		ToolVersion:   d.opts.ToolVersion,
 		CreatedAt:     d.opts.Now.UTC(),
 		Target:        d.opts.Target,
+		AuthType:      d.opts.AuthType,
 		DesiredDigest: DesiredDigest(d.desired),
 		Policy:        d.pol,
 		GuardOverride: d.opts.OverrideGuards,

@@ -80,6 +80,10 @@ type Plan struct {
 	// Risks are the grants of privilege, removals and protected identities of the plan,
 	// for review first; display data, never read by apply.
 	Risks []Risk `json:"risks,omitempty"`
+	// AuthType names the authentication the plan was made with (pat, oauth-m2m,
+	// github-oidc, ...), never a secret. It is for display: a plan made with one kind of
+	// credentials may be applied with another.
+	AuthType string `json:"authType,omitempty"`
 	// DesiredDigest identifies the desired state the plan was made from.
 	DesiredDigest string        `json:"desiredDigest"`
 	Policy        policy.Policy `json:"policy"`
@@ -417,12 +421,21 @@ func Decode(r io.Reader) (*Plan, error) {
 		return nil, &FormatError{Reason: "checksum mismatch: the file was changed after it was written; make the plan again"}
 	}
 	p.Checksum = want
-	for i := range p.Changes {
-		if err := p.Changes[i].check(); err != nil {
-			return nil, &FormatError{Reason: fmt.Sprintf("change %d (%s): %v", i+1, describe(&p.Changes[i]), err)}
-		}
+	if err := p.checkChanges(); err != nil {
+		return nil, err
 	}
 	return &p, nil
+}
+
+// checkChanges returns a *FormatError naming the first change whose payload does not fit
+// its action (see Change).
+func (p *Plan) checkChanges() error {
+	for i := range p.Changes {
+		if err := p.Changes[i].check(); err != nil {
+			return &FormatError{Reason: fmt.Sprintf("change %d (%s): %v", i+1, describe(&p.Changes[i]), err)}
+		}
+	}
+	return nil
 }
 
 // checkVersion returns a *FormatError wrapping ErrVersion for a format version other than

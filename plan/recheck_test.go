@@ -231,3 +231,29 @@ func TestVerifyWithOverride(t *testing.T) {
 		t.Fatalf("with the apply-time override: %v", err)
 	}
 }
+
+// TestIgnoreMatchesUserNamesCaseInsensitively: a scope.ignore pattern written with capitals
+// keeps the users it names out of the plan, as userNames are lower-cased.
+func TestIgnoreMatchesUserNamesCaseInsensitively(t *testing.T) {
+	live := &model.State{Users: []model.User{
+		{UserName: "ada@example.com", Active: true},
+		{UserName: "Bob@Contractors.Example.com", Active: true},
+		{UserName: "cy@contractors.example.com", Active: true},
+	}}
+	live.Normalize()
+	desired := &model.State{Users: []model.User{{UserName: "ada@example.com", Active: true}}}
+	f := newFake(model.LevelAccount)
+	f.seed(live)
+	snap, _ := f.Snapshot(context.Background(), nil)
+	for _, pattern := range []string{"user:*@Contractors.Example.com", "*@CONTRACTORS.example.com", "user:[B-C]*@contractors.example.com"} {
+		pol := policy.Default()
+		pol.Scope.Ignore = []string{pattern}
+		p, err := Diff(desired, snap, pol, testOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Changes) != 0 {
+			t.Errorf("ignore %q: the plan changes %v", pattern, p.Changes)
+		}
+	}
+}

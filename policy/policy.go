@@ -7,6 +7,8 @@
 // name a Policy without depending on the planner.
 package policy
 
+import "github.com/scimsync/scimsync/model"
+
 // Removal says what happens to a managed live identity that is no longer declared.
 type Removal string
 
@@ -27,6 +29,34 @@ type Policy struct {
 	// AllowUserReplace lets a plan delete and recreate a user whose declared userName
 	// differs from the live one (found through externalId). Databricks cannot rename users.
 	AllowUserReplace bool `json:"allowUserReplace" yaml:"allowUserReplace"`
+	// Limits are the account's identity limits, which validation enforces. They are not
+	// part of a plan (a plan is made from a state that passed them), so plan files do not
+	// record them.
+	Limits Limits `json:"-" yaml:"limits"`
+}
+
+// Limits are an account's identity limits. Databricks' defaults are 10,000 users and
+// service principals and 5,000 groups, and they can be raised (reference §6); an account
+// whose limits were raised sets them here. 0 means the default.
+type Limits struct {
+	Principals int `yaml:"principals"` // users plus service principals
+	Groups     int `yaml:"groups"`
+}
+
+// PrincipalsOrDefault returns Principals, or Databricks' default when it is 0.
+func (l Limits) PrincipalsOrDefault() int {
+	if l.Principals > 0 {
+		return l.Principals
+	}
+	return model.MaxPrincipals
+}
+
+// GroupsOrDefault returns Groups, or Databricks' default when it is 0.
+func (l Limits) GroupsOrDefault() int {
+	if l.Groups > 0 {
+		return l.Groups
+	}
+	return model.MaxGroups
 }
 
 // Scope says which live identities are managed.
@@ -34,7 +64,9 @@ type Scope struct {
 	// Ignore lists glob patterns (path.Match syntax) of identities that are not managed.
 	// A pattern may start with a kind, "user:", "group:" or "servicePrincipal:", to apply to
 	// that kind only; without one it applies to every kind. Users match on their lower-cased
-	// userName, groups on displayName, service principals on applicationId or displayName.
+	// userName, case-insensitively (the pattern is lower-cased for them too), groups on
+	// displayName, service principals on applicationId or displayName. A malformed pattern
+	// is refused when the config is loaded.
 	Ignore []string `json:"ignore,omitempty" yaml:"ignore"`
 }
 
@@ -73,5 +105,6 @@ func Default() Policy {
 			Groups:            RemovalDelete,
 		},
 		Guards: Guards{MaxRemovals: 25, MaxRemovalPercent: 10},
+		Limits: Limits{Principals: model.MaxPrincipals, Groups: model.MaxGroups},
 	}
 }

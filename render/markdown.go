@@ -64,6 +64,9 @@ func writeMarkdown(w io.Writer, v *view, opts MarkdownOptions) error {
 	limit := opts.begin(&head)
 	fmt.Fprintf(&head, "## scimsync plan: %s\n\n", strings.TrimSuffix(strings.TrimPrefix(v.summary, "Plan: "), "."))
 	fmt.Fprintf(&head, "**Target:** %s  \n", code(v.target))
+	if v.authType != "" {
+		fmt.Fprintf(&head, "**Credentials:** auth type %s  \n", code(v.authType))
+	}
 	fmt.Fprintf(&head, "**Policy:** removal %s; guards %s", v.policy.removal, v.policy.guards)
 	if v.policy.overridden {
 		head.WriteString(" (**overridden**)")

@@ -86,6 +86,9 @@ func writeText(w io.Writer, v *view, opts Options) error {
 	c := palette{opts.Color}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for %s\n", v.target)
+	if v.authType != "" {
+		fmt.Fprintf(&b, "Credentials: auth type %s\n", safe(v.authType))
+	}
 	fmt.Fprintf(&b, "Policy: removal %s; guards %s", v.policy.removal, v.policy.guards)
 	if v.policy.overridden {
 		b.WriteString(" (overridden)")

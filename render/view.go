@@ -108,6 +108,7 @@ func permissionTo(c *plan.Change) string {
 // JSON plan file holds), and written by Text and Markdown, which differ only in markup.
 type view struct {
 	target    string
+	authType  string // the credentials' auth type, "" when the plan does not record it
 	policy    policyView
 	ignored   []string
 	protected []string
@@ -236,7 +237,7 @@ type section struct {
 
 // newView prepares a plan for display.
 func newView(p *plan.Plan) *view {
-	v := &view{target: p.Target.String(), ignored: p.Policy.Scope.Ignore}
+	v := &view{target: p.Target.String(), authType: p.AuthType, ignored: p.Policy.Scope.Ignore}
 	pol := p.Policy
 	v.policy = policyView{
 		removal: fmt.Sprintf("users=%s servicePrincipals=%s groups=%s", pol.Removal.Users, pol.Removal.ServicePrincipals, pol.Removal.Groups),

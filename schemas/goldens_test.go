@@ -1,10 +1,18 @@
 package schemas
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/policy"
+	"github.com/scimsync/scimsync/synth"
 )
 
 // TestPlanGoldensValidate checks that every plan file the tests write as a golden
@@ -62,6 +70,62 @@ func TestPlanSchemaTiesPayloadToAction(t *testing.T) {
 		}
 		if len(v) == 0 {
 			t.Errorf("%s: the schema accepts it", name)
+		}
+	}
+}
+
+// TestGeneratedPlanValidates checks a plan made from a generated organisation against the
+// schema: churned users and memberships, changed workspace permissions and entitlements,
+// at account level, so that every action's payload is checked, not only the goldens'.
+func TestGeneratedPlanValidates(t *testing.T) {
+	org := synth.Org(1, synth.Spec{Users: 200, ServicePrincipals: 10, Groups: 20, Memberships: 400, Depth: 3, Workspaces: 2})
+	live := synth.Clone(org)
+	n := 0
+	for i := range live.Users {
+		n++
+		live.Users[i].ID = fmt.Sprint(1000 + n)
+	}
+	for i := range live.ServicePrincipals {
+		n++
+		live.ServicePrincipals[i].ID = fmt.Sprint(1000 + n)
+	}
+	for i := range live.Groups {
+		n++
+		live.Groups[i].ID = fmt.Sprint(1000 + n)
+	}
+	for i := range live.Workspaces {
+		w := &live.Workspaces[i]
+		for j := range w.Assignments {
+			if j%3 == 0 {
+				w.Assignments[j].Permission = model.PermissionAdmin
+			}
+		}
+		for j := range w.Entitlements {
+			w.Entitlements[j].Entitlements = append(w.Entitlements[j].Entitlements, "allow-cluster-create")
+		}
+	}
+	desired := synth.Churn(2, org, 0.2)
+	p, err := plan.Diff(desired, live, policy.Default(), plan.Options{
+		Target: plan.TargetID{Level: model.LevelAccount, Host: "https://accounts.example.test", AccountID: "acct-1"},
+		Now:    time.Unix(0, 0), OverrideGuards: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := plan.Encode(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	v, err := ValidateJSON(Plan, buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range v {
+		t.Error(x)
+	}
+	for _, a := range []plan.Action{plan.Create, plan.Update, plan.AddMembers, plan.RemoveMembers, plan.Assign, plan.SetEntitlements, plan.Deactivate} {
+		if p.Summary.ByAction[a] == 0 {
+			t.Errorf("the generated plan has no %s change: %v", a, p.Summary.ByAction)
 		}
 	}
 }

@@ -208,3 +208,30 @@ func TestCreateWithoutIDWaitsForTheObject(t *testing.T) {
 		t.Fatalf("Create = %+v, %v after waits %v; want group 5 after one wait", g, err, *waits)
 	}
 }
+
+// TestDroppedServicePrincipalCreateWaitsBeforeARetry: a service principal created without
+// applicationId has no key the server keeps unique, so a retried create would make a
+// second one; after an unknown outcome the lookup waits for a principal slow to show in
+// lists instead of creating again (a duplicate under delayed visibility, issue 13).
+func TestDroppedServicePrincipalCreateWaitsBeforeARetry(t *testing.T) {
+	var posts, lookups atomic.Int32
+	c, _, _ := testClient(t, model.LevelAccount, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodPost:
+			posts.Add(1)
+			scimError(w, 504, "gateway timeout") // made, but the answer is lost
+		case lookups.Add(1) <= 2:
+			_, _ = io.WriteString(w, `{"totalResults":0,"Resources":[]}`)
+		default:
+			_, _ = io.WriteString(w, `{"totalResults":1,"Resources":[{"id":"8","applicationId":"0b6c9c9e-1111-4222-8333-444455556666","displayName":"robot"}]}`)
+		}
+	}, nil)
+	waits := sleeps(c)
+	id, appID, err := c.CreateServicePrincipal(context.Background(), &model.ServicePrincipal{DisplayName: "robot", Active: true})
+	if err != nil || id != "8" || appID == "" {
+		t.Fatalf("= %q %q %v", id, appID, err)
+	}
+	if posts.Load() != 1 || lookups.Load() != 3 || len(*waits) != 2 {
+		t.Errorf("%d POSTs, %d lookups, waits %v; want 1 POST and 3 lookups after 2 waits", posts.Load(), lookups.Load(), *waits)
+	}
+}

@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/redact"
 	"github.com/scimsync/scimsync/scim/auth"
@@ -58,7 +56,9 @@ type Config struct {
 	// WriteRateLimit is a shared budget for POST, PUT, PATCH and DELETE, on top of the
 	// overall budget. 0 means none.
 	WriteRateLimit float64
-	// VerbRateLimits are per-method budgets (keys such as "PATCH"), on top of the others.
+	// VerbRateLimits are per-method ceilings (keys GET, POST, PUT, PATCH or DELETE, in any
+	// case), below the overall budget. Without one, a method's budget is the overall one
+	// until throttling teaches it the server's rate for that method (see ratelimit.go).
 	VerbRateLimits map[string]float64
 	// MaxInFlight caps the requests in flight at once. 0 means DefaultMaxInFlight.
 	MaxInFlight int
@@ -87,6 +87,13 @@ type Config struct {
 	// HTTPClient sends the requests (tests point it at handlers). nil means a client of
 	// its own. Its Timeout, if any, applies on top of Timeout.
 	HTTPClient *http.Client
+	// HostOverrides send the requests for some hosts to loopback URLs instead, keeping the
+	// host's name in the Host header (see ParseHostOverrides): for tests and the emulator.
+	HostOverrides map[string]string
+	// UnifiedHost sends workspace SCIM calls of an account without a workspace host to the
+	// account host with an X-Databricks-Workspace-Id header, as unified hosts take them
+	// (reference §1.4). Off by default: a workspace's SCIM tree is on its own host (§1.2).
+	UnifiedHost bool
 	// Logger receives a debug record per attempt (method, path, status, attempt, duration),
 	// never headers or bodies. nil means no logging.
 	Logger *slog.Logger
@@ -98,8 +105,8 @@ type Config struct {
 }
 
 // Client is a Databricks SCIM client for one account or one workspace. It is safe for
-// concurrent use. All requests share one rate limiter, one in-flight cap and one set of
-// statistics.
+// concurrent use. All requests share one overall rate limiter, one budget per HTTP method,
+// one in-flight cap and one set of statistics.
 type Client struct {
 	auth     *auth.Config
 	hc       *http.Client
@@ -109,9 +116,25 @@ type Client struct {
 	// maxListObjects is Config.MaxListObjects; 0 means the default per resource.
 	maxListObjects int
 	home           *Tree
+	unified        bool
 
 	mu      sync.Mutex
 	wsCreds map[string]auth.Credentials // credentials per workspace host (account level)
+
+	// Read progress: objects listed, and groups whose members are read one by one.
+	listed, membersRead, membersToRead atomic.Int64
+}
+
+// ReadProgress is how far the reads of a client have come, for progress reports.
+type ReadProgress struct {
+	Listed        int64 // users, service principals and groups read from lists
+	MembersRead   int64 // groups whose members were read with a request of their own
+	MembersToRead int64 // groups whose members are to be read so, read ones included
+}
+
+// ReadProgress returns how far the client's reads have come.
+func (c *Client) ReadProgress() ReadProgress {
+	return ReadProgress{Listed: c.listed.Load(), MembersRead: c.membersRead.Load(), MembersToRead: c.membersToRead.Load()}
 }
 
 // New resolves the credentials and builds a client. It does not contact Databricks; the
@@ -135,6 +158,10 @@ func New(cfg Config) (*Client, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
+	hc, err = withHostOverrides(hc, cfg.HostOverrides)
+	if err != nil {
+		return nil, err
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -153,11 +180,14 @@ func New(cfg Config) (*Client, error) {
 	if burst <= 0 {
 		burst = int(math.Max(1, math.Ceil(rps/5)))
 	}
+	verbs, err := parseVerbLimits(cfg.VerbRateLimits)
+	if err != nil {
+		return nil, err
+	}
 	t := &transport{
 		hc:          hc,
 		log:         log,
-		overall:     newAdaptiveLimiter(rps, burst),
-		verbs:       map[string][]*rate.Limiter{},
+		limits:      newBudgets(rps, burst, cfg.WriteRateLimit, verbs),
 		sem:         make(chan struct{}, orDefault(cfg.MaxInFlight, DefaultMaxInFlight)),
 		maxAttempts: orDefault(cfg.MaxAttempts, DefaultMaxAttempts),
 		budget:      orDefault(cfg.RetryBudget, DefaultRetryBudget),
@@ -168,23 +198,11 @@ func New(cfg Config) (*Client, error) {
 		adoptWait:   orDefault(cfg.AdoptWait, DefaultAdoptWait),
 		stats:       counters{requests: map[string]*atomic.Int64{"OTHER": {}}},
 		sleep:       sleep,
+		authType:    ac.AuthType,
 		redact:      red,
 	}
 	for _, m := range methods {
 		t.stats.requests[m] = &atomic.Int64{}
-	}
-	for m, r := range cfg.VerbRateLimits {
-		if r <= 0 {
-			return nil, fmt.Errorf("rate limit for %s must be positive", m)
-		}
-		m = strings.ToUpper(m)
-		t.verbs[m] = append(t.verbs[m], rate.NewLimiter(rate.Limit(r), int(math.Max(1, math.Ceil(r/5)))))
-	}
-	if w := cfg.WriteRateLimit; w > 0 {
-		shared := rate.NewLimiter(rate.Limit(w), int(math.Max(1, math.Ceil(w/5))))
-		for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-			t.verbs[m] = append(t.verbs[m], shared)
-		}
 	}
 	c := &Client{
 		auth:           ac,
@@ -193,6 +211,7 @@ func New(cfg Config) (*Client, error) {
 		log:            log,
 		pageSize:       orDefault(cfg.PageSize, DefaultPageSize),
 		maxListObjects: cfg.MaxListObjects,
+		unified:        cfg.UnifiedHost,
 		wsCreds:        map[string]auth.Credentials{},
 	}
 	creds := ac.Credentials(hc)
@@ -246,10 +265,14 @@ func (c *Client) ServicePrincipals() *Resource[ServicePrincipal] {
 func (c *Client) Tree() *Tree { return c.home }
 
 // WorkspaceTree returns the workspace SCIM tree of ws, where an account manages the
-// entitlements its principals have in that workspace. Requests go to ws.Host when it is
-// set, else to the account host, with X-Databricks-Workspace-Id: ws.ID, and use the same
-// credentials (for OAuth, a token from ws.Host's own token endpoint when the host differs).
-// At workspace level it returns the target's own tree.
+// entitlements its principals have in that workspace. Requests go to ws.Host, the
+// workspace's own host (reference §1.2), with credentials of their own for that host: for
+// OAuth a token from the workspace's discovered token endpoint (§7), for a token the same
+// token (a personal access token works only on its own workspace, and the account SCIM
+// token on no workspace: see Preflight). A workspace without a host is an error, unless
+// the client was configured for a unified host (Config.UnifiedHost): then requests go to
+// the account host with X-Databricks-Workspace-Id: ws.ID and the account credentials
+// (§1.4). At workspace level it returns the target's own tree.
 func (c *Client) WorkspaceTree(ws model.Workspace) (*Tree, error) {
 	if c.auth.Level == model.LevelWorkspace {
 		return c.home, nil
@@ -257,27 +280,27 @@ func (c *Client) WorkspaceTree(ws model.Workspace) (*Tree, error) {
 	if ws.ID == "" {
 		return nil, fmt.Errorf("workspace has no id")
 	}
-	host := c.auth.Host
-	creds := c.home.creds
-	if ws.Host != "" {
-		h, err := auth.NormalizeHost(ws.Host)
+	if ws.Host == "" {
+		if !c.unified {
+			return nil, fmt.Errorf("workspace %s has no host: its SCIM API is on its own URL; set host: https://... for it in the manifest", ws.ID)
+		}
+		return &Tree{c: c, level: model.LevelWorkspace, creds: c.home.creds, base: c.auth.Host + workspaceSCIMPath, header: workspaceHeader(ws.ID)}, nil
+	}
+	host, err := auth.NormalizeHost(ws.Host)
+	if err != nil {
+		return nil, fmt.Errorf("workspace %s: %w", ws.ID, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	creds := c.wsCreds[host]
+	if creds == nil {
+		creds, err = c.auth.CredentialsFor(host, c.hc)
 		if err != nil {
 			return nil, fmt.Errorf("workspace %s: %w", ws.ID, err)
 		}
-		host = h
-		c.mu.Lock()
-		creds = c.wsCreds[h]
-		if creds == nil {
-			creds, err = c.auth.CredentialsFor(h, c.hc)
-			if err != nil {
-				c.mu.Unlock()
-				return nil, fmt.Errorf("workspace %s: %w", ws.ID, err)
-			}
-			c.wsCreds[h] = creds
-		}
-		c.mu.Unlock()
+		c.wsCreds[host] = creds
 	}
-	return &Tree{c: c, level: model.LevelWorkspace, creds: creds, base: host + workspaceSCIMPath, header: workspaceHeader(ws.ID)}, nil
+	return &Tree{c: c, level: model.LevelWorkspace, creds: creds, base: host + workspaceSCIMPath}, nil
 }
 
 // Tree is one SCIM endpoint tree: the account tree (/api/2.0/accounts/{id}/scim/v2) or a
@@ -323,6 +346,16 @@ func (t *Tree) ServicePrincipals() *Resource[ServicePrincipal] {
 			}
 			return filterEq("displayName", p.DisplayName)
 		},
+		// displayNames are not unique (reference §2.5): a principal created with an
+		// externalId (scimsync sets one, plan.ManagedExternalID) is told from look-alikes
+		// by it. The filter stays on displayName, which is documented as filterable.
+		mine: func(p, found *ServicePrincipal) bool {
+			return p.ApplicationID != "" || p.ExternalID == "" || found.ExternalID == p.ExternalID
+		},
+		// Without an applicationId nothing keeps Databricks from making a second
+		// principal with the same displayName (§6: applicationId is unique, names are
+		// not), so a miss of the lookup is no proof that a create did not happen.
+		weakKey: func(p *ServicePrincipal) bool { return p.ApplicationID == "" },
 	}
 }
 

@@ -21,11 +21,12 @@ import (
 func TestPathsAndHeaders(t *testing.T) {
 	ctx := context.Background()
 	type want struct {
-		method, path, contentType, workspaceHeader string
+		method, host, path, contentType, workspaceHeader string
 	}
 	tests := map[string]struct {
 		level       model.Level
 		workspaceID string
+		unified     bool
 		call        func(c *Client) error
 		want        want
 	}{
@@ -51,8 +52,15 @@ func TestPathsAndHeaders(t *testing.T) {
 			},
 			want: want{method: "PATCH", path: "/api/2.0/preview/scim/v2/Groups/5", contentType: contentTypeSCIM},
 		},
-		"account entitlements go to the workspace tree with its id": {
+		"account entitlements go to the workspace's own host, without the header": {
 			level: model.LevelAccount, workspaceID: "77",
+			call: func(c *Client) error {
+				return c.PatchWorkspaceEntitlements(ctx, model.Workspace{ID: "1001", Host: testWorkspaceHost}, model.KindGroup, "5", []string{"workspace-access"}, nil)
+			},
+			want: want{method: "PATCH", host: "dbc-1001.test.invalid", path: "/api/2.0/preview/scim/v2/Groups/5", contentType: contentTypeSCIM},
+		},
+		"account entitlements on a unified host go to the account host with the workspace id": {
+			level: model.LevelAccount, workspaceID: "77", unified: true,
 			call: func(c *Client) error {
 				return c.PatchWorkspaceEntitlements(ctx, model.Workspace{ID: "1001"}, model.KindGroup, "5", []string{"workspace-access"}, nil)
 			},
@@ -81,7 +89,11 @@ func TestPathsAndHeaders(t *testing.T) {
 				default:
 					_, _ = io.WriteString(w, `{"id":"9"}`)
 				}
-			}, func(cfg *Config) { cfg.Auth.WorkspaceID = tc.workspaceID })
+			}, func(cfg *Config) {
+				cfg.Auth.WorkspaceID = tc.workspaceID
+				cfg.UnifiedHost = tc.unified
+				withWorkspaceHost(cfg)
+			})
 			if err := tc.call(c); err != nil {
 				t.Fatal(err)
 			}
@@ -90,7 +102,11 @@ func TestPathsAndHeaders(t *testing.T) {
 				t.Fatalf("requests = %d, want 1", len(reqs))
 			}
 			r := reqs[0]
-			got := want{method: r.Method, path: r.Path, contentType: r.Header.Get("Content-Type"), workspaceHeader: r.Header.Get(HeaderWorkspaceID)}
+			host := r.Host
+			if tc.want.host == "" {
+				host = "" // the test server's own address
+			}
+			got := want{method: r.Method, host: host, path: r.Path, contentType: r.Header.Get("Content-Type"), workspaceHeader: r.Header.Get(HeaderWorkspaceID)}
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); diff != "" {
 				t.Errorf("request (-want +got):\n%s", diff)
 			}
@@ -366,5 +382,40 @@ func TestRejectedCredentialsStopRequests(t *testing.T) {
 	}
 	if !strings.Contains(errs[49].Error(), "not sent") {
 		t.Errorf("a later request does not say it was not sent: %v", errs[49])
+	}
+}
+
+// TestUnknownCreateFindsItsOwnServicePrincipal: a service principal create whose outcome
+// is unknown (a 502 after the server made it) is resolved by a lookup by displayName that
+// keeps only the principal with the externalId the create sent: a look-alike with the same
+// displayName is not taken for it, and the create is not sent twice.
+func TestUnknownCreateFindsItsOwnServicePrincipal(t *testing.T) {
+	var posts atomic.Int64
+	c, _, _ := testClient(t, model.LevelAccount, func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodPost:
+			posts.Add(1)
+			scimError(w, http.StatusBadGateway, "bad gateway") // the principal was made
+		case http.MethodGet:
+			if !strings.Contains(r.URL.Query().Get("filter"), `displayName eq "ml-serving"`) {
+				scimError(w, 400, "unexpected filter "+r.URL.Query().Get("filter"))
+				return
+			}
+			_ = json.NewEncoder(w).Encode(map[string]any{
+				"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"}, "totalResults": 2, "startIndex": 1, "itemsPerPage": 2,
+				"Resources": []map[string]any{
+					{"id": "1", "applicationId": "11111111-1111-4111-8111-111111111111", "displayName": "ml-serving", "active": true},
+					{"id": "2", "applicationId": "22222222-2222-4222-8222-222222222222", "displayName": "ml-serving", "externalId": "scimsync:abc", "active": true},
+				},
+			})
+		}
+	}, nil)
+	sleeps(c)
+	id, appID, err := c.CreateServicePrincipal(context.Background(), &model.ServicePrincipal{DisplayName: "ml-serving", ExternalID: "scimsync:abc", Active: true})
+	if err != nil || id != "2" || appID != "22222222-2222-4222-8222-222222222222" {
+		t.Errorf("create = %q, %q, %v; want the principal with the externalId sent", id, appID, err)
+	}
+	if posts.Load() != 1 {
+		t.Errorf("%d POSTs, want 1", posts.Load())
 	}
 }

@@ -7,8 +7,9 @@ package scim_test
 //	(or SCIMSYNC_CONFORMANCE_REAL=1)
 //
 // and the DATABRICKS_* variables (or a ~/.databrickscfg profile) of an admin identity.
-// SCIMSYNC_CONFORMANCE_WORKSPACES (comma-separated ids) names the workspaces the
-// account-level assignment and entitlement tests may change. Against a real target every
+// SCIMSYNC_CONFORMANCE_WORKSPACES (comma-separated ID=HOST entries, such as
+// 1234=https://dbc-1234.cloud.databricks.com) names the workspaces the account-level
+// assignment and entitlement tests may change. Against a real target every
 // object is created under a unique scimsync-conformance-* name and deleted afterwards;
 // behaviours that need fault injection, seeding or the emulator's request log are skipped.
 
@@ -98,6 +99,7 @@ func emulatorFixture(t *testing.T, level model.Level, s setup) *fixture {
 		RetryBaseDelay: time.Millisecond,
 		RetryMaxDelay:  20 * time.Millisecond,
 	}
+	cfg.HostOverrides = emu.HostOverrides()
 	if s.mod != nil {
 		s.mod(&cfg)
 	}
@@ -107,7 +109,11 @@ func emulatorFixture(t *testing.T, level model.Level, s setup) *fixture {
 	}
 	f := &fixture{t: t, c: c, emu: emu, level: level, prefix: "conf", cfg: cfg}
 	for _, id := range emu.Options().Workspaces {
-		f.ws = append(f.ws, model.Workspace{ID: id})
+		w := model.Workspace{ID: id}
+		if level == model.LevelAccount {
+			w.Host = emu.WorkspaceHost(id)
+		}
+		f.ws = append(f.ws, w)
 	}
 	return f
 }
@@ -132,9 +138,10 @@ func realFixture(t *testing.T, s setup) *fixture {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	f := &fixture{t: t, c: c, level: c.Level(), prefix: "scimsync-conformance-" + hex.EncodeToString(b[:]), cfg: cfg}
-	for _, id := range strings.Split(os.Getenv("SCIMSYNC_CONFORMANCE_WORKSPACES"), ",") {
-		if id = strings.TrimSpace(id); id != "" {
-			f.ws = append(f.ws, model.Workspace{ID: id})
+	// Each workspace is ID=HOST: at account level its SCIM tree is on its own host.
+	for _, entry := range strings.Split(os.Getenv("SCIMSYNC_CONFORMANCE_WORKSPACES"), ",") {
+		if id, host, _ := strings.Cut(strings.TrimSpace(entry), "="); id != "" {
+			f.ws = append(f.ws, model.Workspace{ID: id, Host: host})
 		}
 	}
 	return f
@@ -554,9 +561,15 @@ func TestConformanceAssignmentsAndEntitlements(t *testing.T) {
 			}
 		}
 		if f.emu != nil {
+			hosts := map[string]bool{}
+			for _, w := range f.ws {
+				hosts[strings.TrimPrefix(w.Host, "https://")] = true
+			}
 			for _, r := range f.emu.Requests() {
-				if strings.HasPrefix(r.Path, "/api/2.0/preview/scim/v2") && r.WorkspaceID == "" {
-					t.Errorf("workspace-tree call without %s: %s %s", scim.HeaderWorkspaceID, r.Method, r.Path)
+				wsTree := strings.HasPrefix(r.Path, "/api/2.0/preview/scim/v2")
+				if wsTree != hosts[r.Host] || r.WorkspaceID != "" {
+					t.Errorf("%s %s went to host %q with %s %q; workspace trees are on workspace hosts, the rest on the account host, and no call needs the header",
+						r.Method, r.Path, r.Host, scim.HeaderWorkspaceID, r.WorkspaceID)
 				}
 			}
 		}
@@ -665,6 +678,9 @@ func TestConformanceSnapshotRoundTrip(t *testing.T) {
 					t.Fatal(err)
 				}
 				want := f.emu.State()
+				for i := range want.Workspaces {
+					want.Workspaces[i].Host = f.emu.WorkspaceHost(want.Workspaces[i].ID)
+				}
 				if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 					t.Errorf("snapshot differs from the emulator's state (-want +got):\n%s", diff)
 				}
@@ -851,8 +867,8 @@ func TestConformanceThrottling(t *testing.T) {
 			t.Fatal(err)
 		}
 		st := f.c.Stats()
-		if st.TooManyRequests == 0 || st.RateLimit >= 200 {
-			t.Errorf("stats = %+v: want 429s and a lowered rate", st)
+		if got, ok := st.VerbRateLimits[http.MethodGet]; st.TooManyRequests == 0 || !ok || got >= 200 {
+			t.Errorf("stats = %+v: want 429s and a lowered GET rate", st)
 		}
 		if st.TooManyRequests != int64(f.emu.Counters().TooManyRequests) {
 			t.Errorf("client counted %d 429s, emulator sent %d", st.TooManyRequests, f.emu.Counters().TooManyRequests)

@@ -18,4 +18,16 @@
 // model.State; the Create*, Update*, PatchMembers, Delete, SetWorkspacePermission and
 // PatchWorkspaceEntitlements methods are apply's write calls; Users, Groups and
 // ServicePrincipals give raw access to each resource; Stats reports what the transport did.
+//
+// # Against real services
+//
+// Lists are read defensively (Resource.List): a response that is not a consistent
+// ListResponse is an error, never an empty account, and paging ends at totalResults, on a
+// page that adds nothing new (an error unless totalResults was reached) or at an object
+// cap tied to the account limits. Writes whose answer is lost (a dropped connection, 502,
+// 503 or 504, a timeout) may have been executed: a create is looked up before it is sent
+// again, and apply's creates adopt the object a 409 says exists, waiting for it to show
+// in lists; a replayed DELETE's 404 and a replayed PATCH's remove of a value already gone
+// count as done. The PATCH forms sent are the ones Databricks' sources document for each
+// tree (patch.go cites them).
 package scim

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/scimsync/scimsync/scim/auth"
 )
 
 // Error is a failed SCIM (or account API) request: the HTTP status, the server's detail and
@@ -21,6 +23,8 @@ type Error struct {
 	Code     string // Databricks error code such as REQUEST_LIMIT_EXCEEDED, when one was sent
 	Method   string // request method
 	Path     string // request path, without query
+	// AuthType is the auth type of the credentials sent, for the hint of a 401.
+	AuthType string
 }
 
 // Error formats the failure as "METHOD path: status text: detail", followed by a hint for
@@ -42,7 +46,7 @@ func (e *Error) Error() string {
 func (e *Error) Hint() string {
 	switch e.Status {
 	case http.StatusUnauthorized:
-		return "the credentials were rejected: check DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET, that they belong to this host, and that a token has not expired"
+		return rejectedHint(e.AuthType)
 	case http.StatusForbidden:
 		return "the identity lacks permission: SCIM writes need an account admin (account level) or a workspace admin (workspace level)"
 	case http.StatusTooManyRequests:
@@ -54,6 +58,26 @@ func (e *Error) Hint() string {
 		return "Databricks throttled the requests: lower apply.rateLimit or apply.concurrency"
 	}
 	return ""
+}
+
+// CredentialsRejected reports a 401: the credentials were rejected, and no request sent
+// with them will succeed. plan.Execute stops on it.
+func (e *Error) CredentialsRejected() bool { return e.Status == http.StatusUnauthorized }
+// rejectedHint says what to check when Databricks rejects the credentials of an auth type.
+func rejectedHint(authType string) string {
+	switch authType {
+	case auth.AuthPAT:
+		return "the token was rejected (auth type pat): check DATABRICKS_TOKEN, that it belongs to this host, that it has not expired, and that its owner is active"
+	case auth.AuthOAuthM2M:
+		return "the OAuth token was rejected (auth type oauth-m2m): check DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET and that the service principal is active in this account or workspace"
+	case auth.AuthGitHubOIDC, auth.AuthEnvOIDC, auth.AuthFileOIDC:
+		return "the OAuth token was rejected (auth type " + authType + "): check that the service principal DATABRICKS_CLIENT_ID is active in this account or workspace"
+	case auth.AuthAzureClientSecret, auth.AuthAzureMSI, auth.AuthAzureCLI:
+		return "the Entra ID token was rejected (auth type " + authType + "): check that the Entra ID application or user is added to this Azure Databricks account or workspace and is active"
+	case auth.AuthDatabricksCLI:
+		return "the token of the Databricks CLI was rejected: log in again with `databricks auth login` for this host"
+	}
+	return "the credentials were rejected: check DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET, that they belong to this host, and that a token has not expired"
 }
 
 // Throttled reports whether the server refused the request for load: 429, or a SCIM 500

@@ -24,9 +24,9 @@ const (
 
 // recorded is one request a test server saw.
 type recorded struct {
-	Method, Path, Query string
-	Header              http.Header
-	Body                string
+	Method, Host, Path, Query string
+	Header                    http.Header
+	Body                      string
 }
 
 // recorder is an http.Handler that records requests and hands them to a route function.
@@ -40,7 +40,7 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	r.mu.Lock()
-	r.reqs = append(r.reqs, recorded{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery, Header: req.Header.Clone(), Body: string(body)})
+	r.reqs = append(r.reqs, recorded{Method: req.Method, Host: req.Host, Path: req.URL.Path, Query: req.URL.RawQuery, Header: req.Header.Clone(), Body: string(body)})
 	r.mu.Unlock()
 	if req.Header.Get("Authorization") != "Bearer "+testToken {
 		w.WriteHeader(http.StatusUnauthorized)
@@ -90,6 +90,15 @@ func testClient(t *testing.T, level model.Level, route http.HandlerFunc, mod fun
 		t.Fatal(err)
 	}
 	return c, rec, srv
+}
+
+// testWorkspaceHost is the host of workspace 1001 in tests; testClient's server answers
+// for it when the client is built with withWorkspaceHost.
+const testWorkspaceHost = "https://dbc-1001.test.invalid"
+
+// withWorkspaceHost sends testWorkspaceHost's requests to the test server (cfg.Auth.Host).
+func withWorkspaceHost(cfg *Config) {
+	cfg.HostOverrides = map[string]string{testWorkspaceHost: cfg.Auth.Host}
 }
 
 // sleeps replaces a client's sleep with one that records the waits and returns at once.

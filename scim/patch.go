@@ -15,14 +15,17 @@ const (
 )
 
 // AddMembers returns the operation that adds members by SCIM id:
-// {"op":"add","path":"members","value":[{"value":id},...]}.
+// {"op":"add","path":"members","value":[{"value":id},...]}, the form Terraform's
+// group_member resource sends to both trees (reference §4.2 item 1,
+// tf:scim/resource_group_member.go).
 func AddMembers(ids []string) Operation {
 	return Operation{Op: OpAdd, Path: "members", Value: values(ids)}
 }
 
 // RemoveMember returns the operation that removes one member by SCIM id:
 // {"op":"remove","path":"members[value eq \"id\"]"}, with no value, which the account
-// backend would reject.
+// backend would reject (reference §4.2 item 3, Terraform's fix in PR #3374); the same form
+// works on workspaces.
 func RemoveMember(id string) Operation {
 	return Operation{Op: OpRemove, Path: MemberFilterPath("members", id)}
 }
@@ -46,7 +49,8 @@ func Replace(path string, value any) Operation {
 }
 
 // RoleOps returns the operations that turn the roles from into to: one add with every new
-// role, and one filtered remove per dropped role, roles[value eq "r"] with no value.
+// role, and one filtered remove per dropped role, roles[value eq "r"] with no value, the
+// forms of Terraform's role resources (reference §4.2 item 4, tf:scim/resource_group_role.go).
 func RoleOps(from, to []string) []Operation {
 	add, remove := setDiff(from, to)
 	var ops []Operation
@@ -76,7 +80,10 @@ func EntitlementOps(add, remove []string) []Operation {
 }
 
 // scalarOp appends a replace of path when the value changed, or a remove when it was
-// cleared.
+// cleared. displayName is replaced as UCX and Terraform rename groups (reference §4.2 item
+// 7); externalId and name.givenName/name.familyName, which no Databricks source patches,
+// use the same RFC 7644 §3.5.2.3 replace (and §3.5.2.2 remove), which the UnboundID-based
+// backend implements generically.
 func scalarOp(ops []Operation, path, from, to string) []Operation {
 	switch {
 	case from == to:

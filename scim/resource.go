@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/scimsync/scimsync/model"
 )
@@ -21,6 +24,12 @@ type Resource[T any] struct {
 	id   func(*T) string
 	// lookup returns the filter that finds the object a create of v would make.
 	lookup func(v *T) string
+	// mine, when set, narrows what lookup finds to the objects a create of v made, when
+	// the filter alone cannot tell them from look-alikes.
+	mine func(v, found *T) bool
+	// weakKey, when set, reports creates whose lookup key the server does not keep
+	// unique: a create made twice makes two objects instead of a 409.
+	weakKey func(v *T) bool
 }
 
 // ListOptions narrow a list request. Attributes and ExcludedAttributes keep pages small.
@@ -61,6 +70,7 @@ func (r *Resource[T]) List(ctx context.Context, opts ListOptions) ([]T, error) {
 	var out []T
 	err := listPages(ctx, r, opts, func(page []T, _ []byte) error {
 		out = append(out, page...)
+		r.tree.c.listed.Add(int64(len(page)))
 		return nil
 	})
 	return out, err
@@ -239,6 +249,12 @@ func (r *Resource[T]) Create(ctx context.Context, v *T) (*T, error) {
 	return out, err
 }
 
+// weakKeyWait caps how long a weak-key lookup waits for the object to show.
+const weakKeyWait = 3 * time.Second
+
+// errNotShown ends the wait of a weak-key lookup that found nothing.
+var errNotShown = errors.New("not found")
+
 // createOrAdopt is Create for apply: a 409 at any attempt means the object was made
 // already (by an earlier apply whose object did not yet show in the plan's read, or by
 // someone else at the same time), and the object with the same key is looked up, waiting
@@ -256,6 +272,9 @@ func (r *Resource[T]) create(ctx context.Context, v *T, adopt bool) (*T, bool, e
 			if err != nil {
 				return "", false, err
 			}
+			if r.mine != nil {
+				list = slices.DeleteFunc(list, func(f T) bool { return !r.mine(v, &f) })
+			}
 			switch len(list) {
 			case 0:
 				return "", false, nil
@@ -264,6 +283,22 @@ func (r *Resource[T]) create(ctx context.Context, v *T, adopt bool) (*T, bool, e
 				return r.id(found), true, nil
 			}
 			return "", false, fmt.Errorf("%d objects match %s", len(list), filter)
+		}
+	}
+	if lookup != nil && r.weakKey != nil && r.weakKey(v) {
+		// A retry after an unknown outcome would not meet a 409 but make a duplicate,
+		// so before one the lookup waits for an object that is slow to show in lists
+		// (reference §6) as long as a 409 would (transport.adopt).
+		// The wait is shorter than a 409's, since it is also paid by every create that
+		// was refused without being made; a service whose lists lag longer can still
+		// end with two principals of one name.
+		once := lookup
+		lookup = func(ctx context.Context) (string, bool, error) {
+			id, err := r.tree.c.t.waitFor(ctx, once, errNotShown, min(r.tree.c.t.adoptWait, weakKeyWait))
+			if errors.Is(err, errNotShown) {
+				return "", false, nil
+			}
+			return id, err == nil, err
 		}
 	}
 	res, err := r.tree.send(ctx, http.MethodPost, r.Path(), nil, v, lookup)

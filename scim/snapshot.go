@@ -154,6 +154,7 @@ func (c *Client) listGroupsWithMembers(ctx context.Context, tree *Tree, attrs []
 			}
 			out = append(out, grp)
 		}
+		c.listed.Add(int64(len(page)))
 		return nil
 	})
 	if err != nil {
@@ -162,6 +163,7 @@ func (c *Client) listGroupsWithMembers(ctx context.Context, tree *Tree, attrs []
 	if len(fetch) == 0 {
 		return out, nil
 	}
+	c.membersToRead.Add(int64(len(fetch)))
 	gone := make([]bool, len(out))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(2 * cap(c.t.sem))
@@ -169,6 +171,7 @@ func (c *Client) listGroupsWithMembers(ctx context.Context, tree *Tree, attrs []
 	for _, i := range fetch {
 		g.Go(func() error {
 			full, err := groupsRes.Get(gctx, out[i].ID, "members")
+			c.membersRead.Add(1)
 			if IsNotFound(err) {
 				gone[i] = true
 				return nil

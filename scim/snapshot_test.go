@@ -31,6 +31,12 @@ func snapshotServer(t *testing.T) http.HandlerFunc {
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		ws := r.Header.Get(HeaderWorkspaceID)
+		if ws != "" {
+			t.Errorf("%s %s sent %s %s", r.Method, r.URL, HeaderWorkspaceID, ws)
+		}
+		if r.Host == "dbc-1001.test.invalid" {
+			ws = "1001"
+		}
 		switch p := r.URL.Path; {
 		case p == acct+"/scim/v2/Users" && ws == "":
 			list(w, r, `[{"id":"1","userName":"Ann@Example.com","displayName":"Ann A","name":{"givenName":"Ann","familyName":"A"},"active":true,"roles":[{"value":"account_admin"}]},
@@ -69,8 +75,8 @@ func snapshotServer(t *testing.T) http.HandlerFunc {
 }
 
 func TestSnapshotAccount(t *testing.T) {
-	c, rec, _ := testClient(t, model.LevelAccount, snapshotServer(t), nil)
-	st, err := c.Snapshot(context.Background(), []model.Workspace{{ID: "1001"}})
+	c, rec, _ := testClient(t, model.LevelAccount, snapshotServer(t), withWorkspaceHost)
+	st, err := c.Snapshot(context.Background(), []model.Workspace{{ID: "1001", Host: testWorkspaceHost}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +93,7 @@ func TestSnapshotAccount(t *testing.T) {
 			{ID: "11", DisplayName: "platform", Roles: []string{"account_admin"}, Members: model.Members{Users: []string{"bob@example.com"}}},
 		},
 		Workspaces: []model.Workspace{{
-			ID: "1001",
+			ID: "1001", Host: testWorkspaceHost,
 			Assignments: []model.Assignment{
 				{Principal: model.Ref{Kind: model.KindGroup, Key: "eng"}, Permission: "USER"},
 				{Principal: model.Ref{Kind: model.KindGroup, Key: "ws-local"}, Permission: "USER"},

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -22,8 +21,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/scimsync/scimsync/audit"
 	"github.com/scimsync/scimsync/redact"
@@ -48,16 +45,6 @@ const (
 	DefaultMaxResponseBytes = 512 << 20
 )
 
-// Limiter adaptation: on throttling the rate is halved (at most once per decreaseInterval,
-// so that one burst of concurrent 429s counts once) down to minRate, then grows back by
-// recoveryPerSecond of the configured rate for every second without throttling.
-const (
-	decreaseInterval  = time.Second
-	increaseInterval  = 250 * time.Millisecond
-	recoveryPerSecond = 0.10
-	minRate           = 1.0
-)
-
 // Stats counts what a client's transport did. Requests counts attempts sent, so a retried
 // request counts once per attempt.
 type Stats struct {
@@ -77,7 +64,10 @@ type Stats struct {
 	// Replays counts writes that failed only because an earlier attempt of theirs had
 	// already done them (a 404 on DELETE, a remove of a value already gone), counted done.
 	Replays   int64   `json:"replays"`
-	RateLimit float64 `json:"rateLimit"` // the overall limit now, after any slowdown
+	RateLimit float64 `json:"rateLimit"` // the overall limit
+	// VerbRateLimits are the methods whose budget is below the overall limit now: the
+	// configured ones, and those that throttling taught a lower rate.
+	VerbRateLimits map[string]float64 `json:"verbRateLimits,omitempty"`
 }
 
 // Total returns the number of attempts sent.
@@ -106,87 +96,12 @@ type counters struct {
 	replays         atomic.Int64
 }
 
-// adaptiveLimiter is the overall token bucket, slowed down on throttling and paused while
-// a Retry-After is pending.
-type adaptiveLimiter struct {
-	lim *rate.Limiter
-
-	mu           sync.Mutex
-	target       float64
-	current      float64
-	floor        float64
-	lastDecrease time.Time
-	lastIncrease time.Time
-	pauseUntil   time.Time
-}
-
-func newAdaptiveLimiter(rps float64, burst int) *adaptiveLimiter {
-	return &adaptiveLimiter{
-		lim:     rate.NewLimiter(rate.Limit(rps), burst),
-		target:  rps,
-		current: rps,
-		floor:   math.Min(minRate, rps),
-	}
-}
-
-// wait blocks until a request may be sent or ctx is done, sleeping with sleepFn while a
-// Retry-After pause is pending.
-func (a *adaptiveLimiter) wait(ctx context.Context, sleepFn func(context.Context, time.Duration) error) error {
-	a.mu.Lock()
-	pause := time.Until(a.pauseUntil)
-	a.mu.Unlock()
-	if pause > 0 {
-		if err := sleepFn(ctx, pause); err != nil {
-			return err
-		}
-	}
-	return a.lim.Wait(ctx)
-}
-
-// throttled halves the rate and pauses all requests for retryAfter, if given.
-func (a *adaptiveLimiter) throttled(now time.Time, retryAfter time.Duration) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if until := now.Add(retryAfter); retryAfter > 0 && until.After(a.pauseUntil) {
-		a.pauseUntil = until
-	}
-	if now.Sub(a.lastDecrease) < decreaseInterval {
-		return
-	}
-	a.current = math.Max(a.floor, a.current/2)
-	a.lim.SetLimitAt(now, rate.Limit(a.current))
-	a.lastDecrease, a.lastIncrease = now, now
-}
-
-// succeeded restores the rate gradually after a slowdown.
-func (a *adaptiveLimiter) succeeded(now time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.current >= a.target {
-		return
-	}
-	elapsed := now.Sub(a.lastIncrease)
-	if elapsed < increaseInterval {
-		return
-	}
-	a.current = math.Min(a.target, a.current+a.target*recoveryPerSecond*elapsed.Seconds())
-	a.lim.SetLimitAt(now, rate.Limit(a.current))
-	a.lastIncrease = now
-}
-
-func (a *adaptiveLimiter) limit() float64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.current
-}
-
 // transport sends requests under the rate limits and the in-flight cap, and retries what
 // is safe to retry.
 type transport struct {
 	hc          *http.Client
 	log         *slog.Logger
-	overall     *adaptiveLimiter
-	verbs       map[string][]*rate.Limiter // extra limiters per method, slowest first
+	limits      *budgets
 	sem         chan struct{}
 	maxAttempts int
 	budget      time.Duration
@@ -199,6 +114,8 @@ type transport struct {
 	// answered is set once any response came back: from then on a refused connection is
 	// a blip worth retrying, not a wrong host or port.
 	answered atomic.Bool
+	// authType is the auth type of the credentials, for the hints of errors.
+	authType string
 	// sleep waits between attempts; tests replace it to observe the waits.
 	sleep func(context.Context, time.Duration) error
 	// redact learns each token sent and cleans the error bodies parsed.
@@ -276,7 +193,7 @@ func credentialsKey(creds auth.Credentials) any {
 func credentialsRejected(err error) bool {
 	var te *auth.TokenError
 	if errors.As(err, &te) {
-		return !te.Temporary() && te.Status >= 400
+		return te.CredentialsRejected()
 	}
 	return IsUnauthorized(err)
 }
@@ -300,7 +217,13 @@ func (t *transport) send(ctx context.Context, r *request) (*response, error) {
 			if permanent(err) || t.unreachable(err) {
 				return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
 			}
-			var te *auth.TokenError
+			var (
+				te *auth.TokenError
+				ce *auth.CredentialsError
+			)
+			if errors.As(err, &ce) {
+				return nil, err // a tool or file that failed: trying again does not help
+			}
 			if errors.As(err, &te) {
 				if !te.Temporary() {
 					return nil, err
@@ -312,10 +235,11 @@ func (t *transport) send(ctx context.Context, r *request) (*response, error) {
 			lastErr = fmt.Errorf("%s %s: %w", r.method, r.path, err)
 			unknown = sent
 		case res.status >= 200 && res.status < 300:
-			t.overall.succeeded(time.Now())
+			t.limits.succeeded(r.method, time.Now())
 			return res, nil
 		default:
 			e := parseError(r.method, r.path, res.status, res.body)
+			e.AuthType = t.authType
 			// A proxy or WAF may echo the request headers, Authorization included.
 			e.Detail, e.ScimType, e.Code = t.redact.String(e.Detail), t.redact.String(e.ScimType), t.redact.String(e.Code)
 			lastErr = e
@@ -326,7 +250,7 @@ func (t *transport) send(ctx context.Context, r *request) (*response, error) {
 					t.stats.tooMany.Add(1)
 				}
 				wait = retryAfter(res.header, time.Now())
-				t.overall.throttled(time.Now(), wait)
+				t.limits.throttled(r.method, time.Now(), wait)
 			case e.Status == http.StatusServiceUnavailable:
 				t.stats.serverErrors.Add(1)
 				wait = retryAfter(res.header, time.Now())
@@ -409,6 +333,13 @@ func replayDone(r *request, e *Error) bool {
 // create was for (userName, displayName or applicationId), so only the object meant is
 // found; an ambiguous match is an error.
 func (t *transport) adopt(ctx context.Context, lookup func(context.Context) (string, bool, error), conflict error) (string, error) {
+	return t.waitFor(ctx, lookup, conflict, t.adoptWait)
+}
+
+// waitFor repeats lookup with growing waits, in all up to budget, until it finds the
+// object; if it never does, the error wraps notFound.
+func (t *transport) waitFor(ctx context.Context, lookup func(context.Context) (string, bool, error), notFound error, budget time.Duration) (string, error) {
+	conflict := notFound
 	var waited time.Duration
 	delay := 100 * time.Millisecond
 	for {
@@ -420,8 +351,8 @@ func (t *transport) adopt(ctx context.Context, lookup func(context.Context) (str
 			t.log.DebugContext(ctx, "scim create found the existing object", "id", id)
 			return id, nil
 		}
-		if waited+delay > t.adoptWait {
-			return "", fmt.Errorf("%w; the object did not show in a lookup within %s", conflict, t.adoptWait)
+		if waited+delay > budget {
+			return "", fmt.Errorf("%w; the object did not show in a lookup within %s", conflict, budget)
 		}
 		if err := t.sleep(ctx, delay); err != nil {
 			return "", err
@@ -456,14 +387,11 @@ func (t *transport) attempt(ctx context.Context, r *request, n int) (res *respon
 		return nil, false, ctx.Err()
 	}
 	defer func() { <-t.sem }()
-	for _, l := range t.verbs[r.method] {
-		if err := l.Wait(ctx); err != nil {
-			return nil, false, err
-		}
-	}
-	if err := t.overall.wait(ctx, t.sleep); err != nil {
+	release, err := t.limits.wait(ctx, r.method, t.sleep)
+	if err != nil {
 		return nil, false, err
 	}
+	defer release()
 
 	actx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
@@ -558,7 +486,10 @@ func (t *transport) snapshot() Stats {
 	s.CreatesResolved = t.stats.createsResolved.Load()
 	s.CreatesAdopted = t.stats.createsAdopted.Load()
 	s.Replays = t.stats.replays.Load()
-	s.RateLimit = t.overall.limit()
+	s.RateLimit = t.limits.overallRate
+	if v := t.limits.rates(); len(v) > 0 {
+		s.VerbRateLimits = v
+	}
 	return s
 }
 
@@ -623,6 +554,7 @@ func permanent(err error) bool {
 	if errors.Is(err, errBodyTooLarge) || errors.Is(err, http.ErrSchemeMismatch) {
 		return true
 	}
+
 	var dns *net.DNSError
 	if errors.As(err, &dns) && dns.IsNotFound {
 		return true

@@ -47,6 +47,7 @@ const (
 	RuleInvalidPermission  = "invalid-permission"   // a workspace permission other than USER or ADMIN
 	RuleInvalidWorkspaceID = "invalid-workspace-id" // a workspace id that is not a number
 	RuleNotAssigned        = "not-assigned"         // entitlements in a workspace for a principal not assigned to it
+	RuleNoWorkspaceHost    = "no-workspace-host"    // an account-level workspace without host:
 
 	RuleTooManyPrincipals  = "too-many-principals"  // more than model.MaxPrincipals users and service principals
 	RuleTooManyGroups      = "too-many-groups"      // more than model.MaxGroups groups
@@ -74,7 +75,14 @@ var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 // problem, sorted by place, each under one of the Rule identifiers above. It runs in time
 // linear in the size of the state.
 func Check(s *model.State, level model.Level) diag.List {
-	c := &checker{s: s, level: level, ix: model.NewIndex(s), spNames: make(map[string]int)}
+	return CheckWithLimits(s, level, model.MaxPrincipals, model.MaxGroups)
+}
+
+// CheckWithLimits is Check for an account whose identity limits are maxPrincipals users
+// plus service principals and maxGroups groups (policy.limits; Databricks' defaults can be
+// raised, reference §6).
+func CheckWithLimits(s *model.State, level model.Level, maxPrincipals, maxGroups int) diag.List {
+	c := &checker{s: s, level: level, ix: model.NewIndex(s), spNames: make(map[string]int), maxPrincipals: maxPrincipals, maxGroups: maxGroups}
 	for i := range s.ServicePrincipals {
 		c.spNames[strings.TrimSpace(s.ServicePrincipals[i].DisplayName)]++
 	}
@@ -96,6 +104,8 @@ type checker struct {
 	ix      *model.Index
 	spNames map[string]int // service principal displayName → how many have it
 	diags   diag.List
+
+	maxPrincipals, maxGroups int // the account's identity limits
 }
 
 // userNames returns the declared userNames, for "did you mean" hints.
@@ -563,14 +573,22 @@ func (c *checker) principal(at model.Origin, where string, r model.Ref) (model.R
 }
 
 func (c *checker) limits() {
-	if n := c.s.Principals(); n > model.MaxPrincipals {
-		c.errorf(model.Origin{}, RuleTooManyPrincipals, "%s users and service principals are declared; Databricks allows at most %s",
-			thousands(n), thousands(model.MaxPrincipals))
+	if n := c.s.Principals(); n > c.maxPrincipals {
+		c.errorf(model.Origin{}, RuleTooManyPrincipals, "%s users and service principals are declared; the account allows at most %s%s",
+			thousands(n), thousands(c.maxPrincipals), raise("principals", c.maxPrincipals, model.MaxPrincipals))
 	}
-	if n := len(c.s.Groups); n > model.MaxGroups {
-		c.errorf(model.Origin{}, RuleTooManyGroups, "%s groups are declared; Databricks allows at most %s",
-			thousands(n), thousands(model.MaxGroups))
+	if n := len(c.s.Groups); n > c.maxGroups {
+		c.errorf(model.Origin{}, RuleTooManyGroups, "%s groups are declared; the account allows at most %s%s",
+			thousands(n), thousands(c.maxGroups), raise("groups", c.maxGroups, model.MaxGroups))
 	}
+}
+
+// raise says how to go past Databricks' default limit.
+func raise(setting string, limit, def int) string {
+	if limit != def {
+		return " (policy.limits." + setting + ")"
+	}
+	return " (Databricks' default, which can be raised; an account whose limit was raised sets policy.limits." + setting + ")"
 }
 
 // validEmail reports whether s looks like an email address (see mapping.ValidEmail).
@@ -583,4 +601,20 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// CheckWorkspaceHosts reports every workspace of an account-level state that has no host.
+// An account reads and writes the entitlements of each declared workspace through that
+// workspace's own SCIM API, which is on the workspace's URL, not on the accounts host
+// (reference §1.2, §6); the reference documents no account API that gives a workspace's
+// URL, so the manifest must. Callers skip it when the target is a unified host that
+// serves workspaces by id (reference §1.4).
+func CheckWorkspaceHosts(s *model.State) diag.List {
+	var diags diag.List
+	for _, w := range s.Workspaces {
+		if strings.TrimSpace(w.Host) == "" {
+			diags.Errorf(w.Origin, RuleNoWorkspaceHost, "workspace %s has no host: its entitlements are read and changed through its own SCIM API, on its own URL; add host: https://<workspace URL>", w.ID)
+		}
+	}
+	return diags
 }

@@ -245,8 +245,8 @@ func TestCheck(t *testing.T) {
 				return s
 			}(),
 			want: []string{
-				`error: 5,001 groups are declared; Databricks allows at most 5,000 [too-many-groups]`,
-				`error: 10,001 users and service principals are declared; Databricks allows at most 10,000 [too-many-principals]`,
+				`error: 5,001 groups are declared; the account allows at most 5,000 (Databricks' default, which can be raised; an account whose limit was raised sets policy.limits.groups) [too-many-groups]`,
+				`error: 10,001 users and service principals are declared; the account allows at most 10,000 (Databricks' default, which can be raised; an account whose limit was raised sets policy.limits.principals) [too-many-principals]`,
 			},
 		},
 	}
@@ -315,8 +315,8 @@ func TestCheckScales(t *testing.T) {
 	s := bigState(100_000, 20_000, 50)
 	diags := Check(s, model.LevelAccount)
 	want := []string{
-		`error: 20,000 groups are declared; Databricks allows at most 5,000 [too-many-groups]`,
-		`error: 100,000 users and service principals are declared; Databricks allows at most 10,000 [too-many-principals]`,
+		`error: 20,000 groups are declared; the account allows at most 5,000 (Databricks' default, which can be raised; an account whose limit was raised sets policy.limits.groups) [too-many-groups]`,
+		`error: 100,000 users and service principals are declared; the account allows at most 10,000 (Databricks' default, which can be raised; an account whose limit was raised sets policy.limits.principals) [too-many-principals]`,
 	}
 	if diff := cmp.Diff(want, strs(diags)); diff != "" {
 		t.Errorf("diagnostics (-want +got):\n%s", diff)
@@ -350,4 +350,35 @@ func bigState(users, groups, perGroup int) *model.State {
 	}
 	s.Normalize()
 	return s
+}
+
+func TestCheckWorkspaceHosts(t *testing.T) {
+	s := &model.State{Workspaces: []model.Workspace{
+		{ID: "1001", Host: "https://dbc-1001.cloud.databricks.com"},
+		{ID: "1002", Origin: model.Origin{File: "workspaces.yaml", Line: 7, Column: 5}},
+	}}
+	got := CheckWorkspaceHosts(s)
+	if len(got) != 1 || got[0].Rule != RuleNoWorkspaceHost || got[0].Origin.Line != 7 || !strings.Contains(got[0].Message, "workspace 1002 has no host") {
+		t.Errorf("diagnostics = %v, want one %s at workspaces.yaml:7", got, RuleNoWorkspaceHost)
+	}
+}
+
+func TestCheckWithRaisedLimits(t *testing.T) {
+	s := &model.State{}
+	for i := 0; i < 12; i++ {
+		s.Users = append(s.Users, model.User{UserName: fmt.Sprintf("u%d@x.io", i)})
+	}
+	for i := 0; i < 6; i++ {
+		s.Groups = append(s.Groups, model.Group{DisplayName: fmt.Sprintf("g%d", i)})
+	}
+	if got := strs(CheckWithLimits(s, model.LevelAccount, 12, 6)); len(got) != 0 {
+		t.Errorf("within raised limits: %v", got)
+	}
+	want := []string{
+		`error: 6 groups are declared; the account allows at most 5 (policy.limits.groups) [too-many-groups]`,
+		`error: 12 users and service principals are declared; the account allows at most 11 (policy.limits.principals) [too-many-principals]`,
+	}
+	if diff := cmp.Diff(want, strs(CheckWithLimits(s, model.LevelAccount, 11, 5))); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
 }

@@ -129,7 +129,12 @@ func LoadWithSummaries(ctx context.Context, cfg *config.Config, extraPaths []str
 		level = model.LevelAccount
 	}
 	whole := complete(diags)
-	for _, d := range Check(s, level) {
+	lim := cfg.Policy.Limits
+	checks := CheckWithLimits(s, level, lim.PrincipalsOrDefault(), lim.GroupsOrDefault())
+	if level == model.LevelAccount && !cfg.Target.UnifiedHost {
+		checks = append(checks, CheckWorkspaceHosts(s)...)
+	}
+	for _, d := range checks {
 		if whole || !consequenceRules[d.Rule] {
 			diags = append(diags, d)
 		}
@@ -242,6 +247,6 @@ func readYAML(ctx context.Context, src config.Source) (*read.Result, diag.List) 
 			})
 		}
 	}
-	s, more := manifest.ReadFiles(ctx, files)
+	s, more := manifest.ReadFiles(ctx, files, read.MaxFileSize(src))
 	return &read.Result{State: s}, append(diags, more...)
 }

@@ -149,6 +149,13 @@ func TestLoad(t *testing.T) {
 				`scimsync.yaml:3:11: error: "${EXPORT}" holds the unrendered placeholder ${EXPORT}: render the file before scimsync reads it (the template step of the pipeline did not run, or a variable is missing) [unrendered-placeholder]`,
 			},
 		},
+		"a placeholder is reported, not what it breaks": {
+			files:  map[string]string{"d.ldif": "dn: uid=a,dc=x\nobjectClass: inetOrgPerson\nmail: a@x.io\n"},
+			config: "sources:\n  - kind: ldif\n    path: d.ldif\n    mapping: {users: {baseDN: '{{ BASE_DN }}'}}\n",
+			want: []string{
+				`scimsync.yaml:4:31: error: "{{ BASE_DN }}" holds the unrendered placeholder {{ BASE_DN }}: render the file before scimsync reads it (the template step of the pipeline did not run, or a variable is missing) [unrendered-placeholder]`,
+			},
+		},
 		"empty command line source": {
 			files: map[string]string{"m.yaml": "groups: []\n"},
 			paths: []string{"m.yaml"},

@@ -13,6 +13,11 @@ import (
 	"github.com/scimsync/scimsync/model"
 )
 
+// WorkspaceHost returns the host of workspace id in generated states: the host the
+// emulator gives a workspace by default (emulator.DefaultWorkspaceHost), so that generated
+// states reach the emulator's workspaces through its host overrides.
+func WorkspaceHost(id string) string { return "https://dbc-" + id + ".emulator.invalid" }
+
 // Spec sizes an organisation.
 type Spec struct {
 	Users             int
@@ -90,7 +95,8 @@ func Org(seed uint64, spec Spec) *model.State {
 		}
 	}
 	for w := 0; w < spec.Workspaces && len(s.Groups) > 0; w++ {
-		ws := model.Workspace{ID: fmt.Sprintf("%d", 1001+w)}
+		id := fmt.Sprintf("%d", 1001+w)
+		ws := model.Workspace{ID: id, Host: WorkspaceHost(id)}
 		for i := 0; i < min(perLevel, 50); i++ {
 			g := s.Groups[(i+w)%len(s.Groups)].Key()
 			ws.Assignments = append(ws.Assignments, model.Assignment{Principal: model.Ref{Kind: model.KindGroup, Key: g}, Permission: model.PermissionUser})
@@ -332,7 +338,7 @@ func Pair(seed uint64, level model.Level) (desired, live *model.State) {
 	if level == model.LevelAccount {
 		for w := 0; w < 2; w++ {
 			id := fmt.Sprintf("%d", 1001+w)
-			dw, lw := model.Workspace{ID: id}, model.Workspace{ID: id}
+			dw, lw := model.Workspace{ID: id, Host: WorkspaceHost(id)}, model.Workspace{ID: id, Host: WorkspaceHost(id)}
 			fill := func(s *model.State, ws *model.Workspace) {
 				// Entitlements go only to assigned principals: a workspace shows no other.
 				add := func(r model.Ref) {

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -26,6 +27,17 @@ type cachedToken struct {
 	tok    *oauth2.Token
 	flight *flight
 }
+
+// CredentialsError is a failure to get a token that is not an HTTP exchange with a token
+// endpoint: a tool that fails (databricks auth token, az), an ID token file that cannot be
+// read. Trying again does not help, so it is not retried.
+type CredentialsError struct{ Err error }
+
+// Error returns the cause's text.
+func (e *CredentialsError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *CredentialsError) Unwrap() error { return e.Err }
 
 // flight is one fetch in progress.
 type flight struct {
@@ -72,6 +84,10 @@ func (c *cachedToken) oauth2Token(ctx context.Context) (*oauth2.Token, error) {
 			f.tok, f.err = c.fetch(fctx)
 			if f.err == nil && (f.tok == nil || f.tok.AccessToken == "") {
 				f.err = fmt.Errorf("get %s: the answer has no access token", c.what)
+			}
+			var te *TokenError
+			if f.err != nil && !errors.As(f.err, &te) {
+				f.err = &CredentialsError{Err: f.err}
 			}
 			c.mu.Lock()
 			if f.err == nil {

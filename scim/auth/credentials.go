@@ -281,6 +281,10 @@ func (e *TokenError) Error() string {
 // Unwrap returns the network error, if any.
 func (e *TokenError) Unwrap() error { return e.Err }
 
+// CredentialsRejected reports a token endpoint that refused the client for good (an
+// answer other than 429 or 5xx): no token will come from these credentials.
+func (e *TokenError) CredentialsRejected() bool { return !e.Temporary() && e.Status >= 400 }
+
 // Temporary reports whether trying again may succeed: network errors, 429 and 5xx
 // responses (as Databricks' SDK retries token fetches).
 func (e *TokenError) Temporary() bool {

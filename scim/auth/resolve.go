@@ -175,6 +175,8 @@ type Config struct {
 	DatabricksCLIPath string
 	// path is the PATH the executables of databricks-cli and azure-cli are looked up in.
 	path string
+	// home is the home directory, where the Databricks CLI keeps its token cache.
+	home string
 
 	// Origins says where each attribute came from, by config-file key name: "config",
 	// "env DATABRICKS_HOST", or "profile NAME".
@@ -328,7 +330,7 @@ func Resolve(set Settings, env Env) (*Config, error) {
 		getenv = func(string) string { return "" }
 	}
 	src := &source{getenv: getenv, origins: map[string]string{}}
-	c := &Config{Origins: src.origins, path: getenv("PATH")}
+	c := &Config{Origins: src.origins, path: getenv("PATH"), home: env.HomeDir}
 
 	file, err := loadProfile(set, env, getenv, c)
 	if err != nil {
@@ -583,7 +585,8 @@ func (c *Config) resolveAuthType(basic bool) error {
 }
 
 // has reports whether the settings of an auth type are present, for the default order.
-// The types that run a program (databricks-cli, azure-cli) count when the program is found.
+// The types that run a program count when the program is found: azure-cli for Azure hosts,
+// databricks-cli when the CLI's token cache (~/.databricks/token-cache.json) shows a login.
 func (c *Config) has(t string) bool {
 	switch t {
 	case AuthPAT:
@@ -591,8 +594,10 @@ func (c *Config) has(t string) bool {
 	case AuthOAuthM2M:
 		return c.ClientID != "" && !c.ClientSecret.IsZero()
 	case AuthDatabricksCLI:
+		// The SDK tries `databricks auth token` and moves on when it fails; a login leaves
+		// the CLI's token cache, so its absence says the same without running the CLI.
 		_, err := c.lookPath(c.databricksCLI())
-		return err == nil
+		return err == nil && c.home != "" && isFile(filepath.Join(c.home, ".databricks", "token-cache.json"))
 	case AuthGitHubOIDC:
 		return c.ActionsTokenURL != "" && !c.ActionsToken.IsZero()
 	case AuthEnvOIDC:
@@ -719,6 +724,11 @@ func (c *Config) lookPath(name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s not found on PATH", name)
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 func isExecutable(p string) bool {

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -307,6 +308,7 @@ func TestDatabricksCLI(t *testing.T) {
 				cfg = "[" + tc.profile + "]\nhost = " + vars[EnvHost] + "\n"
 			}
 			env := testEnv(t, vars, cfg)
+			authtest.WriteCLITokenCache(t, env.HomeDir, vars[EnvHost], "cli-access-token", time.Now().Add(time.Hour))
 			c, err := Resolve(Settings{}, env)
 			if err != nil {
 				t.Fatal(err)
@@ -327,5 +329,34 @@ func TestDatabricksCLI(t *testing.T) {
 				t.Errorf("calls, one per token close to expiry (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestToolFailureIsACredentialsError(t *testing.T) {
+	cli := authtest.FailingTool(t, "databricks", "Error: cache: databricks OAuth is not configured for this host")
+	c := resolveWith(t, map[string]string{EnvHost: "https://dbc-1.cloud.databricks.com", EnvAuthType: AuthDatabricksCLI, "PATH": cli.Dir})
+	_, err := c.Credentials(nil).Token(context.Background())
+	var ce *CredentialsError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "databricks OAuth is not configured for this host") ||
+		!strings.Contains(err.Error(), "databricks auth login --host https://dbc-1.cloud.databricks.com") {
+		t.Fatalf("error = %v (%T)", err, err)
+	}
+}
+
+// TestDatabricksCLINeedsALogin: without an auth type, databricks-cli is chosen only when the
+// CLI's token cache shows a login, as the SDK moves on when `databricks auth token` fails.
+func TestDatabricksCLINeedsALogin(t *testing.T) {
+	cli := authtest.FakeDatabricksCLI(t, "v0.296.0", "tok", time.Hour)
+	env := testEnv(t, map[string]string{EnvHost: "https://dbc-1.cloud.databricks.com", "PATH": cli.Dir}, "")
+	if _, err := Resolve(Settings{}, env); err == nil || !strings.Contains(err.Error(), "no Databricks credentials") {
+		t.Fatalf("without a login: err = %v", err)
+	}
+	authtest.WriteCLITokenCache(t, env.HomeDir, "https://dbc-1.cloud.databricks.com", "tok", time.Now().Add(time.Hour))
+	c, err := Resolve(Settings{}, env)
+	if err != nil || c.AuthType != AuthDatabricksCLI {
+		t.Fatalf("with a login: %v, %v", c, err)
+	}
+	if len(cli.Calls()) != 0 {
+		t.Errorf("resolving ran the CLI: %q", cli.Calls())
 	}
 }

@@ -106,6 +106,7 @@ func Read(ctx context.Context, src config.Source) (*read.Result, diag.List) {
 		state:  &model.State{},
 		groups: map[string]*model.Group{},
 		diags:  diags,
+		limit:  read.MaxFileSize(src),
 	}
 	for _, role := range []Role{RoleGroups, RoleServicePrincipals, RoleUsers, RoleMemberships} {
 		for _, path := range files[role] {
@@ -206,6 +207,7 @@ type reader struct {
 	duplicates []model.Group
 	empty      []read.EmptyFile
 	diags      diag.List
+	limit      int64 // the most bytes a file may hold
 }
 
 // finish copies the groups into the state.
@@ -257,7 +259,7 @@ func normalizeHeader(s string) string { return strings.ToLower(strings.TrimSpace
 
 // open parses a file and checks its header against the columns of its role.
 func (r *reader) open(role Role, path string) (*table, bool) {
-	t, diags := csvtable.ReadFile(path)
+	t, diags := csvtable.ReadFile(path, r.limit)
 	r.diags = append(r.diags, diags...)
 	if t == nil {
 		return nil, false
@@ -291,8 +293,8 @@ func (r *reader) open(role Role, path string) (*table, bool) {
 			r.diags.Errorf(t.At(h), csvtable.RuleHeader, "column %d has no name; the columns of %s are %s",
 				i+1, filepath.Base(path), columnNames(columns))
 		case !known[name]:
-			r.diags.Errorf(t.At(h), csvtable.RuleHeader, "unknown column %q; the columns of %s are %s",
-				strings.TrimSpace(h.Value), filepath.Base(path), columnNames(columns))
+			r.diags.Errorf(t.At(h), csvtable.RuleHeader, "unknown column %s; the columns of %s are %s",
+				diag.Quote(strings.TrimSpace(h.Value)), filepath.Base(path), columnNames(columns))
 		}
 	}
 	for _, c := range columns {
@@ -377,7 +379,7 @@ func (r *reader) group(t *table, c csvtable.Cell, name string, haveGroups bool) 
 		return g
 	}
 	if haveGroups {
-		r.diags.Errorf(t.At(c), RuleUnknownGroup, "group %q is not declared in groups.csv", name)
+		r.diags.Errorf(t.At(c), RuleUnknownGroup, "group %s is not declared in groups.csv", diag.Quote(name))
 		return nil
 	}
 	g := &model.Group{DisplayName: name, Origin: t.At(c)}
@@ -395,7 +397,7 @@ func (r *reader) active(t *table, row csvtable.Row) (bool, bool) {
 	case "false":
 		return false, true
 	}
-	r.diags.Errorf(t.At(c), RuleInvalidValue, "active is %q; it must be true, false or empty (true)", c.Value)
+	r.diags.Errorf(t.At(c), RuleInvalidValue, "active is %s; it must be true, false or empty (true)", diag.Quote(c.Value))
 	return false, false
 }
 
@@ -416,7 +418,7 @@ func (r *reader) readServicePrincipals(t *table, haveGroups bool) int {
 		appID := t.value(row, "applicationId")
 		if appID != "" && !uuidPattern.MatchString(appID) {
 			r.diags.Errorf(t.At(t.cell(row, "applicationId")), RuleInvalidValue,
-				"applicationId %q is not a UUID", appID)
+				"applicationId %s is not a UUID", diag.Quote(appID))
 			continue
 		}
 		sp := model.ServicePrincipal{
@@ -450,7 +452,7 @@ func (r *reader) readUsers(t *table, haveGroups bool) int {
 		}
 		if strings.ContainsAny(name, " \t;,") {
 			r.diags.Errorf(t.At(t.cell(row, "userName")), RuleInvalidValue,
-				"userName %q contains a space, tab, comma or semicolon", name)
+				"userName %s contains a space, tab, comma or semicolon", diag.Quote(name))
 			continue
 		}
 		active, ok := r.active(t, row)
@@ -501,7 +503,7 @@ func (r *reader) readMemberships(t *table, haveGroups bool) {
 			continue
 		case !ok:
 			r.diags.Errorf(t.At(typeCell), RuleInvalidValue,
-				"memberType is %q; it must be user, group or servicePrincipal", typeCell.Value)
+				"memberType is %s; it must be user, group or servicePrincipal", diag.Quote(typeCell.Value))
 			continue
 		}
 		g := r.group(t, t.cell(row, "group"), groupName, haveGroups)

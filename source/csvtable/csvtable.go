@@ -7,7 +7,7 @@
 // of fields differs from the header's; such rows are dropped, never padded or cut. Values
 // are kept verbatim: a cell such as =1+3 is the text "=1+3".
 //
-// Package csvtable imports model and diag only.
+// Package csvtable imports model, diag and source/read.
 package csvtable
 
 import (
@@ -16,18 +16,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/source/read"
 )
 
 // Rules of the diagnostics this package reports.
 const (
-	RuleRead       = "read"            // the file cannot be read
+	RuleRead       = read.RuleRead     // the file cannot be read
 	RuleSyntax     = "csv-syntax"      // malformed quoting
 	RuleFieldCount = "csv-field-count" // a row has fewer or more fields than the header
 	RuleEncoding   = "csv-encoding"    // the file is not UTF-8
@@ -83,25 +82,22 @@ func (t *Table) HeaderAt() model.Origin {
 	return model.Origin{File: t.File, Line: t.Header[0].Line}
 }
 
-// ReadFile reads and parses the CSV file at path. The path is used as the file name in
-// origins.
-func ReadFile(path string) (*Table, diag.List) {
-	data, err := os.ReadFile(path)
+// ReadFile reads and parses the CSV file at path, which must be a regular file of at most
+// limit bytes (see read.File; 0 means read.DefaultMaxFileSize). The path is used as the
+// file name in origins.
+func ReadFile(path string, limit int64) (*Table, diag.List) {
+	data, err := read.File(path, limit)
 	if err != nil {
 		var diags diag.List
-		diags.Errorf(model.Origin{File: path}, RuleRead, "read %s: %v", path, unwrapPath(err))
+		rule := RuleRead
+		var fe *read.FileError
+		if errors.As(err, &fe) {
+			rule = fe.Rule
+		}
+		diags.Errorf(model.Origin{File: path}, rule, "read %s: %v", path, err)
 		return nil, diags
 	}
 	return Parse(path, data)
-}
-
-// unwrapPath drops the path from an *os.PathError, which the message already names.
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // utf8BOM is the UTF-8 byte-order mark some spreadsheet programs write at the start.
@@ -177,11 +173,16 @@ func Parse(file string, data []byte) (*Table, diag.List) {
 				// with semicolons; every row would then be one column.
 				diags.Errorf(model.Origin{File: file, Line: cells[0].Line, Column: cells[0].Column}, RuleHeader,
 					"the header is one column, %s: the file seems to separate fields with semicolons; save it as CSV with commas",
-					Quote(cells[0].Value))
+					diag.Quote(cells[0].Value))
 				return &Table{File: file}, diags
 			}
 			t.Header = cells
 			continue
+		}
+		if len(t.Rows) >= read.MaxRecords {
+			diags.Errorf(model.Origin{File: file, Line: cells[0].Line}, read.RuleTooMany,
+				"more than %d rows, ten times what a Databricks account holds; stopped reading the file", read.MaxRecords)
+			break
 		}
 		if len(cells) != len(t.Header) {
 			if !report(model.Origin{File: file, Line: cells[0].Line}, RuleFieldCount,
@@ -231,24 +232,10 @@ func (t *Table) Columns(norm func(string) string) (map[string]int, diag.List) {
 			continue
 		}
 		if j, dup := cols[name]; dup {
-			diags.Errorf(t.At(c), RuleHeader, "column %q appears twice (also column %d)", strings.TrimSpace(c.Value), j+1)
+			diags.Errorf(t.At(c), RuleHeader, "column %s appears twice (also column %d)", diag.Quote(strings.TrimSpace(c.Value)), j+1)
 			continue
 		}
 		cols[name] = i
 	}
 	return cols, diags
-}
-
-// MaxQuoted is the most characters of a value that messages quote.
-const MaxQuoted = 60
-
-// Quote quotes a value for a message: cut to MaxQuoted characters, with control and
-// invisible characters escaped, so that a hostile or binary file cannot fill or rewrite
-// the terminal.
-func Quote(v string) string {
-	r := []rune(v)
-	if len(r) > MaxQuoted {
-		return strconv.QuoteToGraphic(string(r[:MaxQuoted])) + fmt.Sprintf(" (cut; %d characters in all)", len(r))
-	}
-	return strconv.QuoteToGraphic(v)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scimsync/scimsync/diag"
+	"github.com/scimsync/scimsync/source/read"
 )
 
 // rowsOf renders the rows of a table as "line: v1|v2|..." for comparison.
@@ -172,7 +173,7 @@ func TestColumns(t *testing.T) {
 
 func TestReadFileMissing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nope.csv")
-	table, diags := ReadFile(path)
+	table, diags := ReadFile(path, 0)
 	if table != nil || len(diags) != 1 || diags[0].Rule != RuleRead {
 		t.Fatalf("got %v, %v; want a read error", table, diags)
 	}
@@ -206,4 +207,35 @@ func FuzzParse(f *testing.F) {
 			prev = r.Line()
 		}
 	})
+}
+
+// TestParseStopsPastTheLimits: a file with more rows than ten accounts hold is not read
+// to the end.
+func TestParseStopsPastTheLimits(t *testing.T) {
+	data := "userName\n" + strings.Repeat("a@x.io\n", read.MaxRecords+5)
+	table, diags := Parse("big.csv", []byte(data))
+	if len(table.Rows) != read.MaxRecords || len(diags) != 1 || diags[0].Rule != read.RuleTooMany {
+		t.Fatalf("got %d rows and %v, want reading stopped with one too-many error", len(table.Rows), diags)
+	}
+}
+
+// TestHostileValuesQuoted: a header cell read from a hostile file is cut short and its
+// control characters escaped in messages.
+func TestHostileValuesQuoted(t *testing.T) {
+	long := "\x1b[2J" + strings.Repeat("SECRET=", 200)
+	_, diags := Parse("x.csv", []byte(long+";x\n"))
+	if len(diags) != 1 {
+		t.Fatalf("got %v", diags)
+	}
+	msg := diags[0].Message
+	if strings.Contains(msg, "\x1b") || len(msg) > 300 || !strings.Contains(msg, `\x1b[2J`) || !strings.Contains(msg, "characters in all") {
+		t.Errorf("message not cut and escaped: %q", msg)
+	}
+}
+
+func TestSemicolonHint(t *testing.T) {
+	table, diags := Parse("x.csv", []byte("userName;displayName\nada@x.io;Ada\n"))
+	if len(table.Rows) != 0 || len(diags) != 1 || !strings.Contains(diags[0].Message, "separate fields with semicolons") {
+		t.Fatalf("got %d rows and %v, want one hint about semicolons", len(table.Rows), diags)
+	}
 }

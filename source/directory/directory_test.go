@@ -107,10 +107,10 @@ func TestBuildScopes(t *testing.T) {
 }
 
 func TestAttributesAndFilters(t *testing.T) {
-	mp, _ := NewMapper(Mapping{UserName: mapping.Names{"uid"}, Active: mapping.ActiveRule{Attribute: "employeeStatus"},
+	mp, _ := NewMapper(Mapping{UserName: mapping.Names{"uid", "{givenName}.{sn}@example.org"}, Active: mapping.ActiveRule{Attribute: "employeeStatus"},
 		GroupName: GroupName{Attribute: "displayName"}}, model.Origin{})
 	want := []string{"objectClass", "uid", "member", "uniqueMember", "memberUid", "userAccountControl", "displayName",
-		"cn", "givenName", "sn", "entryUUID", "objectGUID", "employeeStatus"}
+		"givenName", "sn", "cn", "entryUUID", "objectGUID", "employeeStatus"}
 	if diff := cmp.Diff(want, mp.Attributes()); diff != "" {
 		t.Errorf("attributes (-want +got):\n%s", diff)
 	}

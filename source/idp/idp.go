@@ -209,7 +209,7 @@ func Read(ctx context.Context, src config.Source) (*read.Result, diag.List) {
 		diags.Errorf(src.Origin, RuleRequired, "the %s source needs a path to the exported CSV file", src.Kind)
 		return res, diags
 	}
-	r := &reader{preset: p, src: src, res: res, groups: map[string]*model.Group{}}
+	r := &reader{preset: p, src: src, res: res, groups: map[string]*model.Group{}, limit: read.MaxFileSize(src)}
 	for _, path := range src.Paths {
 		if err := ctx.Err(); err != nil {
 			diags.Errorf(src.Origin, read.RuleRead, "read %s: %v", path, err)
@@ -294,6 +294,7 @@ type reader struct {
 	res        *read.Result
 	groups     map[string]*model.Group
 	groupOrder []string
+	limit      int64 // the most bytes a file may hold
 }
 
 // columns is the header of one export: normalised name → first index.
@@ -302,7 +303,7 @@ type columns map[string]int
 // readFile reads one export file.
 func (r *reader) readFile(path string) diag.List {
 	p := r.preset
-	t, diags := csvtable.ReadFile(path)
+	t, diags := csvtable.ReadFile(path, r.limit)
 	if t == nil {
 		return diags
 	}
@@ -311,8 +312,8 @@ func (r *reader) readFile(path string) diag.List {
 		// diagnostics would only hide the real problem.
 		var only diag.List
 		only.Errorf(model.Origin{File: path, Line: t.Header[0].Line}, RuleBulkTemplate,
-			"this is the Entra ID bulk-create template (first line %q), not a user export: download the users with \"Download users\" in the Entra admin center",
-			strings.TrimSpace(t.Header[0].Value))
+			"this is the Entra ID bulk-create template (first line %s), not a user export: download the users with \"Download users\" in the Entra admin center",
+			diag.Quote(strings.TrimSpace(t.Header[0].Value)))
 		return only
 	}
 	if c, ok := bulkTemplateHeader(t.Header); ok {
@@ -320,8 +321,8 @@ func (r *reader) readFile(path string) diag.List {
 		// brackets, "User name [userPrincipalName] Required".
 		var only diag.List
 		only.Errorf(t.At(c), RuleBulkTemplate,
-			"this is the Entra ID bulk-create template (header %q), not a user export: download the users with \"Download users\" in the Entra admin center",
-			strings.TrimSpace(c.Value))
+			"this is the Entra ID bulk-create template (header %s), not a user export: download the users with \"Download users\" in the Entra admin center",
+			diag.Quote(strings.TrimSpace(c.Value)))
 		return only
 	}
 	if t.Header == nil {

@@ -19,7 +19,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -66,6 +65,10 @@ type Connection struct {
 	PageSize    int           `yaml:"pageSize"`
 	Timeout     time.Duration `yaml:"timeout"`
 }
+
+// maxCACert is the largest CA certificate file read: a bundle of a few hundred
+// certificates.
+const maxCACert = 4 << 20
 
 // Defaults for Connection fields left empty.
 const (
@@ -244,9 +247,9 @@ func configure(c Connection, at model.Origin, getenv func(string) string) (*sett
 	}
 	s.tls = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
 	if s.CACert != "" {
-		pem, err := os.ReadFile(s.CACert)
+		pem, err := read.File(s.CACert, maxCACert)
 		if err != nil {
-			diags.Errorf(at, RuleConfig, "ldap.caCert: read %s: %v", s.CACert, pathError(err))
+			diags.Errorf(at, RuleConfig, "ldap.caCert: read %s: %v", s.CACert, err)
 		} else {
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
@@ -264,14 +267,6 @@ func configure(c Connection, at model.Origin, getenv func(string) string) (*sett
 		diags.Errorf(at, RuleConfig, "%s is set but %s is empty", s.PasswordEnv, s.BindDNEnv)
 	}
 	return s, diags
-}
-
-func pathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // isLoopback reports whether host is a loopback address or localhost.

@@ -331,6 +331,8 @@ func TestConfigure(t *testing.T) {
 			`ldap.userFilter "(uid=a": LDAP Result Code 201 "Filter Compile Error": ldap: unexpected end of filter`}},
 		{"bad CA file", Connection{URL: "ldaps://h", BaseDN: "dc=x", CACert: ca}, creds, []string{
 			"ldap.caCert: " + ca + " holds no PEM certificate"}},
+		{"CA file that is a directory", Connection{URL: "ldaps://h", BaseDN: "dc=x", CACert: filepath.Dir(ca)}, creds, []string{
+			"ldap.caCert: read " + filepath.Dir(ca) + ": not a regular file but a directory; sources read only regular files"}},
 		{"DN without password", Connection{URL: "ldaps://h", BaseDN: "dc=x", BindDNEnv: "MY_DN"},
 			env(map[string]string{"MY_DN": "cn=x"}), []string{
 				"MY_DN is set but LDAP_BIND_PASSWORD is empty; an LDAP bind with an empty password is an unauthenticated bind"}},

@@ -71,9 +71,14 @@ func Read(ctx context.Context, src config.Source) (*read.Result, diag.List) {
 			diags.Errorf(src.Origin, read.RuleRead, "read %s: %v", path, err)
 			return &read.Result{State: &model.State{}}, diags
 		}
-		data, err := os.ReadFile(path)
+		data, err := read.File(path, read.MaxFileSize(src))
 		if err != nil {
-			diags.Errorf(model.Origin{File: path}, read.RuleRead, "read %s: %v", path, pathError(err))
+			rule := read.RuleRead
+			var fe *read.FileError
+			if errors.As(err, &fe) {
+				rule = fe.Rule
+			}
+			diags.Errorf(model.Origin{File: path}, rule, "read %s: %v", path, err)
 			continue
 		}
 		es, pd := Parse(path, data)
@@ -128,6 +133,12 @@ type line struct {
 	num  int
 }
 
+// pendingLine is a logical line being unfolded.
+type pendingLine struct {
+	buf []byte
+	num int
+}
+
 // parser holds the state of one Parse call.
 type parser struct {
 	file     string
@@ -156,16 +167,29 @@ func Parse(file string, data []byte) ([]directory.Entry, diag.List) {
 	p := &parser{file: file}
 	data = bytes.TrimPrefix(data, []byte{0xEF, 0xBB, 0xBF})
 	var entries []directory.Entry
+	// The physical lines of the current record, unfolded as they come: a continuation
+	// is appended to the bytes of its line, so that unfolding takes time linear in the
+	// size of the line however many pieces it is folded into.
+	var pending []pendingLine
 	var record []line
 	first := true // the next record is the first of the file
 	flush := func() {
-		if len(record) > 0 && !p.stopped {
+		if len(pending) > 0 && !p.stopped {
+			record = record[:0]
+			for _, l := range pending {
+				record = append(record, line{text: string(l.buf), num: l.num})
+			}
 			if e, ok := p.record(record, first); ok {
 				entries = append(entries, e)
+				if len(entries) > read.MaxRecords {
+					p.diags.Errorf(model.Origin{File: p.file, Line: e.Origin.Line}, read.RuleTooMany,
+						"more than %d entries, ten times what a Databricks account holds; stopped reading the file", read.MaxRecords)
+					p.stopped = true
+				}
 			}
 			first = false
 		}
-		record = record[:0]
+		pending = pending[:0]
 	}
 	inComment := false
 	num := 0
@@ -186,16 +210,17 @@ func Parse(file string, data []byte) ([]directory.Entry, diag.List) {
 			switch {
 			case inComment:
 				// A folded comment stays a comment.
-			case len(record) == 0:
+			case len(pending) == 0:
 				p.errorf(num, RuleSyntax, "a continuation line (starting with a space) with no line before it to continue")
 			default:
-				record[len(record)-1].text += string(raw[1:])
+				last := &pending[len(pending)-1]
+				last.buf = append(last.buf, raw[1:]...)
 			}
 		case raw[0] == '#':
 			inComment = true
 		default:
 			inComment = false
-			record = append(record, line{text: string(raw), num: num})
+			pending = append(pending, pendingLine{buf: append([]byte(nil), raw...), num: num})
 		}
 	}
 	flush()

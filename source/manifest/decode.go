@@ -8,6 +8,7 @@ import (
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/schemas"
+	"github.com/scimsync/scimsync/source/read"
 )
 
 // The YAML shapes of a manifest. The schema has already checked them when they are
@@ -86,6 +87,9 @@ func parse(data []byte, file string) ([]*document, diag.List) {
 	nodes, diags := schemas.ParseYAML(data, file)
 	var docs []*document
 	for _, n := range nodes {
+		if tooMany(n, file, &diags) {
+			continue
+		}
 		problems := schemas.ValidateYAML(n, file, schemas.Manifest)
 		diags = append(diags, problems...)
 		if problems.HasErrors() {
@@ -97,6 +101,27 @@ func parse(data []byte, file string) ([]*document, diag.List) {
 		docs = append(docs, d)
 	}
 	return docs, diags
+}
+
+// tooMany reports a document that declares more identities than read.MaxRecords, before
+// the schema validation and decoding that would take seconds and gigabytes for it.
+func tooMany(n *yaml.Node, file string, diags *diag.List) bool {
+	if len(n.Content) == 0 || n.Content[0].Kind != yaml.MappingNode {
+		return false
+	}
+	m := n.Content[0]
+	total := 0
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if v := m.Content[i+1]; v.Kind == yaml.SequenceNode {
+			total += len(v.Content)
+		}
+	}
+	if total <= read.MaxRecords {
+		return false
+	}
+	diags.Errorf(model.Origin{File: file, Line: m.Line, Column: m.Column}, read.RuleTooMany,
+		"the document declares %d identities, more than ten times what a Databricks account holds; it is not read further", total)
+	return true
 }
 
 type decoder struct {

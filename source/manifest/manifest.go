@@ -4,7 +4,7 @@
 // package merge) into one normalised model.State in which every object carries the
 // file:line:column it was declared at.
 //
-// Package manifest imports model, diag, schemas and source/merge.
+// Package manifest imports model, diag, schemas, source/read and source/merge.
 package manifest
 
 import (
@@ -20,13 +20,14 @@ import (
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/source/merge"
+	"github.com/scimsync/scimsync/source/read"
 )
 
 // The rule identifiers of the diagnostics this package reports, besides those of package
 // schemas and package merge.
 const (
 	// RuleRead is a file or directory that cannot be read.
-	RuleRead = "read"
+	RuleRead = read.RuleRead
 	// RuleUnknownReference is a reference to an identity that is not declared.
 	RuleUnknownReference = "unknown-reference"
 )
@@ -53,8 +54,11 @@ func DidYouMeanPath(p string) string {
 
 // Files lists the manifest files named by paths, in order: a file is taken as it is,
 // whatever its name; a directory contributes its *.yaml and *.yml files, recursively, in
-// lexical order, skipping files and directories whose names start with a dot. A path that
-// cannot be read is reported under rule "read".
+// lexical order, skipping files and directories whose names start with a dot. Symbolic
+// links are followed, to files and to directories alike, so that moving a team's folder
+// behind a link never makes its identities vanish; a link that leads back to a directory
+// being walked is reported, not followed, and a directory reached twice is read once. A
+// path that cannot be read is reported under rule "read".
 func Files(paths []string) ([]string, diag.List) {
 	var files []string
 	var diags diag.List
@@ -72,30 +76,66 @@ func Files(paths []string) ([]string, diag.List) {
 			files = append(files, p)
 			continue
 		}
-		var found []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				diags.Errorf(model.Origin{File: path}, RuleRead, "read manifests: %v", unwrapPath(err))
-				return nil
-			}
-			if path != p && strings.HasPrefix(d.Name(), ".") {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if ext := filepath.Ext(path); !d.IsDir() && (ext == ".yaml" || ext == ".yml") {
-				found = append(found, path)
-			}
-			return nil
-		})
-		if err != nil {
-			diags.Errorf(model.Origin{File: p}, RuleRead, "read manifests: %v", err)
-		}
-		sort.Strings(found)
-		files = append(files, found...)
+		w := &walker{diags: &diags}
+		w.walk(p, info, nil)
+		sort.Strings(w.found)
+		files = append(files, w.found...)
 	}
 	return files, diags
+}
+
+// walker lists the manifest files under a directory, following symbolic links.
+type walker struct {
+	found []string
+	seen  []fs.FileInfo // directories walked, to read each once
+	diags *diag.List
+}
+
+// walk lists the files of dir, whose ancestors on the current path are given, so that a
+// link back to one of them is a cycle.
+func (w *walker) walk(dir string, info fs.FileInfo, ancestors []fs.FileInfo) {
+	for _, a := range ancestors {
+		if os.SameFile(a, info) {
+			w.diags.Errorf(model.Origin{File: dir}, RuleRead,
+				"read manifests: %s links back to a directory that contains it; the symbolic link cycle is not followed", dir)
+			return
+		}
+	}
+	for _, s := range w.seen {
+		if os.SameFile(s, info) {
+			return
+		}
+	}
+	w.seen = append(w.seen, info)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		w.diags.Errorf(model.Origin{File: dir}, RuleRead, "read manifests: %v", unwrapPath(err))
+		return
+	}
+	ancestors = append(ancestors, info)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		isDir := e.IsDir()
+		var sub fs.FileInfo
+		if e.Type()&fs.ModeSymlink != 0 || isDir {
+			st, err := os.Stat(path)
+			if err != nil {
+				w.diags.Errorf(model.Origin{File: path}, RuleRead, "read manifests: %v", unwrapPath(err))
+				continue
+			}
+			isDir, sub = st.IsDir(), st
+		}
+		if isDir {
+			w.walk(path, sub, ancestors)
+			continue
+		}
+		if ext := filepath.Ext(path); ext == ".yaml" || ext == ".yml" {
+			w.found = append(w.found, path)
+		}
+	}
 }
 
 // unwrapPath drops the operation and path of a *fs.PathError, which the diagnostic
@@ -110,14 +150,16 @@ func unwrapPath(err error) error {
 // Read reads the manifests named by paths (see Files) and merges them.
 func Read(ctx context.Context, paths []string) (*model.State, diag.List) {
 	files, diags := Files(paths)
-	s, more := ReadFiles(ctx, files)
+	s, more := ReadFiles(ctx, files, 0)
 	return s, append(diags, more...)
 }
 
 // ReadFiles reads manifest files and merges them into one normalised state. Every problem
 // in every file is reported; the state is returned even when there are problems, but it
 // is only complete when the list holds no error. It stops early only when ctx is done.
-func ReadFiles(ctx context.Context, files []string) (*model.State, diag.List) {
+// Each file must be a regular file of at most limit bytes (see read.File; 0 means
+// read.DefaultMaxFileSize): a FIFO, a device or /proc/self/environ is refused, never read.
+func ReadFiles(ctx context.Context, files []string, limit int64) (*model.State, diag.List) {
 	var diags diag.List
 	var docs []*document
 	for _, f := range files {
@@ -125,9 +167,14 @@ func ReadFiles(ctx context.Context, files []string) (*model.State, diag.List) {
 			diags.Errorf(model.Origin{File: f}, RuleRead, "read manifests: %v", err)
 			break
 		}
-		data, err := os.ReadFile(f)
+		data, err := read.File(f, limit)
 		if err != nil {
-			diags.Errorf(model.Origin{File: f}, RuleRead, "read manifest: %v", unwrapPath(err))
+			rule := RuleRead
+			var fe *read.FileError
+			if errors.As(err, &fe) {
+				rule = fe.Rule
+			}
+			diags.Errorf(model.Origin{File: f}, rule, "read manifest: %v", err)
 			continue
 		}
 		d, more := parse(data, f)

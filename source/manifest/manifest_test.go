@@ -2,14 +2,17 @@ package manifest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scimsync/scimsync/diag"
 	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/source/read"
 )
 
 const appID = "6f8e3c1a-1b2c-4d5e-8f90-123456789abc"
@@ -184,8 +187,22 @@ func TestReadStopsWhenCancelled(t *testing.T) {
 	p := write(t, dir, "a.yaml", "users: []\n")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, diags := ReadFiles(ctx, []string{p})
+	_, diags := ReadFiles(ctx, []string{p}, 0)
 	if len(diags) != 1 || diags[0].Rule != RuleRead {
 		t.Fatalf("got %v, want one read error", strs(diags))
+	}
+}
+
+// TestParseStopsPastTheLimits: a manifest with more identities than ten accounts hold is
+// refused right after parsing, before schema validation and decoding.
+func TestParseStopsPastTheLimits(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("users:\n")
+	for i := range read.MaxRecords + 1 {
+		fmt.Fprintf(&b, "  - u%d\n", i)
+	}
+	s, diags := Parse([]byte(b.String()), "big.yaml")
+	if len(s.Users) != 0 || len(diags) != 1 || diags[0].Rule != read.RuleTooMany {
+		t.Fatalf("got %d users and %v, want one too-many error", len(s.Users), diags)
 	}
 }

@@ -2,7 +2,7 @@
 // source share, and evaluates them: the rule that decides whether a user is active, the
 // rule that selects and names groups, and userName templates.
 //
-// Package mapping imports nothing of scimsync's.
+// Package mapping imports diag only.
 package mapping
 
 import (
@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/scimsync/scimsync/diag"
 )
 
 // ActiveRule says how a user's active flag is read.
@@ -131,7 +133,7 @@ func (a *Active) Eval(value string) (bool, error) {
 		if err != nil {
 			u, uerr := strconv.ParseUint(v, 10, 64)
 			if uerr != nil {
-				return false, fmt.Errorf("%s value %q is not an integer", a.rule.Attribute, value)
+				return false, fmt.Errorf("%s value %s is not an integer", a.rule.Attribute, quote(value))
 			}
 			n = int64(u)
 		}
@@ -143,8 +145,8 @@ func (a *Active) Eval(value string) (bool, error) {
 		case a.inactive[v]:
 			return false, nil
 		}
-		return false, fmt.Errorf("%s value %q is neither an active value (%s) nor an inactive value (%s)",
-			a.rule.Attribute, value, strings.Join(a.rule.ActiveValues, ", "), strings.Join(a.rule.InactiveValues, ", "))
+		return false, fmt.Errorf("%s value %s is neither an active value (%s) nor an inactive value (%s)",
+			a.rule.Attribute, quote(value), strings.Join(a.rule.ActiveValues, ", "), strings.Join(a.rule.InactiveValues, ", "))
 	case a.active != nil:
 		return a.active[v], nil
 	case a.inactive != nil:
@@ -156,8 +158,8 @@ func (a *Active) Eval(value string) (bool, error) {
 	case "false", "no", "0", "inactive", "disabled":
 		return false, nil
 	}
-	return false, fmt.Errorf("%s value %q is not true or false (list the values in activeValues or inactiveValues)",
-		a.rule.Attribute, value)
+	return false, fmt.Errorf("%s value %s is not true or false (list the values in activeValues or inactiveValues)",
+		a.rule.Attribute, quote(value))
 }
 
 // Groups selects groups by name and turns their names into Databricks group names.
@@ -212,3 +214,6 @@ func (g *Groups) Name(name string) string {
 	}
 	return strings.TrimSpace(g.rule.Prefix + name + g.rule.Suffix)
 }
+
+// quote quotes a value read from a source for a message (see diag.Quote).
+func quote(v string) string { return diag.Quote(v) }

@@ -143,7 +143,7 @@ func (u *UserName) Eval(get func(attr string) []string) UserNameResult {
 		if ValidEmail(v) {
 			return UserNameResult{UserName: v, Multi: multi}
 		}
-		res.Invalid = append(res.Invalid, fmt.Sprintf("%s gives %q", a.text, v))
+		res.Invalid = append(res.Invalid, fmt.Sprintf("%s gives %s", a.text, quote(v)))
 	}
 	return res
 }

@@ -86,25 +86,50 @@ func Settings(src config.Source, dst any) diag.List {
 			unused(v, ft, k.Value, src, at, &diags)
 		}
 	}
-	placeholders(n, src, at, &diags)
+	if placeholders(n, src, at, &diags) {
+		// Decode the settings without the values that hold placeholders, so that what
+		// they break downstream (a DN that does not parse) is not reported as well.
+		n = withoutPlaceholders(n)
+	}
 	if err := n.Decode(dst); err != nil {
 		diags.Errorf(src.Origin, schemas.RuleSchema, "%s source: %v", src.Kind, err)
 	}
 	return diags
 }
 
-// placeholders reports every scalar under n that holds an unrendered placeholder.
-func placeholders(n *yaml.Node, src config.Source, at func(*yaml.Node) model.Origin, diags *diag.List) {
+// placeholders reports every scalar under n that holds an unrendered placeholder, and
+// whether there is any.
+func placeholders(n *yaml.Node, src config.Source, at func(*yaml.Node) model.Origin, diags *diag.List) bool {
+	found := false
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if p, ok := Placeholder(n.Value); ok {
-			diags.Errorf(at(n), RulePlaceholder, "%q holds the unrendered placeholder %s: %s", n.Value, p, PlaceholderHint)
+			diags.Errorf(at(n), RulePlaceholder, "%s holds the unrendered placeholder %s: %s", diag.Quote(n.Value), p, PlaceholderHint)
+			found = true
 		}
 	case yaml.MappingNode, yaml.SequenceNode, yaml.DocumentNode:
 		for _, c := range n.Content {
-			placeholders(c, src, at, diags)
+			found = placeholders(c, src, at, diags) || found
 		}
 	}
+	return found
+}
+
+// withoutPlaceholders returns a copy of n in which the scalars that hold a placeholder
+// are empty.
+func withoutPlaceholders(n *yaml.Node) *yaml.Node {
+	c := *n
+	if n.Kind == yaml.ScalarNode {
+		if _, ok := Placeholder(n.Value); ok {
+			c.Value = ""
+		}
+		return &c
+	}
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, k := range n.Content {
+		c.Content[i] = withoutPlaceholders(k)
+	}
+	return &c
 }
 
 // unused reports the keys under v that type t does not have.

@@ -38,6 +38,12 @@ func writeTool(t testing.TB, name, script string) *Tool {
 	return tool
 }
 
+// FailingTool writes a tool name that prints message to standard error and exits 1, as a
+// CLI whose login is missing or expired does.
+func FailingTool(t testing.TB, name, message string) *Tool {
+	return writeTool(t, name, "echo '"+message+"' >&2\nexit 1\n")
+}
+
 // FakeAz writes an az that answers `az account get-access-token --resource R` as the Azure
 // CLI does: mainToken for the Azure Databricks application, managementToken for any other
 // resource (the management API), each with expiresOn and expires_on ttl from now.
@@ -66,4 +72,20 @@ func FakeDatabricksCLI(t testing.TB, version, token string, ttl time.Duration) *
   *) echo "Error: unknown command" >&2; exit 1 ;;
 esac
 `)
+}
+
+// WriteCLITokenCache writes the Databricks CLI's token cache, home/.databricks/token-cache.json,
+// as `databricks auth login` leaves it: the token of key (a host, or host/oidc/accounts/ID
+// for an account) with a refresh token and its expiry.
+func WriteCLITokenCache(t testing.TB, home, key, token string, expiry time.Time) {
+	t.Helper()
+	dir := filepath.Join(home, ".databricks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	body := fmt.Sprintf(`{"version": 1, "tokens": {%q: {"access_token": %q, "token_type": "Bearer", "refresh_token": "refresh-%s", "expiry": %q}}}`,
+		key, token, token, expiry.UTC().Format(time.RFC3339Nano))
+	if err := os.WriteFile(filepath.Join(dir, "token-cache.json"), []byte(body+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/scimsync/scimsync/emulator"
+	"github.com/scimsync/scimsync/model"
+	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/snapshot"
+	"github.com/scimsync/scimsync/source/manifest"
+	"github.com/scimsync/scimsync/synth"
+)
+
+// CLIResult is one run of the real scimsync binary as a child process.
+type CLIResult struct {
+	Command  string   `json:"command"`
+	Args     []string `json:"args"`
+	ExitCode int      `json:"exitCode"`
+	// CPUSeconds is the child's user plus system time; MaxRSSBytes its peak resident set
+	// (getrusage of the finished process).
+	CPUSeconds  float64 `json:"cpuSeconds"`
+	MaxRSSBytes uint64  `json:"maxRSSBytes"`
+	WallSeconds float64 `json:"wallSeconds"`
+	// Requests counts the requests the emulator answered during the run (plan only).
+	Requests int `json:"requests,omitempty"`
+	// Stderr is the last line the child wrote to stderr, when it failed.
+	Stderr string `json:"stderr,omitempty"`
+}
+
+// CLIFixtures are the inputs of the real-process runs, written once per size: the desired
+// state after 1% churn as a YAML manifest with its config, the live state before the churn
+// as a snapshot file (with SCIM ids), and the plan file of the initial apply (every object
+// created: the largest plan of the size).
+type CLIFixtures struct {
+	Dir, Config, Snapshot, InitialPlan string
+	Desired, Live                      *model.State
+	Bytes                              map[string]int64 // file sizes, by fixture name
+}
+
+// writeCLIFixtures writes the fixtures of cfg's size into dir.
+func writeCLIFixtures(cfg *config, dir string) (*CLIFixtures, error) {
+	org := synth.Org(cfg.Seed, cfg.Spec)
+	desired := synth.Churn(cfg.Seed+1, org, churnFraction)
+	live := withIDs(org)
+	f := &CLIFixtures{Dir: dir, Config: filepath.Join(dir, "scimsync.yaml"), Snapshot: filepath.Join(dir, "snapshot.json"),
+		InitialPlan: filepath.Join(dir, "initial-plan.json"), Desired: desired, Live: live, Bytes: map[string]int64{}}
+	if err := os.MkdirAll(filepath.Join(dir, "identities"), 0o755); err != nil {
+		return nil, err
+	}
+	manifestPath := filepath.Join(dir, "identities", "org.yaml")
+	if err := writeFile(manifestPath, func(w io.Writer) error { return manifest.Write(w, desired, manifest.WriteOptions{}) }); err != nil {
+		return nil, fmt.Errorf("write manifest: %w", err)
+	}
+	conf := fmt.Sprintf(`target:
+  level: account
+sources:
+  - kind: yaml
+    path: identities
+policy:
+  protected:
+    users: [%q]
+    servicePrincipals: [%q]
+  # The account's limits, raised as Databricks allows (reference §6) where the size
+  # exceeds the defaults: M declares 10,100 users and service principals.
+  limits:
+    principals: %d
+    groups: %d
+`, emulator.DefaultMeUserName, emulator.DefaultClientID,
+		max(model.MaxPrincipals, desired.Principals()), max(model.MaxGroups, len(desired.Groups)))
+	if err := os.WriteFile(f.Config, []byte(conf), 0o644); err != nil {
+		return nil, err
+	}
+	snap := &snapshot.Snapshot{ToolVersion: "bench", TakenAt: time.Now(), State: *live,
+		Target: snapshot.Target{Level: model.LevelAccount, Host: offlineHost, AccountID: emulator.DefaultAccountID}}
+	if err := writeFile(f.Snapshot, func(w io.Writer) error { return snapshot.Write(w, snap) }); err != nil {
+		return nil, fmt.Errorf("write snapshot: %w", err)
+	}
+	pol, opts := policyFor(scenarioInitial, offlineHost)
+	initial, err := plan.Diff(org, &model.State{}, pol, opts)
+	if err != nil {
+		return nil, fmt.Errorf("plan the initial apply: %w", err)
+	}
+	if err := writeFile(f.InitialPlan, func(w io.Writer) error { return plan.Encode(w, initial) }); err != nil {
+		return nil, fmt.Errorf("write plan: %w", err)
+	}
+	for name, p := range map[string]string{"manifest": manifestPath, "snapshot": f.Snapshot, "initial plan": f.InitialPlan} {
+		if st, err := os.Stat(p); err == nil {
+			f.Bytes[name] = st.Size()
+		}
+	}
+	return f, nil
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(out); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// measureCLI runs the real binary at cfg.cli as child processes over fixtures of cfg's
+// size: validate, drift --snapshot, show of the initial plan, and plan against an
+// unthrottled emulator in this process that holds the live state.
+func measureCLI(ctx context.Context, cfg *config, progress io.Writer) ([]*CLIResult, *CLIFixtures, error) {
+	dir := cfg.fixtures
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "scimsync-bench-cli-")
+		if err != nil {
+			return nil, nil, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	fmt.Fprintf(progress, "bench: writing the fixtures of size %s to %s\n", cfg.Size, dir)
+	fx, err := writeCLIFixtures(cfg, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	srv := emulator.New(emulator.Options{RateLimit: -1, MaxPrincipals: -1, MaxGroups: -1, Workspaces: workspaceIDs(fx.Live)})
+	if _, err := srv.Seed(fx.Live); err != nil {
+		return nil, nil, fmt.Errorf("seed the emulator: %w", err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	env := append(os.Environ(),
+		"DATABRICKS_HOST="+hs.URL,
+		"DATABRICKS_ACCOUNT_ID="+emulator.DefaultAccountID,
+		"DATABRICKS_TOKEN="+emulator.DefaultToken,
+		"SCIMSYNC_RATE_LIMIT=10000", // the most the command line accepts
+		"SCIMSYNC_PROGRESS_INTERVAL=0",
+		"SCIMSYNC_HOST_OVERRIDES="+overridesEnv(srv, hs.URL),
+	)
+	runs := []struct {
+		name string
+		args []string
+	}{
+		{"validate", []string{"validate", "-c", fx.Config}},
+		{"drift --snapshot", []string{"drift", "-c", fx.Config, "--snapshot", fx.Snapshot}},
+		{"show", []string{"show", fx.InitialPlan}},
+		{"plan", []string{"plan", "-c", fx.Config, "-o", filepath.Join(dir, "plan.json"), "--allow-mass-removal"}},
+	}
+	var out []*CLIResult
+	for _, r := range runs {
+		fmt.Fprintf(progress, "bench: %s %s\n", cfg.Size, r.name)
+		srv.Reset()
+		res, err := runChild(ctx, cfg.cli, r.args, env)
+		if err != nil {
+			return out, fx, fmt.Errorf("%s: %w", r.name, err)
+		}
+		res.Command = r.name
+		if r.name == "plan" {
+			res.Requests = srv.Counters().Requests
+		}
+		out = append(out, res)
+	}
+	return out, fx, nil
+}
+
+func workspaceIDs(s *model.State) []string {
+	var ids []string
+	for _, w := range s.Workspaces {
+		ids = append(ids, w.ID)
+	}
+	return ids
+}
+
+// launcherEnv, when set, makes the program a launcher: see runChild.
+const launcherEnv = "SCIMSYNC_BENCH_LAUNCHER"
+
+// runChild runs the binary with args and env and measures it; stdout is discarded. On
+// Linux a process inherits its parent's peak RSS when it is started (the high-water mark
+// survives fork and exec), so the binary is started by a launcher (this program,
+// re-executed with launcherEnv set), which is small: the peak measured is the binary's.
+func runChild(ctx context.Context, bin string, args, env []string) (*CLIResult, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find this program to run the launcher: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, exe, append([]string{bin}, args...)...)
+	cmd.Env = append(env, launcherEnv+"=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("launcher: %w: %s", err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	var res CLIResult
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		return nil, fmt.Errorf("launcher output: %w", err)
+	}
+	return &res, nil
+}
+
+// launcherMain runs args[0] with args[1:] and writes its CLIResult as JSON to stdout.
+func launcherMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "launcher: no program")
+		return 2
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, launcherEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Env = env
+	var errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &errOut
+	start := time.Now()
+	err := cmd.Run()
+	res := &CLIResult{Args: args[1:], WallSeconds: time.Since(start).Seconds()}
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		fmt.Fprintln(stderr, "launcher:", err)
+		return 1
+	}
+	res.ExitCode = cmd.ProcessState.ExitCode()
+	res.CPUSeconds = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	res.MaxRSSBytes, _ = maxRSS(cmd.ProcessState)
+	if res.ExitCode != 0 && res.ExitCode != 2 {
+		lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+		res.Stderr = lines[len(lines)-1]
+	}
+	if err := json.NewEncoder(stdout).Encode(res); err != nil {
+		fmt.Fprintln(stderr, "launcher:", err)
+		return 1
+	}
+	return 0
+}

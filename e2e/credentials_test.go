@@ -1,0 +1,183 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/scimsync/scimsync/emulator"
+)
+
+// writes returns the requests that could have changed the account.
+func writes(srv *emulator.TestServer) []emulator.Request {
+	var out []emulator.Request
+	for _, r := range srv.Requests() {
+		if isWrite(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestAccountSCIMTokenNeedsWorkspaceAPIs: the account SCIM token works only on the account
+// SCIM API (reference §7), and the example organisation needs permission assignments and
+// each workspace's SCIM API: apply fails before any write, listing each API with its fix.
+func TestAccountSCIMTokenNeedsWorkspaceAPIs(t *testing.T) {
+	a := newAccount(t, emulator.Options{Tokens: []emulator.TokenSpec{{Kind: emulator.TokenAccountSCIM, Value: "scim-provisioning-token"}}}, nil)
+	a.env = append(withoutCredentials(a.env), "DATABRICKS_TOKEN=scim-provisioning-token")
+	r := a.run(t, "apply", "--auto-approve")
+	if r.code != 1 {
+		t.Fatalf("apply: %s", r)
+	}
+	for _, want := range []string{
+		"error: the credentials (a token at account level) cannot do what the config needs; nothing was planned or changed:",
+		"workspace 1234567890123456 assignments at", "the SCIM API of workspace 2345678901234567 at https://northwind-ml.cloud.databricks.com",
+		"the account SCIM token only on the account SCIM API", "hint: fix the permissions or credentials above",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "the account SCIM API at") {
+		t.Errorf("the account SCIM API, which the token may use, was reported:\n%s", r.stderr)
+	}
+	if w := writes(a.srv); len(w) != 0 {
+		t.Errorf("%d writes before the failure: %+v", len(w), w)
+	}
+}
+
+// TestOAuthWithoutWorkspaceAdmin: a service principal that is only a USER of one declared
+// workspace cannot read entitlements or change identities there: apply fails before any
+// write and says what to assign.
+func TestOAuthWithoutWorkspaceAdmin(t *testing.T) {
+	a := newAccount(t, emulator.Options{}, nil)
+	sp := lookupID(t, a.srv, "ServicePrincipals", `applicationId eq "`+a.srv.Options().ClientID+`"`)
+	put(t, a.srv, "/api/2.0/accounts/"+emulator.DefaultAccountID+"/workspaces/2345678901234567/permissionassignments/principals/"+sp, `{"permissions":["USER"]}`)
+	a.srv.Reset()
+	r := a.run(t, "apply", "--auto-approve")
+	if r.code != 1 {
+		t.Fatalf("apply: %s", r)
+	}
+	want := "  - the SCIM API of workspace 2345678901234567 at https://northwind-ml.cloud.databricks.com: the identity is not a workspace admin there"
+	if !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "assign the identity ADMIN in this workspace") || strings.Contains(r.stderr, "workspace 1234567890123456") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if w := writes(a.srv); len(w) != 0 {
+		t.Errorf("%d writes before the failure: %+v", len(w), w)
+	}
+}
+
+// TestPATOwnerProtectedAndRevoked: at workspace level a personal access token's owner is
+// found through /Me and never planned for deactivation, though no manifest declares it;
+// once someone deactivates the owner, the token fails (issue 12 point 2).
+func TestPATOwnerProtectedAndRevoked(t *testing.T) {
+	a := startAccount(t, emulator.Options{Level: "workspace", TokenKind: emulator.TokenPAT})
+	owner := a.srv.Options().MeUserName
+	a.env = append(withoutCredentials(a.env), "DATABRICKS_TOKEN="+a.srv.Options().Token)
+	a.write(t, map[string]string{
+		// The OAuth client's service principal is listed: this test is about the token's owner.
+		"scimsync.yaml": "target:\n  level: workspace\nsources:\n  - kind: yaml\n    path: users.yaml\npolicy:\n  protected:\n    servicePrincipals: [" + a.srv.Options().ClientID + "]\napply:\n  rateLimit: 1000\n",
+		"users.yaml":    "users:\n  - userName: ada@northwind.example\n",
+	})
+	r := a.run(t, "apply", "--auto-approve")
+	if r.code != 0 || !strings.Contains(r.stdout, "Protected: ") || !strings.Contains(r.stdout, "user:"+owner) || strings.Contains(r.stdout, "user "+owner) {
+		t.Fatalf("apply: the token's owner must be protected and unchanged: %s", r)
+	}
+	id := lookupID(t, a.srv, "Users", `userName eq "`+owner+`"`)
+	patch(t, a.srv, "/api/2.0/preview/scim/v2/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":"false"}]}`)
+	r = a.run(t, "plan")
+	if r.code != 1 || !strings.Contains(r.stderr, "401") {
+		t.Errorf("plan with the deactivated owner's token: %s", r)
+	}
+}
+
+// withoutCredentials drops the OAuth settings from an environment.
+func withoutCredentials(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "DATABRICKS_CLIENT_") && !strings.HasPrefix(kv, "DATABRICKS_TOKEN=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// emulatorCall sends one request to srv as its OAuth service principal, which is an
+// account admin and an admin of every workspace (its first workspace's host at account
+// level for workspace paths).
+func emulatorCall(t *testing.T, srv *emulator.TestServer, method, path, body string) []byte {
+	t.Helper()
+	o := srv.Options()
+	tokenURL, host := srv.URL+"/oidc/accounts/"+o.AccountID+"/v1/token", ""
+	if o.Level == "workspace" {
+		tokenURL = srv.URL + "/oidc/v1/token"
+	} else if strings.HasPrefix(path, "/api/2.0/preview/") {
+		host = strings.TrimPrefix(srv.WorkspaceHost(o.Workspaces[0]), "https://")
+		tokenURL = srv.URL + "/oidc/v1/token"
+	}
+	do := func(req *http.Request) []byte {
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(resp.Body)
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s %s: %d %s", req.Method, req.URL.Path, resp.StatusCode, buf.String())
+		}
+		return buf.Bytes()
+	}
+	treq, _ := http.NewRequest("POST", tokenURL, strings.NewReader("grant_type=client_credentials&scope=all-apis"))
+	treq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	treq.SetBasicAuth(o.ClientID, o.ClientSecret)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.Unmarshal(do(treq), &tok)
+	var rd *strings.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	} else {
+		rd = strings.NewReader("")
+	}
+	req, _ := http.NewRequest(method, srv.URL+path, rd)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("Content-Type", "application/scim+json")
+	return do(req)
+}
+
+func put(t *testing.T, srv *emulator.TestServer, path, body string) {
+	t.Helper()
+	emulatorCall(t, srv, "PUT", path, body)
+}
+
+func patch(t *testing.T, srv *emulator.TestServer, path, body string) {
+	t.Helper()
+	emulatorCall(t, srv, "PATCH", path, body)
+}
+
+// lookupID finds the SCIM id of the one resource a filter matches, through the account
+// tree at account level and the workspace tree at workspace level.
+func lookupID(t *testing.T, srv *emulator.TestServer, resource, filter string) string {
+	t.Helper()
+	base := "/api/2.0/accounts/" + srv.Options().AccountID + "/scim/v2/"
+	if srv.Options().Level == "workspace" {
+		base = "/api/2.0/preview/scim/v2/"
+	}
+	var list struct {
+		Resources []struct {
+			ID string `json:"id"`
+		}
+	}
+	raw := emulatorCall(t, srv, "GET", base+resource+"?filter="+strings.ReplaceAll(strings.ReplaceAll(filter, " ", "%20"), `"`, "%22"), "")
+	if err := json.Unmarshal(raw, &list); err != nil || len(list.Resources) != 1 {
+		t.Fatalf("%s %s: %s", resource, filter, raw)
+	}
+	return list.Resources[0].ID
+}
