@@ -77,10 +77,14 @@ func scimCause(se *scim.Error, err error) error {
 	req := fmt.Sprintf("(%s %s)", se.Method, se.Path)
 	switch se.Status {
 	case http.StatusUnauthorized:
-		return &Error{
-			Err:  fmt.Errorf("the credentials were rejected: %s %s", what, req),
-			Hint: "check DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET, that they belong to this host, and that a token has not expired",
+		// The scim hint names the credentials of the auth type: "the token was rejected
+		// (auth type pat): check DATABRICKS_TOKEN, ...". Its first part leads the message,
+		// the rest is the hint, so that it is said once.
+		cause, hint, ok := strings.Cut(se.Hint(), ": ")
+		if !ok {
+			cause, hint = "the credentials were rejected", se.Hint()
 		}
+		return &Error{Err: fmt.Errorf("%s: %s %s", cause, what, req), Hint: hint}
 	case http.StatusForbidden:
 		return &Error{
 			Err:  fmt.Errorf("the credentials' identity lacks permission: %s %s", what, req),
