@@ -41,6 +41,10 @@ func TestActionWithGitHubOIDC(t *testing.T) {
 		RateLimit: -1, TokenTTL: 5 * time.Second, // renewed on every request
 		MeUserName: "breakglass-admin@northwind.example",
 		Workspaces: []string{"1234567890123456", "2345678901234567"},
+		WorkspaceHosts: map[string]string{
+			"1234567890123456": "https://northwind-prod.cloud.databricks.com",
+			"2345678901234567": "https://northwind-ml.cloud.databricks.com",
+		},
 		Federation: []emulator.FederationPolicy{{Issuer: authtest.GitHubIssuer, Subject: subject, Key: key, ServicePrincipal: emulator.DefaultClientID}},
 	})
 	gh := authtest.NewGitHubOIDC(t, key, subject)
@@ -62,6 +66,7 @@ func TestActionWithGitHubOIDC(t *testing.T) {
 		"ACTIONS_ID_TOKEN_REQUEST_URL":   gh.URL,
 		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": gh.RequestToken,
 		"SCIMSYNC_RATE_LIMIT":            "1000",
+		"SCIMSYNC_HOST_OVERRIDES":        "https://northwind-prod.cloud.databricks.com=" + srv.URL + ",https://northwind-ml.cloud.databricks.com=" + srv.URL,
 	}}
 	res := r.use(map[string]string{"working-directory": "org"})
 	mustSucceed(t, res)

@@ -23,12 +23,13 @@ import (
 type ApplyCmd struct {
 	Tuning
 	ConfigFlag
-	Args             []string `arg:"" optional:"" name:"plan-or-paths" help:"The plan file to apply; with --auto-approve, manifest files or directories instead."`
-	AutoApprove      bool     `name:"auto-approve" help:"Plan and apply in one step, without a reviewed plan file."`
-	AllowMassRemoval bool     `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"Override the removal guards: with --auto-approve for the plan made, and for a saved plan, whose removals apply counts again against the config's guards whatever the file says."`
-	Format           string   `enum:"text,json" default:"text" help:"Output format: text (the plan, then the outcome) or json (the outcome only: counts and the changes that failed)."`
-	AuditLog         string   `name:"audit-log" env:"SCIMSYNC_AUDIT_LOG" placeholder:"FILE" help:"Append one JSON line per change (time, change, requests, status, attempts, duration) to FILE."`
-	BatchSize        int      `name:"batch-size" env:"SCIMSYNC_BATCH_SIZE" placeholder:"N" help:"Most members added or removed in one PATCH (default 100)."`
+	Args              []string `arg:"" optional:"" name:"plan-or-paths" help:"The plan file to apply; with --auto-approve, manifest files or directories instead."`
+	AutoApprove       bool     `name:"auto-approve" help:"Plan and apply in one step, without a reviewed plan file."`
+	AllowMassRemoval  bool     `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"Override the removal guards: with --auto-approve for the plan made, and for a saved plan, whose removals apply counts again against the config's guards whatever the file says."`
+	AllowAdminRemoval bool     `name:"allow-admin-removal" help:"With --auto-approve, override the admin guard: let the plan deactivate or delete account admins, or leave fewer admins than policy.guards.minAdmins."`
+	Format            string   `enum:"text,json" default:"text" help:"Output format: text (the plan, then the outcome) or json (the outcome only: counts and the changes that failed)."`
+	AuditLog          string   `name:"audit-log" env:"SCIMSYNC_AUDIT_LOG" placeholder:"FILE" help:"Append one JSON line per change (time, change, requests, status, attempts, duration) to FILE."`
+	BatchSize         int      `name:"batch-size" env:"SCIMSYNC_BATCH_SIZE" placeholder:"N" help:"Most members added or removed in one PATCH (default 100)."`
 }
 
 // errNoPlan is returned by apply without a plan file and without --auto-approve.
@@ -87,10 +88,11 @@ func (c *ApplyCmd) autoPlan(rt *Runtime, src *Sources) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := planWith(rt, conn, cfg, desired, c.AllowMassRemoval)
+	p, err := planWith(rt, conn, cfg, desired, guardOverrides{c.AllowMassRemoval, c.AllowAdminRemoval})
 	if err != nil {
 		var guard *plan.GuardError
-		if errors.As(err, &guard) && c.Format != "json" {
+		var adminGuard *plan.AdminGuardError
+		if (errors.As(err, &guard) || errors.As(err, &adminGuard)) && c.Format != "json" {
 			_ = render.Text(rt.IO.Out, p, render.Options{Color: rt.Color()})
 		}
 		return nil, err

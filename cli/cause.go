@@ -48,6 +48,12 @@ func tokenCause(te *auth.TokenError) error {
 		}
 	}
 	switch {
+	case (te.Status == http.StatusBadRequest || te.Status == http.StatusUnauthorized || te.Status == http.StatusForbidden) && te.Hint != "":
+		// Another auth type than OAuth client credentials: its token request says what to check.
+		return &Error{
+			Err:  fmt.Errorf("the token request was refused: %s (%s)", what, te.Endpoint),
+			Hint: te.Hint,
+		}
 	case te.Status == http.StatusBadRequest || te.Status == http.StatusUnauthorized || te.Status == http.StatusForbidden:
 		return &Error{
 			Err:  fmt.Errorf("the OAuth client id and secret were rejected: %s (token endpoint %s)", what, te.Endpoint),
@@ -77,14 +83,11 @@ func scimCause(se *scim.Error, err error) error {
 	req := fmt.Sprintf("(%s %s)", se.Method, se.Path)
 	switch se.Status {
 	case http.StatusUnauthorized:
-		// The scim hint names the credentials of the auth type: "the token was rejected
-		// (auth type pat): check DATABRICKS_TOKEN, ...". Its first part leads the message,
-		// the rest is the hint, so that it is said once.
-		cause, hint, ok := strings.Cut(se.Hint(), ": ")
-		if !ok {
-			cause, hint = "the credentials were rejected", se.Hint()
+		cause := "the credentials were rejected"
+		if se.AuthType != "" {
+			cause += " (auth type " + se.AuthType + ")"
 		}
-		return &Error{Err: fmt.Errorf("%s: %s %s", cause, what, req), Hint: hint}
+		return &Error{Err: fmt.Errorf("%s: %s %s", cause, what, req), Hint: scim.RejectedHint(se.AuthType)}
 	case http.StatusForbidden:
 		return &Error{
 			Err:  fmt.Errorf("the credentials' identity lacks permission: %s %s", what, req),

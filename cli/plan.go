@@ -23,17 +23,22 @@ import (
 type PlanCmd struct {
 	Sources
 	Tuning
-	Out              string `short:"o" name:"out" placeholder:"FILE" help:"Write the plan file here, for review and for apply."`
-	Format           string `enum:"text,markdown,json" default:"text" env:"SCIMSYNC_FORMAT" help:"Output format: text, markdown or json."`
-	DetailedExitcode bool   `name:"detailed-exitcode" help:"Exit 0 when there are no changes, 2 when there are, 1 on error."`
-	AllowMassRemoval bool   `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"Override the removal guards of the policy for this plan."`
+	Out               string `short:"o" name:"out" placeholder:"FILE" help:"Write the plan file here, for review and for apply."`
+	Format            string `enum:"text,markdown,json" default:"text" env:"SCIMSYNC_FORMAT" help:"Output format: text, markdown or json."`
+	DetailedExitcode  bool   `name:"detailed-exitcode" help:"Exit 0 when the live state matches, 2 when there are changes or blocked differences, 1 on error."`
+	AllowMassRemoval  bool   `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"Override the removal guards of the policy for this plan."`
+	AllowAdminRemoval bool   `name:"allow-admin-removal" help:"Override the admin guard for this plan: let it deactivate or delete account admins, or leave fewer admins than policy.guards.minAdmins."`
 }
+
+// guardOverrides are the guard overrides of one command.
+type guardOverrides struct{ mass, admin bool }
 
 // Run reads the sources and the live state, plans, writes the plan file and prints it.
 func (c *PlanCmd) Run(rt *Runtime) error {
-	p, err := makePlan(rt, &c.Sources, c.Tuning, c.AllowMassRemoval)
+	p, err := makePlan(rt, &c.Sources, c.Tuning, guardOverrides{c.AllowMassRemoval, c.AllowAdminRemoval})
 	var guard *plan.GuardError
-	if errors.As(err, &guard) {
+	var adminGuard *plan.AdminGuardError
+	if errors.As(err, &guard) || errors.As(err, &adminGuard) {
 		// Show what the guard refused, but write no plan file that could be applied.
 		if werr := writePlan(rt, rt.IO.Out, p, c.Format, ""); werr != nil {
 			return werr
@@ -54,7 +59,8 @@ func (c *PlanCmd) Run(rt *Runtime) error {
 	if c.Out != "" && c.Format == "text" && !p.Empty() {
 		fmt.Fprintf(rt.IO.Out, "\nSaved the plan to %s. Apply it with: scimsync apply %s\n", c.Out, c.Out)
 	}
-	if c.DetailedExitcode && !p.Empty() {
+	if c.DetailedExitcode && !p.Settled() {
+		// Blocked differences count: the live state does not match, as drift says too.
 		return exitStatus(ExitChanges)
 	}
 	return nil
@@ -62,7 +68,7 @@ func (c *PlanCmd) Run(rt *Runtime) error {
 
 // makePlan loads the desired state, reads the live one and plans. It returns the plan with a
 // *plan.GuardError when the guards refuse it.
-func makePlan(rt *Runtime, src *Sources, t Tuning, override bool) (*plan.Plan, error) {
+func makePlan(rt *Runtime, src *Sources, t Tuning, override guardOverrides) (*plan.Plan, error) {
 	cfg, desired, summaries, err := src.loadValidSummaries(rt)
 	if err != nil {
 		return nil, err
@@ -77,18 +83,20 @@ func makePlan(rt *Runtime, src *Sources, t Tuning, override bool) (*plan.Plan, e
 	return planWith(rt, conn, cfg, desired, override)
 }
 
-func planWith(rt *Runtime, conn *connection, cfg *config.Config, desired *model.State, override bool) (*plan.Plan, error) {
+func planWith(rt *Runtime, conn *connection, cfg *config.Config, desired *model.State, override guardOverrides) (*plan.Plan, error) {
 	live, id, err := conn.live(rt, desired.Workspaces)
 	if err != nil {
 		return nil, err
 	}
 	p, err := plan.Diff(desired, live, cfg.Policy, plan.Options{
-		Target:         conn.target,
-		ToolVersion:    Version(),
-		Now:            time.Now(),
-		Identity:       id,
-		AuthType:       conn.client.Auth().AuthType,
-		OverrideGuards: override,
+		Target:            conn.target,
+		ToolVersion:       Version(),
+		Now:               time.Now(),
+		Identity:          id,
+		AuthType:          conn.client.Auth().AuthType,
+		IdentityUnknown:   id == nil,
+		OverrideGuards:    override.mass,
+		AllowAdminRemoval: override.admin,
 	})
 	if p != nil {
 		// Names that mix look-alike scripts are valid, but a reviewer must see them.

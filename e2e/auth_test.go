@@ -63,6 +63,12 @@ func TestAuthTypesAgainstFakes(t *testing.T) {
 				},
 				Entra: &emulator.EntraTrust{Tenant: entraTenant, Key: key},
 			}
+			// A workspace's token is exchanged at its own token endpoint, which is then the
+			// ID token's audience (reference §7): the policy accepts those audiences too.
+			for _, id := range exampleWorkspaces {
+				opts.Federation = append(opts.Federation, emulator.FederationPolicy{Issuer: authtest.GitHubIssuer, Subject: githubSubject,
+					Key: key, ServicePrincipal: emulator.DefaultClientID, Audience: exampleHosts[id] + "/oidc/v1/token"})
+			}
 			a := newAccount(t, opts, map[string]string{"u.yaml": "users:\n  - userName: auth-test@northwind.example\n"})
 			o := a.srv.Options()
 			base := []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + a.srv.URL, "DATABRICKS_ACCOUNT_ID=" + o.AccountID, overridesEnv(a.srv)}
@@ -95,7 +101,7 @@ func TestAuthTypesAgainstFakes(t *testing.T) {
 					c.env = append(c.env, "DATABRICKS_AUTH_TYPE=azure-client-secret")
 				} else {
 					// The reference's example: a profile names the auth type, ARM_* hold the secret.
-					base = []string{"HOME=" + a.dir, "DATABRICKS_CONFIG_PROFILE=azure"}
+					base = []string{"HOME=" + a.dir, "DATABRICKS_CONFIG_PROFILE=azure", overridesEnv(a.srv)}
 					c.files = map[string]string{".databrickscfg": "[azure]\nhost = " + a.srv.URL + "\naccount_id = " + o.AccountID + "\nauth_type = azure-client-secret\n"}
 				}
 				c.refreshes = func() int { return entra.Requests(auth.AzureDatabricksAppID) }
@@ -113,17 +119,29 @@ func TestAuthTypesAgainstFakes(t *testing.T) {
 				c.refreshes = func() int { return len(az.Calls()) }
 				c.secrets = []string{"eyJ", "management-token-3e9a"}
 			case "databricks-cli":
+				// A login per host, as `databricks auth login` makes them: the account's and each
+				// workspace's; each token is accepted on its own host only.
 				u, _ := url.Parse(a.srv.URL)
 				tok, err := a.srv.IssueToken(emulator.TokenSpec{Kind: emulator.TokenOAuth, Owner: exampleAdmin, Host: u.Host})
 				if err != nil {
 					t.Fatal(err)
 				}
-				cli := authtest.FakeDatabricksCLI(t, "v0.296.0", tok, 5*time.Second)
+				perHost := map[string]string{"": tok}
+				for _, host := range exampleHosts {
+					wu, _ := url.Parse(host)
+					wtok, err := a.srv.IssueToken(emulator.TokenSpec{Kind: emulator.TokenOAuth, Owner: exampleAdmin, Host: wu.Host})
+					if err != nil {
+						t.Fatal(err)
+					}
+					perHost[host] = wtok
+					c.secrets = append(c.secrets, wtok)
+				}
+				cli := authtest.FakeDatabricksCLI(t, "v0.296.0", perHost, 5*time.Second)
 				// The login that lets databricks-cli be chosen without an auth type.
 				authtest.WriteCLITokenCache(t, a.dir, a.srv.URL+"/oidc/accounts/"+o.AccountID, tok, time.Now().Add(time.Hour))
 				c.env = []string{"PATH=" + cli.Dir + ":/usr/bin:/bin"}
 				c.refreshes = func() int { return len(cli.Calls()) }
-				c.secrets = []string{tok}
+				c.secrets = append(c.secrets, tok)
 			}
 			a.write(t, c.files)
 			a.env = append(base, c.env...)

@@ -75,7 +75,7 @@ func (s *stack) plan(t testing.TB, desired *model.State) *plan.Plan {
 	} else if ok {
 		id = &ref
 	}
-	p, err := plan.Diff(desired, live, s.policy, plan.Options{Target: s.target, Now: time.Unix(0, 0), Identity: id, OverrideGuards: true})
+	p, err := plan.Diff(desired, live, s.policy, plan.Options{Target: s.target, Now: time.Unix(0, 0), Identity: id, OverrideGuards: true, AllowAdminRemoval: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -82,7 +84,10 @@ func TestPATOwnerProtectedAndRevoked(t *testing.T) {
 		"users.yaml":    "users:\n  - userName: ada@northwind.example\n",
 	})
 	r := a.run(t, "apply", "--auto-approve")
-	if r.code != 0 || !strings.Contains(r.stdout, "Protected: ") || !strings.Contains(r.stdout, "user:"+owner) || strings.Contains(r.stdout, "user "+owner) {
+	// No change names the owner; the review section lists it as protected ("= user ...").
+	changed := regexp.MustCompile(`(?m)^  [+~!-] user ` + regexp.QuoteMeta(owner))
+	if r.code != 0 || !strings.Contains(r.stdout, "Protected: ") || !strings.Contains(r.stdout, "user:"+owner) || changed.MatchString(r.stdout) ||
+		!strings.Contains(r.stdout, "  = user "+owner+": protected: never changed") {
 		t.Fatalf("apply: the token's owner must be protected and unchanged: %s", r)
 	}
 	id := lookupID(t, a.srv, "Users", `userName eq "`+owner+`"`)
@@ -180,4 +185,69 @@ func lookupID(t *testing.T, srv *emulator.TestServer, resource, filter string) s
 		t.Fatalf("%s %s: %s", resource, filter, raw)
 	}
 	return list.Resources[0].ID
+}
+
+// TestBlockedUserNameChange: a userName change Databricks cannot make is shown as blocked,
+// the plan never says the state matches, and plan --detailed-exitcode exits 2, as drift
+// does (issue 12 point 5).
+func TestBlockedUserNameChange(t *testing.T) {
+	a := newAccount(t, emulator.Options{}, map[string]string{"u.yaml": "users:\n  - userName: ann.jones@northwind.example\n    externalId: emp-4242\n"})
+	if r := a.run(t, "apply", "--auto-approve"); r.code != 0 {
+		t.Fatalf("apply: %s", r)
+	}
+	a.write(t, map[string]string{"extra/u.yaml": "users:\n  - userName: ann.smith@northwind.example\n    externalId: emp-4242\n"})
+	r := a.run(t, "plan", "--detailed-exitcode")
+	if r.code != 2 || strings.Contains(r.stdout, "matches the desired state") || !strings.Contains(r.stdout, "No changes can be made. The live state does not match the desired state: 1 difference blocked") ||
+		!strings.Contains(r.stdout, "Blocked:\n  - user ann.jones@northwind.example: userName would change to ann.smith@northwind.example") {
+		t.Errorf("plan: %s", r)
+	}
+	if r := a.run(t, "drift"); r.code != 2 {
+		t.Errorf("drift disagrees with plan: %s", r)
+	}
+}
+
+// TestAdminGuard: a plan that leaves fewer than policy.guards.minAdmins account admins,
+// or deactivates an account admin, is refused and shown; --allow-admin-removal lets it
+// through (issue 12 point 4).
+func TestAdminGuard(t *testing.T) {
+	a := startAccount(t, emulator.Options{})
+	conf := func(minAdmins int) string {
+		return fmt.Sprintf("target:\n  level: account\nsources:\n  - kind: yaml\n    path: ids.yaml\npolicy:\n  guards: {minAdmins: %d, maxRemovalPercent: 0}\n  protected:\n    users: [%s]\n    servicePrincipals: [%s]\napply:\n  rateLimit: 1000\n",
+			minAdmins, exampleAdmin, a.srv.Options().ClientID)
+	}
+	ids := func(members string, users ...string) string {
+		s := "users:\n"
+		for _, u := range users {
+			s += "  - userName: " + u + "\n"
+		}
+		return s + "groups:\n  - displayName: account-admins\n    roles: [account_admin]\n    members:\n      users: [" + members + "]\n"
+	}
+	// Four account admins: the emulator's two token owners, ada and bob.
+	a.write(t, map[string]string{"scimsync.yaml": conf(4), "ids.yaml": ids("ada@northwind.example, bob@northwind.example", "ada@northwind.example", "bob@northwind.example")})
+	if r := a.run(t, "apply", "--auto-approve"); r.code != 0 {
+		t.Fatalf("apply: %s", r)
+	}
+	// Taking bob out of the admins group leaves three.
+	a.write(t, map[string]string{"ids.yaml": ids("ada@northwind.example", "ada@northwind.example", "bob@northwind.example")})
+	a.srv.Reset()
+	r := a.run(t, "apply", "--auto-approve")
+	if r.code != 1 || !strings.Contains(r.stderr, "error: plan refused by the admin guard: it leaves 3 active account admins (policy.guards.minAdmins is 4)") ||
+		!strings.Contains(r.stderr, "--allow-admin-removal") || !strings.Contains(r.stdout, "group account-admins: remove 1 member") {
+		t.Errorf("apply under the admin guard: %s", r)
+	}
+	if w := writes(a.srv); len(w) != 0 {
+		t.Errorf("%d writes by a refused plan", len(w))
+	}
+	if r := a.run(t, "apply", "--auto-approve", "--allow-admin-removal"); r.code != 0 || !strings.Contains(r.stdout, "admin guard overridden") {
+		t.Errorf("apply with the override: %s", r)
+	}
+	// Deactivating an account admin is refused whatever minAdmins says.
+	a.write(t, map[string]string{"scimsync.yaml": conf(0), "ids.yaml": ids("", "bob@northwind.example")})
+	r = a.run(t, "plan")
+	if r.code != 1 || !strings.Contains(r.stderr, "it deactivates or deletes user:ada@northwind.example, which holds account_admin") {
+		t.Errorf("plan deactivating an admin: %s", r)
+	}
+	if r := a.run(t, "plan", "--allow-admin-removal"); r.code != 0 || !strings.Contains(r.stdout, "! user ada@northwind.example: deactivate") {
+		t.Errorf("plan with the override: %s", r)
+	}
 }

@@ -23,7 +23,7 @@ import (
 
 // minHostileCases is the least number of cases the corpus must hold, so that a corpus
 // directory that went missing does not pass as an empty one.
-const minHostileCases = 40
+const minHostileCases = 100
 
 // TestHostileInput runs every case of the hostile-input corpus, testdata/hostile/*.txtar,
 // with the real binary against an emulator of its own. A case is a txtar archive: its files

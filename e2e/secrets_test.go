@@ -241,7 +241,7 @@ func TestApplyStopsOnRejectedCredentials(t *testing.T) {
 	}))
 	t.Cleanup(proxy.Close)
 	b := *a
-	b.env = []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + proxy.URL, "DATABRICKS_ACCOUNT_ID=" + a.srv.Options().AccountID, "DATABRICKS_TOKEN=" + a.srv.Options().Token, overridesTo(a.srv, proxy.URL)}
+	b.env = []string{"HOME=" + a.dir, "DATABRICKS_HOST=" + proxy.URL, "DATABRICKS_ACCOUNT_ID=" + a.srv.Options().AccountID, overridesTo(a.srv, proxy.URL), "DATABRICKS_TOKEN=" + a.srv.Options().Token}
 	r := b.run(t, "apply", "--auto-approve")
 	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "401") {
 		t.Fatalf("want exit 1 naming the 401, got %s", r)

@@ -69,7 +69,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		owner = s.opts.ClientID
 	case "urn:ietf:params:oauth:grant-type:token-exchange":
 		var e *apiError
-		if owner, e = s.exchange(r.PostForm); e != nil {
+		if owner, e = s.exchange(r); e != nil {
 			oauthErr(e.status, e.scimType, e.detail)
 			return
 		}

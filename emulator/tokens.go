@@ -318,7 +318,12 @@ func verifyJWT(tok string, key []byte) jwtClaims {
 // exchange implements the RFC 8693 token-exchange grant of workload identity federation
 // (reference §7): subject_token is an ID token that a FederationPolicy of the service
 // principal client_id accepts.
-func (s *Server) exchange(form map[string][]string) (owner string, oauthErr *apiError) {
+//
+// A policy without an audience accepts the account id, the default of Databricks'
+// federation policies, and the token endpoint the exchange is sent to, the audience the
+// SDK asks for on workspace hosts.
+func (s *Server) exchange(r *http.Request) (owner string, oauthErr *apiError) {
+	form := r.PostForm
 	get := func(k string) string {
 		if v := form[k]; len(v) > 0 {
 			return v[0]
@@ -344,11 +349,11 @@ func (s *Server) exchange(form map[string][]string) (owner string, oauthErr *api
 			continue
 		}
 		claims := verifyJWT(subject, p.Key)
-		aud := p.Audience
-		if aud == "" {
-			aud = s.opts.AccountID
+		auds := []string{p.Audience}
+		if p.Audience == "" {
+			auds = []string{s.opts.AccountID, s.baseURL(r) + r.URL.Path}
 		}
-		if claims == nil || claims.str("iss") != p.Issuer || claims.str("sub") != p.Subject || claims.str("aud") != aud || !claims.live(s.opts.Now()) {
+		if claims == nil || claims.str("iss") != p.Issuer || claims.str("sub") != p.Subject || !slices.Contains(auds, claims.str("aud")) || !claims.live(s.opts.Now()) {
 			continue
 		}
 		return p.ServicePrincipal, nil

@@ -136,6 +136,10 @@ func TestTokenExchangeWithFederationPolicy(t *testing.T) {
 			t.Errorf("%s: %d %v, want 401 invalid_grant", name, status, body)
 		}
 	}
+	// The audience the SDK asks for on workspace hosts, the token endpoint, is accepted too.
+	if status, body := exchange(url.Values{"client_id": {DefaultClientID}, "subject_token": {jwt(policy.Subject, endpoint)}}); status != 200 {
+		t.Errorf("token endpoint as audience: %d %v", status, body)
+	}
 	if status, _ := exchange(url.Values{"subject_token": {jwt(policy.Subject, DefaultAccountID)}}); status != 400 {
 		t.Errorf("account-wide federation (no client_id): %d, want 400", status)
 	}

@@ -20,7 +20,7 @@ import (
 var testTarget = TargetID{Level: model.LevelAccount, Host: "https://accounts.example.test", AccountID: "acct-1"}
 
 func testOptions() Options {
-	return Options{Target: testTarget, ToolVersion: "test", Now: time.Unix(0, 0), OverrideGuards: true}
+	return Options{Target: testTarget, ToolVersion: "test", Now: time.Unix(0, 0), OverrideGuards: true, AllowAdminRemoval: true}
 }
 
 // setup seeds a fake with live and returns the plan from live to desired.

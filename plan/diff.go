@@ -26,6 +26,11 @@ type Options struct {
 	AuthType string
 	// OverrideGuards lets a plan through that trips the removal guards.
 	OverrideGuards bool
+	// AllowAdminRemoval lets a plan through that trips the admin guard (admins.go).
+	AllowAdminRemoval bool
+	// IdentityUnknown says that the credentials' identity could not be found out; the
+	// plan says so (Plan.IdentityUnknown).
+	IdentityUnknown bool
 }
 
 // GuardError reports a plan refused by the removal guards. The plan is still returned
@@ -97,11 +102,9 @@ type differ struct {
 	protected []model.Ref
 	ignore    []ignorePattern
 	changes   []Change
+	blocked   []Blocked
 	warnings  []string
-	// blocked are the declared identities the policy keeps the plan from changing, for
-	// the risk section.
-	blocked []Risk
-	fps     []Fingerprint
+	fps       []Fingerprint
 }
 
 type ignorePattern struct {
@@ -272,12 +275,12 @@ func (d *differ) matchAll() {
 				continue
 			}
 			if !d.pol.AllowUserReplace {
-				d.warnf("user %s has externalId %s like live user %s: Databricks cannot change a userName; set policy.allowUserReplace to delete %s and create %s", u.UserName, u.ExternalID, lu.UserName, lu.UserName, u.UserName)
+				d.blocked = append(d.blocked, Blocked{Kind: model.KindUser, Key: lu.Key(),
+					Reason: fmt.Sprintf("userName would change to %s (same externalId %s), and Databricks cannot change a userName; set policy.allowUserReplace to delete %s and create %s",
+						u.UserName, u.ExternalID, lu.UserName, u.UserName)})
 				d.skipped[r] = true
 				d.claimed[old] = true
 				d.unmanaged[old] = ExcludedUserNameChange
-				d.blocked = append(d.blocked, Risk{Type: RiskBlocked, Ref: r.String(),
-					Detail: fmt.Sprintf("not created: it replaces live user %s (same externalId), which needs policy.allowUserReplace", lu.UserName)})
 				continue
 			}
 			d.claimed[old] = true
@@ -1029,27 +1032,33 @@ func (d *differ) finish() (*Plan, error) {
 		wss = append(wss, model.Workspace{ID: w.ID, Host: w.Host})
 	}
 	p := &Plan{
-		FormatVersion: FormatVersion,
-		ToolVersion:   d.opts.ToolVersion,
-		CreatedAt:     d.opts.Now.UTC(),
-		Target:        d.opts.Target,
-		AuthType:      d.opts.AuthType,
-		DesiredDigest: DesiredDigest(d.desired),
-		Policy:        d.pol,
-		GuardOverride: d.opts.OverrideGuards,
-		Protected:     d.protected,
-		Workspaces:    wss,
-		Fingerprints:  fps,
-		Changes:       d.changes,
-		Warnings:      d.warnings,
-		Summary:       Summary{Managed: managed},
+		FormatVersion:      FormatVersion,
+		ToolVersion:        d.opts.ToolVersion,
+		CreatedAt:          d.opts.Now.UTC(),
+		Target:             d.opts.Target,
+		AuthType:           d.opts.AuthType,
+		DesiredDigest:      DesiredDigest(d.desired),
+		Policy:             d.pol,
+		GuardOverride:      d.opts.OverrideGuards,
+		Protected:          d.protected,
+		Workspaces:         wss,
+		Fingerprints:       fps,
+		Changes:            d.changes,
+		Blocked:            d.blocked,
+		IdentityUnknown:    d.opts.IdentityUnknown,
+		AdminGuardOverride: d.opts.AllowAdminRemoval,
+		Warnings:           d.warnings,
+		Summary:            Summary{Managed: managed},
 	}
 	if p.Changes == nil {
 		p.Changes = []Change{}
 	}
 	p.summarize()
-	p.Risks = append(risks(d.desired, p.Changes, p.Protected), d.blocked...)
+	p.Risks = risks(d.desired, p.Changes, p.Protected, p.Blocked)
 	if err := d.guard(p); err != nil && !d.opts.OverrideGuards {
+		return p, err
+	}
+	if err := d.adminGuard(p); err != nil && !d.opts.AllowAdminRemoval {
 		return p, err
 	}
 	return p, nil

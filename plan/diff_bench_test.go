@@ -64,7 +64,7 @@ func states(size benchSize, scenario string) (desired, live *model.State) {
 }
 
 func diff(b *testing.B, desired, live *model.State) *plan.Plan {
-	p, err := plan.Diff(desired, live, policy.Default(), plan.Options{Target: benchTarget, Now: time.Unix(0, 0), OverrideGuards: true})
+	p, err := plan.Diff(desired, live, policy.Default(), plan.Options{Target: benchTarget, Now: time.Unix(0, 0), OverrideGuards: true, AllowAdminRemoval: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -294,7 +294,7 @@ func (d *differ) drift() *DriftReport {
 		Ignore:        d.pol.Scope.Ignore,
 		Protected:     d.protected,
 		Objects:       []DriftObject{},
-		Warnings:      d.warnings,
+		Warnings:      append(blockedNotes(d.blocked), d.warnings...),
 	}
 	sort.Slice(rep.Protected, func(i, j int) bool { return rep.Protected[i].String() < rep.Protected[j].String() })
 	rep.Summary.InSync = synced
@@ -447,4 +447,14 @@ func DecodeDrift(rd io.Reader) (*DriftReport, error) {
 		return nil, fmt.Errorf("read drift report: format version %d, this scimsync reads version %d", r.FormatVersion, DriftFormatVersion)
 	}
 	return &r, nil
+}
+
+// blockedNotes words what a plan would list as blocked for a drift report's warnings, so
+// that drift and plan say the same.
+func blockedNotes(bs []Blocked) []string {
+	var out []string
+	for _, b := range bs {
+		out = append(out, "blocked: "+string(b.Kind)+" "+b.Key+": "+b.Reason)
+	}
+	return out
 }

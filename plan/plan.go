@@ -96,8 +96,17 @@ type Plan struct {
 	// Fingerprints describe every live object the plan was computed from.
 	Fingerprints []Fingerprint `json:"fingerprints"`
 	Changes      []Change      `json:"changes"`
-	Warnings     []string      `json:"warnings,omitempty"`
-	Summary      Summary       `json:"summary"`
+	// AdminGuardOverride records that the plan was made with the admin guard overridden.
+	AdminGuardOverride bool `json:"adminGuardOverride,omitempty"`
+	// IdentityUnknown says that the identity that owns the credentials could not be found
+	// out (a token at account level): it is protected only if the policy lists it.
+	IdentityUnknown bool `json:"identityUnknown,omitempty"`
+	// Blocked lists what the desired state asks for and Databricks cannot do, such as a
+	// userName change without policy.allowUserReplace. A plan with blocked entries never
+	// says that the live state matches the desired one.
+	Blocked  []Blocked `json:"blocked,omitempty"`
+	Warnings []string  `json:"warnings,omitempty"`
+	Summary  Summary   `json:"summary"`
 	// Checksum is a SHA-256 over the rest of the file; it catches truncated or hand-edited
 	// plans. It is an integrity check, not a signature.
 	Checksum string `json:"checksum"`
@@ -338,6 +347,19 @@ type Summary struct {
 
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+// Settled reports whether the live state matches the desired one: no changes and nothing
+// blocked.
+func (p *Plan) Settled() bool { return p.Empty() && len(p.Blocked) == 0 }
+
+// Blocked is a difference between the desired and the live state that no change can
+// remove: what Databricks cannot do, or what the policy forbids.
+type Blocked struct {
+	Kind model.Kind `json:"kind"`
+	Key  string     `json:"key"`
+	// Reason says why, and what would unblock it.
+	Reason string `json:"reason"`
+}
 
 func (p *Plan) summarize() {
 	s := Summary{Total: len(p.Changes), ByAction: map[Action]int{}, Managed: p.Summary.Managed}

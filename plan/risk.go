@@ -22,8 +22,8 @@ const (
 	RiskRemoval RiskType = "removal"
 	// RiskProtected is a live identity the policy kept out of the plan.
 	RiskProtected RiskType = "protected"
-	// RiskBlocked is a declared identity the plan does not create or change because the
-	// policy does not allow it, such as a userName change without allowUserReplace.
+	// RiskBlocked is a difference no change can remove (Plan.Blocked): what Databricks
+	// cannot do or the policy forbids, such as a userName change without allowUserReplace.
 	RiskBlocked RiskType = "blocked"
 )
 
@@ -44,10 +44,10 @@ type Risk struct {
 	Detail string `json:"detail"`
 }
 
-// risks lists the risks of the changes (already in apply order) made from desired, and
-// of the protected identities, grants first, then removals, then protected identities,
-// each in change order.
-func risks(desired *model.State, changes []Change, protected []model.Ref) []Risk {
+// risks lists the risks of the changes (already in apply order) made from desired, of
+// the protected identities and of what is blocked: grants first, then removals, then
+// protected identities, then blocked differences, each in change order.
+func risks(desired *model.State, changes []Change, protected []model.Ref, blocked []Blocked) []Risk {
 	priv := privilegedGroups(desired)
 	var grants, removals []Risk
 	add := func(list *[]Risk, t RiskType, i int, c *Change, detail string) {
@@ -109,6 +109,9 @@ func risks(desired *model.State, changes []Change, protected []model.Ref) []Risk
 	for _, r := range protected {
 		out = append(out, Risk{Type: RiskProtected, Ref: r.String(), Detail: "protected: never changed"})
 	}
+	for _, b := range blocked {
+		out = append(out, Risk{Type: RiskBlocked, Ref: model.Ref{Kind: b.Kind, Key: b.Key}.String(), Detail: b.Reason})
+	}
 	return out
 }
 
@@ -130,20 +133,12 @@ func objectPrivileges(o *Object) (roles, ents []string) {
 func privilegePhrases(roles, ents []string) []string {
 	var out []string
 	if len(roles) > 0 {
-		out = append(out, plural(len(roles), "role")+" "+strings.Join(roles, ", "))
+		out = append(out, plural(len(roles), "role", "roles")+" "+strings.Join(roles, ", "))
 	}
 	if ents = privileged(ents); len(ents) > 0 {
-		out = append(out, plural(len(ents), "entitlement")+" "+strings.Join(ents, ", "))
+		out = append(out, plural(len(ents), "entitlement", "entitlements")+" "+strings.Join(ents, ", "))
 	}
 	return out
-}
-
-// plural returns the noun for n of it, without the number.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return noun
-	}
-	return noun + "s"
 }
 
 // privileged returns the entitlements of list that are privileged.

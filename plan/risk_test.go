@@ -32,7 +32,8 @@ func TestRisks(t *testing.T) {
 		{Action: Unassign, Kind: model.KindUser, Key: "dan@example.com", Workspace: "1", Permission: &PermissionChange{From: "USER"}},
 		{Action: Deactivate, Kind: model.KindUser, Key: "eve@example.com"},
 	}
-	got := risks(desired, changes, []model.Ref{{Kind: model.KindUser, Key: "breakglass@example.com"}})
+	got := risks(desired, changes, []model.Ref{{Kind: model.KindUser, Key: "breakglass@example.com"}},
+		[]Blocked{{Kind: model.KindUser, Key: "ada@example.com", Reason: "userName would change"}})
 	type row struct{ Type, Ref, Detail string }
 	var rows []row
 	for _, r := range got {
@@ -47,6 +48,7 @@ func TestRisks(t *testing.T) {
 		{"removal", "user:dan@example.com", "unassigned from workspace 1"},
 		{"removal", "user:eve@example.com", "deactivated"},
 		{"protected", "user:breakglass@example.com", "protected: never changed"},
+		{"blocked", "user:ada@example.com", "userName would change"},
 	}
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("risks (-want +got):\n%s", diff)

@@ -84,6 +84,10 @@ type Guards struct {
 	// MaxRemovalPercent is the largest share of the managed identities a plan may deactivate
 	// or delete, in percent. 0 means no limit.
 	MaxRemovalPercent float64 `json:"maxRemovalPercent" yaml:"maxRemovalPercent"`
+	// MinAdmins is the fewest active account admins, and admins of each declared
+	// workspace, a plan may leave where there were at least as many. 0 turns the count
+	// off; a plan that deactivates or deletes an account admin is refused regardless.
+	MinAdmins int `json:"minAdmins,omitempty" yaml:"minAdmins"`
 }
 
 // Protected lists identities that are never changed, in addition to the built-in groups
@@ -104,7 +108,7 @@ func Default() Policy {
 			ServicePrincipals: RemovalDeactivate,
 			Groups:            RemovalDelete,
 		},
-		Guards: Guards{MaxRemovals: 25, MaxRemovalPercent: 10},
+		Guards: Guards{MaxRemovals: 25, MaxRemovalPercent: 10, MinAdmins: 1},
 		Limits: Limits{Principals: model.MaxPrincipals, Groups: model.MaxGroups},
 	}
 }

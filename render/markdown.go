@@ -74,6 +74,9 @@ func writeMarkdown(w io.Writer, v *view, opts MarkdownOptions) error {
 	if v.policy.allowUserReplace {
 		head.WriteString("; allowUserReplace")
 	}
+	if v.policy.adminOverridden {
+		head.WriteString("; admin guard **overridden**")
+	}
 	head.WriteString("  \n")
 	if len(v.ignored) > 0 {
 		fmt.Fprintf(&head, "**Ignored:** %s  \n", codes(v.ignored))
@@ -81,9 +84,13 @@ func writeMarkdown(w io.Writer, v *view, opts MarkdownOptions) error {
 	if len(v.protected) > 0 {
 		fmt.Fprintf(&head, "**Protected:** %s  \n", codes(v.protected))
 	}
+	if v.identityUnknown {
+		fmt.Fprintf(&head, "**Identity:** %s  \n", identityUnknownText)
+	}
 	head.WriteString("\n")
 	if len(v.changes) == 0 {
-		head.WriteString("No changes. The live state matches the desired state.\n")
+		lead, rest := v.settledText()
+		head.WriteString(lead + rest + "\n")
 	} else {
 		writeTable(&head, v)
 	}
@@ -134,8 +141,16 @@ func riskSection(v *view) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n### Review first: %s\n\n", v.riskCounts())
+	blocked := 0
 	for _, r := range v.risks {
+		if r.typ == plan.RiskBlocked {
+			blocked++ // listed whole in the Blocked section
+			continue
+		}
 		fmt.Fprintf(&b, "- `%s` %s: %s\n", r.symbol, subjectMD(r.subject), escape(r.detail))
+	}
+	if blocked > 0 {
+		fmt.Fprintf(&b, "- `x` %s: see Blocked below\n", count(blocked, "blocked difference"))
 	}
 	b.WriteString("\n`+` grants privilege, `-` removes access, `=` protected: never changed, `x` blocked by the policy.\n")
 	return b.String()

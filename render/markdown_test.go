@@ -42,7 +42,7 @@ func bigPlan(t *testing.T) *plan.Plan {
 	}
 	p, err := plan.Diff(desired, live, policy.Default(), plan.Options{
 		Target: plan.TargetID{Level: model.LevelAccount, Host: "https://accounts.example.test", AccountID: "a"},
-		Now:    time.Unix(0, 0), OverrideGuards: true,
+		Now:    time.Unix(0, 0), OverrideGuards: true, AllowAdminRemoval: true,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -96,19 +96,38 @@ func writeText(w io.Writer, v *view, opts Options) error {
 	if v.policy.allowUserReplace {
 		b.WriteString("; allowUserReplace")
 	}
+	if v.policy.adminOverridden {
+		b.WriteString("; admin guard overridden")
+	}
 	b.WriteString("\n")
 	writeScope(&b, v.ignored, v.protected)
+	if v.identityUnknown {
+		b.WriteString(c.yellow("Identity:") + " " + identityUnknownText + "\n")
+	}
 	b.WriteString("\n")
 	if len(v.risks) > 0 {
 		// The risk section comes first, whole: grants, removals, protected identities.
 		fmt.Fprintf(&b, "%s\n", c.bold("Review first ("+v.riskCounts()+"):"))
+		blocked := 0
 		for _, r := range v.risks {
+			if r.typ == plan.RiskBlocked {
+				blocked++ // listed whole under Blocked
+				continue
+			}
 			fmt.Fprintf(&b, "  %s %s: %s\n", c.symbol(r.symbol), r.subject, safe(r.detail))
+		}
+		if blocked > 0 {
+			fmt.Fprintf(&b, "  %s %s: see Blocked below\n", c.symbol("x"), count(blocked, "blocked difference"))
 		}
 		b.WriteString("\n")
 	}
 	if len(v.changes) == 0 {
-		b.WriteString(c.green("No changes.") + " The live state matches the desired state.\n")
+		lead, rest := v.settledText()
+		if v.blocked > 0 {
+			b.WriteString(c.yellow(lead) + rest + "\n")
+		} else {
+			b.WriteString(c.green(lead) + rest + "\n")
+		}
 	}
 	for _, s := range v.sections {
 		switch {
@@ -125,7 +144,7 @@ func writeText(w io.Writer, v *view, opts Options) error {
 			}
 		}
 	}
-	if len(v.changes) > 0 {
+	if len(v.changes) > 0 || v.blocked > 0 {
 		fmt.Fprintf(&b, "\n%s\n", c.bold(v.summary))
 	}
 	_, err := io.WriteString(w, b.String())

@@ -124,6 +124,11 @@ type view struct {
 	risks []riskLine
 	// memberOf maps an identity the plan creates to the groups the plan adds it to.
 	memberOf map[model.Ref][]string
+	// identityUnknown says that the credentials' identity could not be found out.
+	identityUnknown bool
+	// blocked counts what the plan cannot do (plan.Blocked); a plan with blocked entries
+	// never says that the state matches.
+	blocked int
 }
 
 // riskLine is one item of the risk section.
@@ -168,13 +173,26 @@ func subject(k model.Kind, key, name string) string {
 	return kindName(k) + " " + safe(key)
 }
 
+// settledText is what a plan without changes says: that the state matches, or, when
+// something is blocked, that it does not.
+func (v *view) settledText() (lead, rest string) {
+	if v.blocked > 0 {
+		return "No changes can be made.", fmt.Sprintf(" The live state does not match the desired state: %s blocked (see Blocked).", count(v.blocked, "difference"))
+	}
+	return "No changes.", " The live state matches the desired state."
+}
+
 // policyView is the policy a plan was made with, in the words of the config file.
 type policyView struct {
 	removal          string // users=deactivate servicePrincipals=deactivate groups=delete
 	guards           string // maxRemovals=25 maxRemovalPercent=10%
 	overridden       bool   // the guards were overridden for this plan
+	adminOverridden  bool   // the admin guard was overridden for this plan
 	allowUserReplace bool
 }
+
+// identityUnknownText is what a plan says when the credentials' identity is unknown.
+const identityUnknownText = "unknown (the account API cannot say whose token this is): it is protected only if policy.protected lists it"
 
 // actionCount counts the changes of one action by kind.
 type actionCount struct {
@@ -245,8 +263,10 @@ func newView(p *plan.Plan) *view {
 			limit(fmt.Sprint(pol.Guards.MaxRemovals), pol.Guards.MaxRemovals == 0),
 			limit(fmt.Sprintf("%g%%", pol.Guards.MaxRemovalPercent), pol.Guards.MaxRemovalPercent == 0)),
 		overridden:       p.GuardOverride,
+		adminOverridden:  p.AdminGuardOverride,
 		allowUserReplace: pol.AllowUserReplace,
 	}
+	v.identityUnknown = p.IdentityUnknown
 	for _, r := range p.Protected {
 		v.protected = append(v.protected, r.String())
 	}
@@ -292,13 +312,16 @@ func newView(p *plan.Plan) *view {
 		}
 	}
 	v.summary = "Plan: no changes."
-	if len(p.Changes) > 0 {
-		var parts []string
-		for _, ph := range summaryPhrases {
-			if n := phrases[ph]; n > 0 {
-				parts = append(parts, fmt.Sprintf("%d %s", n, ph))
-			}
+	var parts []string
+	for _, ph := range summaryPhrases {
+		if n := phrases[ph]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, ph))
 		}
+	}
+	if v.blocked = len(p.Blocked); v.blocked > 0 {
+		parts = append(parts, fmt.Sprintf("%d blocked", v.blocked))
+	}
+	if len(parts) > 0 {
 		v.summary = "Plan: " + strings.Join(parts, ", ") + "."
 	}
 
@@ -315,6 +338,13 @@ func newView(p *plan.Plan) *view {
 	}
 	if len(all) > 0 {
 		v.sections = append(v.sections, section{title: "Changes", noun: "changes", changes: all})
+	}
+	if len(p.Blocked) > 0 {
+		var notes []string
+		for _, b := range p.Blocked {
+			notes = append(notes, kindName(b.Kind)+" "+b.Key+": "+b.Reason)
+		}
+		v.sections = append(v.sections, section{title: "Blocked", notes: notes})
 	}
 	if len(p.Warnings) > 0 {
 		v.sections = append(v.sections, section{title: "Warnings", notes: p.Warnings})

@@ -107,7 +107,7 @@ func TestGeneratedPlanValidates(t *testing.T) {
 	desired := synth.Churn(2, org, 0.2)
 	p, err := plan.Diff(desired, live, policy.Default(), plan.Options{
 		Target: plan.TargetID{Level: model.LevelAccount, Host: "https://accounts.example.test", AccountID: "acct-1"},
-		Now:    time.Unix(0, 0), OverrideGuards: true,
+		Now:    time.Unix(0, 0), OverrideGuards: true, AllowAdminRemoval: true,
 	})
 	if err != nil {
 		t.Fatal(err)

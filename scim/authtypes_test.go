@@ -82,11 +82,12 @@ func TestAzureHeadersSentOnSCIMCalls(t *testing.T) {
 
 func TestRejectedHintNamesTheAuthType(t *testing.T) {
 	for authType, want := range map[string]string{
-		auth.AuthPAT:               "check DATABRICKS_TOKEN",
-		auth.AuthOAuthM2M:          "check DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET",
-		auth.AuthGitHubOIDC:        "(auth type github-oidc): check that the service principal DATABRICKS_CLIENT_ID is active",
-		auth.AuthAzureClientSecret: "the Entra ID token was rejected (auth type azure-client-secret)",
-		auth.AuthDatabricksCLI:     "log in again with `databricks auth login`",
+		auth.AuthPAT:               "the credentials were rejected: check DATABRICKS_TOKEN (auth type pat)",
+		auth.AuthOAuthM2M:          "check DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET (auth type oauth-m2m)",
+		auth.AuthGitHubOIDC:        "check that the service principal DATABRICKS_CLIENT_ID (auth type github-oidc) is active",
+		auth.AuthAzureClientSecret: "the Entra ID application or user (auth type azure-client-secret)",
+		auth.AuthDatabricksCLI:     "log in again with `databricks auth login` for this host",
+		"":                         "the credentials were rejected: check DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET",
 	} {
 		e := &Error{Status: http.StatusUnauthorized, Method: "GET", Path: "/x", AuthType: authType}
 		if !strings.Contains(e.Error(), want) {

@@ -419,3 +419,15 @@ func TestUnknownCreateFindsItsOwnServicePrincipal(t *testing.T) {
 		t.Errorf("%d POSTs, want 1", posts.Load())
 	}
 }
+
+// TestRejectionIsPerHost: a token rejected by one host (a workspace it was not issued
+// for) is still sent to another (the account host).
+func TestRejectionIsPerHost(t *testing.T) {
+	creds := (&auth.Config{AuthType: auth.AuthPAT, Token: auth.NewSecret("dapi-some-token")}).Credentials(nil)
+	a := credentialsKey(creds, "https://accounts.example.test/api/2.0/accounts/1/scim/v2/Users")
+	b := credentialsKey(creds, "https://accounts.example.test/api/2.0/accounts/1/scim/v2/Groups?x=1")
+	w := credentialsKey(creds, "https://dbc-1.cloud.example.test/api/2.0/preview/scim/v2/Users")
+	if a != b || a == w || a == nil {
+		t.Errorf("keys: account %v, account again %v, workspace %v; want one per host", a, b, w)
+	}
+}

@@ -46,7 +46,7 @@ func (e *Error) Error() string {
 func (e *Error) Hint() string {
 	switch e.Status {
 	case http.StatusUnauthorized:
-		return rejectedHint(e.AuthType)
+		return "the credentials were rejected: " + RejectedHint(e.AuthType)
 	case http.StatusForbidden:
 		return "the identity lacks permission: SCIM writes need an account admin (account level) or a workspace admin (workspace level)"
 	case http.StatusTooManyRequests:
@@ -63,21 +63,23 @@ func (e *Error) Hint() string {
 // CredentialsRejected reports a 401: the credentials were rejected, and no request sent
 // with them will succeed. plan.Execute stops on it.
 func (e *Error) CredentialsRejected() bool { return e.Status == http.StatusUnauthorized }
-// rejectedHint says what to check when Databricks rejects the credentials of an auth type.
-func rejectedHint(authType string) string {
+
+// RejectedHint says what to check when Databricks rejects the credentials of an auth type
+// with a 401.
+func RejectedHint(authType string) string {
 	switch authType {
 	case auth.AuthPAT:
-		return "the token was rejected (auth type pat): check DATABRICKS_TOKEN, that it belongs to this host, that it has not expired, and that its owner is active"
+		return "check DATABRICKS_TOKEN (auth type pat): that it belongs to this host, has not expired, and that its owner is still active"
 	case auth.AuthOAuthM2M:
-		return "the OAuth token was rejected (auth type oauth-m2m): check DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET and that the service principal is active in this account or workspace"
+		return "check DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET (auth type oauth-m2m) and that the service principal is active in this account or workspace"
 	case auth.AuthGitHubOIDC, auth.AuthEnvOIDC, auth.AuthFileOIDC:
-		return "the OAuth token was rejected (auth type " + authType + "): check that the service principal DATABRICKS_CLIENT_ID is active in this account or workspace"
+		return "check that the service principal DATABRICKS_CLIENT_ID (auth type " + authType + ") is active in this account or workspace"
 	case auth.AuthAzureClientSecret, auth.AuthAzureMSI, auth.AuthAzureCLI:
-		return "the Entra ID token was rejected (auth type " + authType + "): check that the Entra ID application or user is added to this Azure Databricks account or workspace and is active"
+		return "check that the Entra ID application or user (auth type " + authType + ") is added to this Azure Databricks account or workspace and is active"
 	case auth.AuthDatabricksCLI:
-		return "the token of the Databricks CLI was rejected: log in again with `databricks auth login` for this host"
+		return "log in again with `databricks auth login` for this host (auth type databricks-cli)"
 	}
-	return "the credentials were rejected: check DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET, that they belong to this host, and that a token has not expired"
+	return "check DATABRICKS_TOKEN or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET, that they belong to this host, and that a token has not expired"
 }
 
 // Throttled reports whether the server refused the request for load: 429, or a SCIM 500

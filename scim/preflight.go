@@ -145,6 +145,8 @@ const (
 func (c *Client) credentialsFix(a api) string {
 	oauthHint := "OAuth (" + auth.EnvClientID + " and " + auth.EnvClientSecret + ") of a service principal that is an account admin and ADMIN in every declared workspace"
 	switch {
+	case c.auth.AuthType != auth.AuthPAT && c.auth.AuthType != auth.AuthOAuthM2M:
+		return RejectedHint(c.auth.AuthType)
 	case c.auth.AuthType == auth.AuthOAuthM2M && a == apiWorkspace:
 		return "check that the service principal " + c.auth.ClientID + " is in the account and assigned to this workspace"
 	case c.auth.AuthType == auth.AuthOAuthM2M:

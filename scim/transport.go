@@ -166,7 +166,7 @@ type response struct {
 // the first rejection, so that an apply whose token expired or was revoked does not send
 // every remaining write only to have each refused.
 func (t *transport) do(ctx context.Context, r *request) (*response, error) {
-	key := credentialsKey(r.creds)
+	key := credentialsKey(r.creds, r.url)
 	if key != nil {
 		if first, ok := t.rejected.Load(key); ok {
 			return nil, fmt.Errorf("%s %s: not sent, the credentials were rejected before: %w", r.method, r.path, first.(error))
@@ -179,13 +179,22 @@ func (t *transport) do(ctx context.Context, r *request) (*response, error) {
 	return res, err
 }
 
-// credentialsKey returns creds as a map key, or nil when there are none or their type
-// cannot be compared.
-func credentialsKey(creds auth.Credentials) any {
+// credentialsKey returns creds and the host they are sent to as a map key (a token may be
+// good for the account host and not for a workspace's), or nil when there are no
+// credentials or their type cannot be compared.
+func credentialsKey(creds auth.Credentials, rawURL string) any {
 	if creds == nil || !reflect.TypeOf(creds).Comparable() {
 		return nil
 	}
-	return creds
+	type key struct {
+		creds auth.Credentials
+		host  string
+	}
+	host := rawURL
+	if u, err := url.Parse(rawURL); err == nil {
+		host = u.Host
+	}
+	return key{creds: creds, host: host}
 }
 
 // credentialsRejected reports a 401 from Databricks or a token endpoint that refused the

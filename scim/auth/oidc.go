@@ -29,7 +29,10 @@ const (
 // federated exchanges an ID token (from GitHub Actions, an environment variable or a file)
 // for a Databricks OAuth token at the token endpoint of host: accountEndpoint when set, else
 // the discovered one. The ID token's audience is the configured audience, else the account
-// id for the account host, else the token endpoint (determineAudience in the SDK).
+// id at account level, else the token endpoint (determineAudience in the SDK, which uses
+// the account id for clients of account hosts). An account-level run uses the account id
+// on workspace hosts too: the federation policy is the account's, and its audience
+// defaults to the account id.
 func (c *Config) federated(host, accountEndpoint string, hc *http.Client) Credentials {
 	var (
 		mu       sync.Mutex
@@ -54,7 +57,7 @@ func (c *Config) federated(host, accountEndpoint string, hc *http.Client) Creden
 			return nil, err
 		}
 		audience := c.Audience
-		if audience == "" && accountEndpoint != "" && c.Level == model.LevelAccount {
+		if audience == "" && c.Level == model.LevelAccount {
 			audience = c.AccountID
 		}
 		if audience == "" {

@@ -297,7 +297,7 @@ func TestDatabricksCLI(t *testing.T) {
 		{"v0.200.0", "dev", model.LevelWorkspace, "auth token --host https://dbc-1.cloud.databricks.com"},
 	} {
 		t.Run(tc.version+tc.profile, func(t *testing.T) {
-			cli := authtest.FakeDatabricksCLI(t, tc.version, "cli-access-token", 5*time.Second)
+			cli := authtest.FakeDatabricksCLI(t, tc.version, map[string]string{"": "cli-access-token"}, 5*time.Second)
 			vars := map[string]string{EnvHost: "https://dbc-1.cloud.databricks.com", "PATH": cli.Dir}
 			cfg := ""
 			if tc.level == model.LevelAccount {
@@ -346,7 +346,7 @@ func TestToolFailureIsACredentialsError(t *testing.T) {
 // TestDatabricksCLINeedsALogin: without an auth type, databricks-cli is chosen only when the
 // CLI's token cache shows a login, as the SDK moves on when `databricks auth token` fails.
 func TestDatabricksCLINeedsALogin(t *testing.T) {
-	cli := authtest.FakeDatabricksCLI(t, "v0.296.0", "tok", time.Hour)
+	cli := authtest.FakeDatabricksCLI(t, "v0.296.0", map[string]string{"": "tok"}, time.Hour)
 	env := testEnv(t, map[string]string{EnvHost: "https://dbc-1.cloud.databricks.com", "PATH": cli.Dir}, "")
 	if _, err := Resolve(Settings{}, env); err == nil || !strings.Contains(err.Error(), "no Databricks credentials") {
 		t.Fatalf("without a login: err = %v", err)
@@ -358,5 +358,25 @@ func TestDatabricksCLINeedsALogin(t *testing.T) {
 	}
 	if len(cli.Calls()) != 0 {
 		t.Errorf("resolving ran the CLI: %q", cli.Calls())
+	}
+}
+
+// TestFederatedWorkspaceHostAtAccountLevel: an account-level run exchanges the ID token at
+// each workspace's own token endpoint, with the account id as audience (the default of the
+// account's federation policies).
+func TestFederatedWorkspaceHostAtAccountLevel(t *testing.T) {
+	acct := newExchangeServer(t, "/oidc/accounts/acc-1/v1/token", 3600)
+	ws := newExchangeServer(t, "/oidc/v1/token", 3600)
+	gh := authtest.NewGitHubOIDC(t, testKey, "repo:x")
+	c := resolveWith(t, map[string]string{EnvHost: acct.URL, EnvAccountID: "acc-1", EnvClientID: "sp", EnvActionsURL: gh.URL, EnvActionsToken: gh.RequestToken})
+	creds, err := c.CredentialsFor(ws.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tokens(t, creds, 1); got[0] != "dbx-1" || ws.fetches.Load() != 1 || acct.fetches.Load() != 0 {
+		t.Errorf("token %q from the workspace endpoint (%d) and the account endpoint (%d)", got[0], ws.fetches.Load(), acct.fetches.Load())
+	}
+	if diff := cmp.Diff([]string{"acc-1"}, gh.Audiences()); diff != "" {
+		t.Errorf("audiences (-want +got):\n%s", diff)
 	}
 }

@@ -279,7 +279,7 @@ func (mp *Mapper) Build(entries []Entry) (*model.State, read.Skipped, diag.List)
 		e := &entries[i]
 		dn, err := ldap.ParseDN(e.DN)
 		if err != nil {
-			diags.Errorf(e.Origin, RuleInvalidDN, "invalid DN %q: %v", e.DN, err)
+			diags.Errorf(e.Origin, RuleInvalidDN, "invalid DN %s: %v", diag.Quote(e.DN), err)
 			continue
 		}
 		if len(dn.RDNs) == 0 {
@@ -288,7 +288,7 @@ func (mp *Mapper) Build(entries []Entry) (*model.State, read.Skipped, diag.List)
 		key := NormalizeDN(dn)
 		if first, dup := byDN[key]; dup {
 			d := diag.Diagnostic{Severity: diag.SevError, Origin: e.Origin, Rule: RuleDuplicateDN,
-				Message: fmt.Sprintf("entry %q appears twice", e.DN), Related: &first.entry.Origin}
+				Message: fmt.Sprintf("entry %s appears twice", diag.Quote(e.DN)), Related: &first.entry.Origin}
 			diags = append(diags, d)
 			continue
 		}
@@ -515,7 +515,7 @@ func (mp *Mapper) members(n *node, byDN map[string]*node, uids map[string]string
 		if !seen {
 			dn, err := ldap.ParseDN(v)
 			if err != nil {
-				diags.Errorf(e.Origin, RuleInvalidDN, "invalid member DN %q: %v", v, err)
+				diags.Errorf(e.Origin, RuleInvalidDN, "invalid member DN %s: %v", diag.Quote(v), err)
 				parsed[v] = ""
 				continue
 			}
@@ -528,7 +528,7 @@ func (mp *Mapper) members(n *node, byDN map[string]*node, uids map[string]string
 		m, ok := byDN[key]
 		switch {
 		case !ok:
-			diags.Warnf(e.Origin, RuleMemberNotFound, "member %q is not an entry of the source; it is left out", v)
+			diags.Warnf(e.Origin, RuleMemberNotFound, "member %s is not an entry of the source; it is left out", diag.Quote(v))
 		case m.kind == kindUser && m.inScope:
 			if m.key != "" { // a user left out with a warning of its own stays out
 				g.Members.Users = append(g.Members.Users, m.key)
@@ -536,7 +536,7 @@ func (mp *Mapper) members(n *node, byDN map[string]*node, uids map[string]string
 		case m.kind == kindGroup && m.inScope:
 			g.Members.Groups = append(g.Members.Groups, m.key)
 		default:
-			diags.Warnf(e.Origin, RuleMemberOutside, "member %q is not a user or group in scope; it is left out", v)
+			diags.Warnf(e.Origin, RuleMemberOutside, "member %s is not a user or group in scope; it is left out", diag.Quote(v))
 		}
 	}
 	for _, uid := range e.Values("memberUid") {
@@ -550,11 +550,11 @@ func (mp *Mapper) members(n *node, byDN map[string]*node, uids map[string]string
 		}
 		switch u := byUID[strings.ToLower(uid)]; {
 		case u == nil:
-			diags.Warnf(e.Origin, RuleMemberNotFound, "memberUid %q is the uid of no user entry of the source; it is left out", uid)
+			diags.Warnf(e.Origin, RuleMemberNotFound, "memberUid %s is the uid of no user entry of the source; it is left out", diag.Quote(uid))
 		case !u.inScope:
-			diags.Warnf(e.Origin, RuleMemberOutside, "memberUid %q is the uid of %q, which is outside mapping.users; it is left out", uid, u.entry.DN)
+			diags.Warnf(e.Origin, RuleMemberOutside, "memberUid %s is the uid of %s, which is outside mapping.users; it is left out", diag.Quote(uid), diag.Quote(u.entry.DN))
 		default:
-			diags.Warnf(e.Origin, RuleMemberOutside, "memberUid %q is the uid of %q, which was left out for the reason given at its entry; so is this membership", uid, u.entry.DN)
+			diags.Warnf(e.Origin, RuleMemberOutside, "memberUid %s is the uid of %s, which was left out for the reason given at its entry; so is this membership", diag.Quote(uid), diag.Quote(u.entry.DN))
 		}
 	}
 }

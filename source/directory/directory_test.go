@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
@@ -120,5 +121,22 @@ func TestAttributesAndFilters(t *testing.T) {
 	}
 	if groups != "(|(objectClass=groupofnames)(objectClass=groupofuniquenames)(objectClass=posixgroup)(objectClass=group))" {
 		t.Errorf("group filter %s", groups)
+	}
+}
+
+// TestHostileValuesQuoted: a member value from a hostile export is cut short and its
+// control characters escaped in the warning that reports it.
+func TestHostileValuesQuoted(t *testing.T) {
+	e := Entry{DN: "cn=g,dc=x", Origin: model.Origin{File: "x.ldif", Line: 1}}
+	e.Add("objectClass", "groupOfNames")
+	e.Add("cn", "g")
+	e.Add("member", "cn=\x1b[2J"+strings.Repeat("A", 5000)+",dc=x")
+	mp, _ := NewMapper(Mapping{}, model.Origin{})
+	_, _, diags := mp.Build([]Entry{e})
+	if len(diags) != 1 {
+		t.Fatalf("got %v", diags)
+	}
+	if msg := diags[0].Message; strings.Contains(msg, "\x1b") || len(msg) > 200 || !strings.Contains(msg, "characters in all") {
+		t.Errorf("message not cut and escaped: %q", msg)
 	}
 }

@@ -232,7 +232,7 @@ func (p *parser) record(lines []line, first bool) (directory.Entry, bool) {
 	if first && attrIs(lines[0].text, "version") {
 		_, v, ok := p.attrValue(lines[0])
 		if ok && strings.TrimSpace(v) != "1" {
-			p.errorf(lines[0].num, RuleSyntax, "LDIF version %q; only version 1 exists", strings.TrimSpace(v))
+			p.errorf(lines[0].num, RuleSyntax, "LDIF version %s; only version 1 exists", diag.Quote(strings.TrimSpace(v)))
 		}
 		lines = lines[1:]
 		if len(lines) == 0 {
@@ -267,7 +267,7 @@ func (p *parser) record(lines []line, first bool) (directory.Entry, bool) {
 			return directory.Entry{}, false
 		}
 		if ct = strings.TrimSpace(ct); !strings.EqualFold(ct, "add") {
-			p.errorf(rest[0].num, RuleChange, "changetype %q is not supported: export the entries as content records or with changetype: add", ct)
+			p.errorf(rest[0].num, RuleChange, "changetype %s is not supported: export the entries as content records or with changetype: add", diag.Quote(ct))
 			return directory.Entry{}, false
 		}
 		rest = rest[1:]
@@ -339,7 +339,7 @@ func checkAttr(desc string) error {
 	parts := strings.Split(desc, ";")
 	name := parts[0]
 	if name == "" {
-		return fmt.Errorf("%q has options but no attribute name", desc)
+		return fmt.Errorf("%s has options but no attribute name", diag.Quote(desc))
 	}
 	valid := func(s string, allowDot bool) bool {
 		if s == "" {
@@ -357,11 +357,11 @@ func checkAttr(desc string) error {
 	}
 	isOID := name[0] >= '0' && name[0] <= '9'
 	if !valid(name, isOID) || (!isOID && !(name[0] >= 'a' && name[0] <= 'z' || name[0] >= 'A' && name[0] <= 'Z')) {
-		return fmt.Errorf("%q is not an attribute name", desc)
+		return fmt.Errorf("%s is not an attribute name", diag.Quote(desc))
 	}
 	for _, opt := range parts[1:] {
 		if !valid(opt, false) {
-			return fmt.Errorf("%q has an invalid option %q", desc, opt)
+			return fmt.Errorf("%s has an invalid option %s", diag.Quote(desc), diag.Quote(opt))
 		}
 	}
 	return nil

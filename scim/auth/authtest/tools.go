@@ -62,13 +62,27 @@ esac
 }
 
 // FakeDatabricksCLI writes a databricks CLI of the given version ("v0.296.0") whose
-// `auth token` prints token with an expiry ttl from now, as `databricks auth token` prints
-// the token of its cache (~/.databricks/token-cache.json).
-func FakeDatabricksCLI(t testing.TB, version, token string, ttl time.Duration) *Tool {
+// `auth token` prints a token with an expiry ttl from now, as `databricks auth token` prints
+// the token of its cache (~/.databricks/token-cache.json): tokens["https://HOST"] for
+// --host https://HOST, tokens[""] otherwise (--profile, or a host without a token of its
+// own).
+func FakeDatabricksCLI(t testing.TB, version string, tokens map[string]string, ttl time.Duration) *Tool {
 	exp := time.Now().Add(ttl).UTC().Format(time.RFC3339Nano)
+	answer := func(tok string) string {
+		return `echo '{"access_token": "` + tok + `", "token_type": "Bearer", "expiry": "` + exp + `"}'`
+	}
+	var cases strings.Builder
+	for host, tok := range tokens {
+		if host != "" {
+			fmt.Fprintf(&cases, "      *\" --host %s \"*) %s ;;\n", host, answer(tok))
+		}
+	}
 	return writeTool(t, "databricks", `case "$1" in
   version) echo "Databricks CLI `+version+`" ;;
-  auth) echo '{"access_token": "`+token+`", "token_type": "Bearer", "expiry": "`+exp+`"}' ;;
+  auth)
+    case " $* " in
+`+cases.String()+`      *) `+answer(tokens[""])+` ;;
+    esac ;;
   *) echo "Error: unknown command" >&2; exit 1 ;;
 esac
 `)
