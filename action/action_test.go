@@ -473,6 +473,29 @@ func TestAction(t *testing.T) {
 		t.Errorf("comments after drift: %+v", ours)
 	}
 
+	// 5b. The drift run's snapshot plans a pull request offline: no API call (the host is
+	// unreachable for this run), the snapshot's age in the report. A snapshot input that
+	// does not exist falls back to a live read.
+	snap := res.outputs["snapshot"]
+	if _, err := os.Stat(snap); err != nil {
+		t.Fatalf("drift's snapshot output %q: %v", snap, err)
+	}
+	host := r.env["DATABRICKS_HOST"]
+	r.env["DATABRICKS_HOST"] = "http://127.0.0.1:1"
+	res = r.use(inputs("snapshot", snap))
+	r.env["DATABRICKS_HOST"] = host
+	mustSucceed(t, res)
+	wantOutputs(t, res, "false", planFile, "scimsync plan: no changes")
+	if !strings.Contains(res.summary, "**Live state:** snapshot live-snapshot.json taken ") {
+		t.Errorf("the offline plan's summary does not show its snapshot:\n%s", res.summary)
+	}
+	res = r.use(inputs("snapshot", filepath.Join(temp, "no-such-snapshot.json")))
+	mustSucceed(t, res)
+	if !strings.Contains(res.log, "No snapshot ") || strings.Contains(res.summary, "**Live state:**") {
+		t.Errorf("a missing snapshot: log\n%s\nsummary\n%s", res.log, res.summary)
+	}
+	gh.take()
+
 	// 6. Not a pull request (a push): no comment, a notice instead.
 	r.env["GITHUB_EVENT_PATH"] = filepath.Join(temp, "push.json")
 	if err := os.WriteFile(r.env["GITHUB_EVENT_PATH"], []byte(`{"ref": "refs/heads/main"}`), 0o600); err != nil {

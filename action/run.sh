@@ -66,6 +66,7 @@ heading() { grep -m1 '^## ' "$md" | sed 's/^## //' || true; }
 has_changes=false
 summary=""
 plan_out=""
+snapshot_out=""
 case "$command" in
 validate)
 	run validate -c "$config" "${extra[@]}" >"$out_dir/out.txt"
@@ -77,7 +78,16 @@ validate)
 	} >"$md"
 	;;
 plan)
-	run plan -c "$config" -o "$plan_file" --detailed-exitcode "${extra[@]}"
+	# A snapshot of the live state (from the last drift run) plans offline: no API call.
+	offline=()
+	if [[ -n "${INPUT_SNAPSHOT:-}" ]]; then
+		if [[ -f "$INPUT_SNAPSHOT" ]]; then
+			offline=(--snapshot "$INPUT_SNAPSHOT")
+		else
+			echo "No snapshot $INPUT_SNAPSHOT: reading the live account."
+		fi
+	fi
+	run plan -c "$config" -o "$plan_file" --detailed-exitcode "${offline[@]}" "${extra[@]}"
 	if [[ $status == 0 || $status == 2 ]]; then
 		[[ $status == 2 ]] && has_changes=true
 		status=0
@@ -133,6 +143,7 @@ drift)
 		status=0
 		"$scimsync" drift -c "$config" --snapshot "$snapshot" --format markdown "${extra[@]}" >"$md" 2>/dev/null || true
 		summary=$(heading)
+		snapshot_out=$snapshot
 	else
 		failed
 	fi
@@ -225,6 +236,7 @@ if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
 		echo "plan-file=$plan_out"
 		echo "summary=${summary//$'\n'/ }"
 		echo "markdown-file=$md"
+		echo "snapshot=${snapshot_out:-}"
 		echo "exit-code=$status"
 		# The counts: changes and removals of the plan; applied, failed, skipped and
 		# not-run of an apply.

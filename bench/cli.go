@@ -17,6 +17,7 @@ import (
 	"github.com/scimsync/scimsync/emulator"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
+	"github.com/scimsync/scimsync/scim"
 	"github.com/scimsync/scimsync/snapshot"
 	"github.com/scimsync/scimsync/source/manifest"
 	"github.com/scimsync/scimsync/synth"
@@ -115,8 +116,9 @@ func writeFile(path string, write func(io.Writer) error) error {
 }
 
 // measureCLI runs the real binary at cfg.cli as child processes over fixtures of cfg's
-// size: validate, drift --snapshot, show of the initial plan, and plan against an
-// unthrottled emulator in this process that holds the live state.
+// size: validate, drift --snapshot, show of the initial plan, plan against an unthrottled
+// emulator in this process that holds the live state, and plan --snapshot (a pull
+// request's plan from the snapshot, offline).
 func measureCLI(ctx context.Context, cfg *config, progress io.Writer) ([]*CLIResult, *CLIFixtures, error) {
 	dir := cfg.fixtures
 	if dir == "" {
@@ -146,6 +148,11 @@ func measureCLI(ctx context.Context, cfg *config, progress io.Writer) ([]*CLIRes
 		"SCIMSYNC_PROGRESS_INTERVAL=0",
 		"SCIMSYNC_HOST_OVERRIDES="+overridesEnv(srv, hs.URL),
 	)
+	var overrides []string
+	for host, url := range hostOverrides(srv, hs.URL) {
+		overrides = append(overrides, host+"="+url)
+	}
+	env = append(env, scim.EnvHostOverrides+"="+strings.Join(overrides, ","))
 	runs := []struct {
 		name string
 		args []string
@@ -154,6 +161,7 @@ func measureCLI(ctx context.Context, cfg *config, progress io.Writer) ([]*CLIRes
 		{"drift --snapshot", []string{"drift", "-c", fx.Config, "--snapshot", fx.Snapshot}},
 		{"show", []string{"show", fx.InitialPlan}},
 		{"plan", []string{"plan", "-c", fx.Config, "-o", filepath.Join(dir, "plan.json"), "--allow-mass-removal"}},
+		{"plan --snapshot", []string{"plan", "-c", fx.Config, "--snapshot", fx.Snapshot, "-o", filepath.Join(dir, "pr-plan.json"), "--allow-mass-removal"}},
 	}
 	var out []*CLIResult
 	for _, r := range runs {
@@ -164,9 +172,7 @@ func measureCLI(ctx context.Context, cfg *config, progress io.Writer) ([]*CLIRes
 			return out, fx, fmt.Errorf("%s: %w", r.name, err)
 		}
 		res.Command = r.name
-		if r.name == "plan" {
-			res.Requests = srv.Counters().Requests
-		}
+		res.Requests = srv.Counters().Requests
 		out = append(out, res)
 	}
 	return out, fx, nil

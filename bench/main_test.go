@@ -48,7 +48,7 @@ func TestCLI(t *testing.T) {
 	if err := json.Unmarshal(data, &res); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"validate": 0, "drift --snapshot": 2, "show": 0, "plan": 0}
+	want := map[string]int{"validate": 0, "drift --snapshot": 2, "show": 0, "plan": 0, "plan --snapshot": 0}
 	if len(res.CLI) != len(want) {
 		t.Fatalf("%d runs, want %d: %+v", len(res.CLI), len(want), res.CLI)
 	}
@@ -100,6 +100,19 @@ func TestAllScenariosSucceed(t *testing.T) {
 	for _, sc := range res.Scenarios {
 		byName[sc.Name] = sc
 	}
+	// apply plan.json re-reads what the plan touches: nothing for the empty no-op plan,
+	// much less than the plan's full read for churn.
+	for _, sc := range res.Scenarios {
+		if len(sc.Steps) < 2 || sc.Steps[1].Step != "verify" {
+			t.Fatalf("scenario %s: steps %+v, want plan, verify, ...", sc.Name, sc.Steps)
+		}
+	}
+	if v := byName[scenarioNoop].Steps[1]; v.Calls != 0 {
+		t.Errorf("verifying the empty no-op plan made %d calls, want 0", v.Calls)
+	}
+	if pl, v := byName[scenarioChurn].Steps[0], byName[scenarioChurn].Steps[1]; v.Calls == 0 || v.Calls*2 > pl.Calls {
+		t.Errorf("verifying the churn plan made %d calls against the plan's %d: want a few", v.Calls, pl.Calls)
+	}
 	if sc := byName[scenarioDeprovision]; sc.ByAction["deactivate"] != 10 {
 		t.Errorf("deprovision: %d deactivations, want 10 (5%% of 200)", sc.ByAction["deactivate"])
 	}
@@ -150,7 +163,7 @@ func TestServerVerbLimits(t *testing.T) {
 	if err := json.Unmarshal(data, &res); err != nil {
 		t.Fatal(err)
 	}
-	st := res.Scenarios[0].Steps[1]
+	st := res.Scenarios[0].Steps[2]
 	if st.Step != "apply" || st.VerbCalls["POST"] < 200 {
 		t.Fatalf("apply step %+v: want at least 200 POSTs counted", st)
 	}

@@ -207,9 +207,10 @@ func total(steps []StepResult, rate float64, verbs map[string]float64) StepResul
 }
 
 // runScenario runs one scenario against a fresh emulator on a loopback port: it seeds the
-// live state, reads it and plans (step "plan"), applies the plan unless it is the no-op
-// scenario (step "apply", as apply --auto-approve does: the plan was just made, so it is
-// not verified against a second read), and checks that nothing is left to do.
+// live state, reads it and plans (step "plan", as plan -o does), verifies the plan as apply
+// plan.json does before its first write (step "verify": the objects the plan touches are
+// read again), applies the plan unless it is the no-op scenario (step "apply"), and checks
+// that nothing is left to do. The total is what a merge costs: plan -o and apply plan.json.
 func runScenario(ctx context.Context, cfg *config, name string, progress io.Writer) (*ScenarioResult, error) {
 	desired, live := scenarioStates(cfg.Seed, cfg.Spec, name)
 	res := &ScenarioResult{Name: name, Desired: sizeOf(desired), Live: sizeOf(live)}
@@ -260,6 +261,13 @@ func runScenario(ctx context.Context, cfg *config, name string, progress io.Writ
 		_, gerr := plan.Diff(desired, snap, pol, guarded)
 		res.GuardTripped = errors.As(gerr, &ge)
 	}
+	// What apply plan.json does before any write: re-read what the plan touches (nothing
+	// for an empty plan) and refuse it if that changed.
+	st = startStep("verify", client, srv, cfg)
+	if err := plan.Verify(ctx, p, client, opts.Target); err != nil {
+		res.Failures = append(res.Failures, fmt.Sprintf("%s: verify the plan: %v", name, err))
+	}
+	res.Steps = append(res.Steps, st.finish())
 	if name == scenarioNoop {
 		if !p.Empty() {
 			res.Failures = append(res.Failures, fmt.Sprintf("%s: the plan has %d changes, want none", name, len(p.Changes)))
@@ -272,7 +280,7 @@ func runScenario(ctx context.Context, cfg *config, name string, progress io.Writ
 		if err := out.Err(); err != nil {
 			res.Failures = append(res.Failures, fmt.Sprintf("%s: %v", name, err))
 		}
-		fmt.Fprintf(progress, "bench:   apply: %d ok, %d failed in %.1fs\n", out.OK, out.Failed, res.Steps[1].WallSeconds)
+		fmt.Fprintf(progress, "bench:   apply: %d ok, %d failed in %.1fs\n", out.OK, out.Failed, res.Steps[len(res.Steps)-1].WallSeconds)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -26,10 +26,11 @@ type ApplyCmd struct {
 	Args              []string `arg:"" optional:"" name:"plan-or-paths" help:"The plan file to apply; with --auto-approve, manifest files or directories instead."`
 	AutoApprove       bool     `name:"auto-approve" help:"Plan and apply in one step, without a reviewed plan file."`
 	AllowMassRemoval  bool     `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"Override the removal guards: with --auto-approve for the plan made, and for a saved plan, whose removals apply counts again against the config's guards whatever the file says."`
-	AllowAdminRemoval bool     `name:"allow-admin-removal" help:"With --auto-approve, override the admin guard: let the plan deactivate or delete account admins, or leave fewer admins than policy.guards.minAdmins."`
+	AllowAdminRemoval bool     `name:"allow-admin-removal" help:"Override the admin guard: with --auto-approve for the plan made, and for a saved plan, which apply checks again against the live state whatever the file says."`
 	Format            string   `enum:"text,json" default:"text" help:"Output format: text (the plan, then the outcome) or json (the outcome only: counts and the changes that failed)."`
 	AuditLog          string   `name:"audit-log" env:"SCIMSYNC_AUDIT_LOG" placeholder:"FILE" help:"Append one JSON line per change (time, change, requests, status, attempts, duration) to FILE."`
 	BatchSize         int      `name:"batch-size" env:"SCIMSYNC_BATCH_SIZE" placeholder:"N" help:"Most members added or removed in one PATCH (default 100)."`
+	Refresh           bool     `name:"refresh" help:"Before applying a plan file, re-read the whole live state instead of only the objects the plan touches."`
 }
 
 // errNoPlan is returned by apply without a plan file and without --auto-approve.
@@ -164,7 +165,7 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 		if err != nil {
 			return err
 		}
-		rc := plan.Recheck{Policy: cfg.Policy, Identity: id, AllowMassRemoval: c.AllowMassRemoval}
+		rc := plan.Recheck{Policy: cfg.Policy, Identity: id, AllowMassRemoval: c.AllowMassRemoval, AllowAdminRemoval: c.AllowAdminRemoval, Refresh: c.Refresh}
 		stop := rt.watchRead("checking the plan against the live state", conn.client)
 		// The credentials may not be those the plan was made with: they are checked
 		// (scim.Preflight) when VerifyWith first reads, after its offline checks.
@@ -373,4 +374,12 @@ func (p preflighted) Snapshot(ctx context.Context, workspaces []model.Workspace)
 		return nil, err
 	}
 	return p.Client.Snapshot(ctx, workspaces)
+}
+
+// ReadObjects runs the preflight checks, then reads the objects refs name.
+func (p preflighted) ReadObjects(ctx context.Context, refs []model.Ref, ids map[model.Ref]string) (*model.State, error) {
+	if err := p.Preflight(ctx, nil); err != nil {
+		return nil, err
+	}
+	return p.Client.ReadObjects(ctx, refs, ids)
 }

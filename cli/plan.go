@@ -28,6 +28,7 @@ type PlanCmd struct {
 	DetailedExitcode  bool   `name:"detailed-exitcode" help:"Exit 0 when the live state matches, 2 when there are changes or blocked differences, 1 on error."`
 	AllowMassRemoval  bool   `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"Override the removal guards of the policy for this plan."`
 	AllowAdminRemoval bool   `name:"allow-admin-removal" help:"Override the admin guard for this plan: let it deactivate or delete account admins, or leave fewer admins than policy.guards.minAdmins."`
+	Snapshot          string `name:"snapshot" placeholder:"FILE" help:"Plan offline against a snapshot file (scimsync export --format snapshot) instead of reading the account: no API call. apply checks such a plan against the account."`
 }
 
 // guardOverrides are the guard overrides of one command.
@@ -35,7 +36,16 @@ type guardOverrides struct{ mass, admin bool }
 
 // Run reads the sources and the live state, plans, writes the plan file and prints it.
 func (c *PlanCmd) Run(rt *Runtime) error {
-	p, err := makePlan(rt, &c.Sources, c.Tuning, guardOverrides{c.AllowMassRemoval, c.AllowAdminRemoval})
+	var (
+		p   *plan.Plan
+		err error
+	)
+	over := guardOverrides{c.AllowMassRemoval, c.AllowAdminRemoval}
+	if c.Snapshot != "" {
+		p, err = planSnapshot(rt, &c.Sources, c.Snapshot, over)
+	} else {
+		p, err = makePlan(rt, &c.Sources, c.Tuning, over)
+	}
 	var guard *plan.GuardError
 	var adminGuard *plan.AdminGuardError
 	if errors.As(err, &guard) || errors.As(err, &adminGuard) {
@@ -88,16 +98,54 @@ func planWith(rt *Runtime, conn *connection, cfg *config.Config, desired *model.
 	if err != nil {
 		return nil, err
 	}
-	p, err := plan.Diff(desired, live, cfg.Policy, plan.Options{
+	return diff(desired, live, cfg, plan.Options{
 		Target:            conn.target,
-		ToolVersion:       Version(),
-		Now:               time.Now(),
 		Identity:          id,
 		AuthType:          conn.client.Auth().AuthType,
 		IdentityUnknown:   id == nil,
 		OverrideGuards:    override.mass,
 		AllowAdminRemoval: override.admin,
 	})
+}
+
+// planSnapshot loads the desired state and plans it against a snapshot file, offline: the
+// plan is for the snapshot's target, protects the snapshot's identity, and records where
+// its live state came from.
+func planSnapshot(rt *Runtime, src *Sources, file string, override guardOverrides) (*plan.Plan, error) {
+	cfg, desired, err := src.loadValid(rt)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := readSnapshot(file)
+	if err != nil {
+		return nil, err
+	}
+	if src.configFile() != "" && snap.Target.Level != cfg.Target.Level {
+		return nil, &Error{
+			Err:  fmt.Errorf("%s is a snapshot of %s level, the config targets %s level", file, snap.Target.Level, cfg.Target.Level),
+			Hint: "export a snapshot of the config's target with: scimsync export --format snapshot -o FILE",
+		}
+	}
+	warnings := restrictWorkspaces(desired, &snap.State, file)
+	p, err := diff(desired, &snap.State, cfg, plan.Options{
+		Target:            plan.TargetID(snap.Target),
+		Identity:          snap.Identity,
+		IdentityUnknown:   snap.Identity == nil,
+		OverrideGuards:    override.mass,
+		AllowAdminRemoval: override.admin,
+	})
+	if p != nil {
+		taken := snap.TakenAt
+		p.Live = &plan.LiveSource{Kind: plan.LiveSnapshot, File: filepath.Base(file), TakenAt: &taken}
+		p.Warnings = append(warnings, p.Warnings...)
+	}
+	return p, err
+}
+
+// diff plans desired over live with the config's policy.
+func diff(desired, live *model.State, cfg *config.Config, opts plan.Options) (*plan.Plan, error) {
+	opts.ToolVersion, opts.Now = Version(), time.Now()
+	p, err := plan.Diff(desired, live, cfg.Policy, opts)
 	if p != nil {
 		// Names that mix look-alike scripts are valid, but a reviewer must see them.
 		p.Warnings = append(p.Warnings, source.LookAlikes(desired)...)
@@ -110,7 +158,8 @@ func writePlan(rt *Runtime, w io.Writer, p *plan.Plan, format, file string) erro
 	var err error
 	switch format {
 	case "json":
-		err = plan.Encode(w, p)
+		// For people and tools reading the output; plan -o writes the compact file.
+		err = plan.EncodeIndent(w, p)
 	case "markdown":
 		err = render.Markdown(w, p, render.MarkdownOptions{FullPlan: fullPlan(rt, file)})
 	default:

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/scimsync/scimsync/emulator"
+	"github.com/scimsync/scimsync/model"
 )
 
 // writes returns the requests that could have changed the account.
@@ -250,4 +251,88 @@ func TestAdminGuard(t *testing.T) {
 	if r := a.run(t, "plan", "--allow-admin-removal"); r.code != 0 || !strings.Contains(r.stdout, "! user ada@northwind.example: deactivate") {
 		t.Errorf("plan with the override: %s", r)
 	}
+}
+
+// TestFederatedWorkspaceLevel: a workspace-level config on an identity-federated workspace
+// (the workspace's own host of the account emulator, whose Groups list mixes account groups
+// with the workspace's own) never deletes, renames or changes the members of an account
+// group, may reference it, and blocks a user displayName change the workspace API refuses
+// (issue 12 point 3; reference §2.3, §2.4).
+func TestFederatedWorkspaceLevel(t *testing.T) {
+	a := startAccount(t, emulator.Options{})
+	ws := exampleWorkspaces[0]
+	if _, err := a.srv.Seed(&model.State{
+		Users: []model.User{{UserName: "ann@northwind.example", DisplayName: "Ann", Active: true}, {UserName: "bo@northwind.example", DisplayName: "Bo", Active: true}},
+		Groups: []model.Group{
+			{DisplayName: "eng", Members: model.Members{Users: []string{"ann@northwind.example", "bo@northwind.example"}}},
+			{DisplayName: "finance", Members: model.Members{Users: []string{"bo@northwind.example"}}},
+		},
+		Workspaces: []model.Workspace{{ID: ws, Assignments: []model.Assignment{
+			{Principal: model.Ref{Kind: model.KindGroup, Key: "eng"}, Permission: model.PermissionUser},
+			{Principal: model.Ref{Kind: model.KindGroup, Key: "finance"}, Permission: model.PermissionUser}}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a.env = append(withoutHost(a.env), "DATABRICKS_HOST="+exampleHosts[ws])
+	a.write(t, map[string]string{
+		"scimsync.yaml": "target:\n  level: workspace\nsources:\n  - kind: yaml\n    path: ids.yaml\npolicy:\n  protected:\n    users: [" + exampleAdmin + "]\napply:\n  rateLimit: 1000\n",
+		// eng is declared with other members and finance not at all; ws-team is the
+		// workspace's own and has the account group eng as a member; Ann's new name
+		// cannot be set from the workspace.
+		"ids.yaml": "users:\n  - userName: ann@northwind.example\n    displayName: Ann Lee\n  - userName: bo@northwind.example\n    displayName: Bo\n" +
+			"groups:\n  - displayName: eng\n    members:\n      users: [ann@northwind.example]\n  - displayName: ws-team\n    members:\n      groups: [eng]\n",
+	})
+	r := a.run(t, "plan", "-o", "plan.json", "--format", "json")
+	if r.code != 0 {
+		t.Fatalf("plan: %s", r)
+	}
+	var p struct {
+		Changes []struct {
+			Action, Kind, Key string
+		}
+		Blocked []struct{ Kind, Key, Reason string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+		t.Fatal(err)
+	}
+	var created bool
+	for _, c := range p.Changes {
+		if c.Kind == "group" && (c.Key == "eng" || c.Key == "finance") {
+			t.Errorf("a change to account group %s: %+v", c.Key, c)
+		}
+		if c.Kind == "user" && c.Action != "update" {
+			t.Errorf("an account user changed through the workspace: %+v", c)
+		}
+		created = created || (c.Action == "create" && c.Key == "ws-team")
+	}
+	if !created {
+		t.Errorf("the workspace group was not planned: %+v", p.Changes)
+	}
+	if len(p.Blocked) != 1 || p.Blocked[0].Key != "ann@northwind.example" || !strings.Contains(p.Blocked[0].Reason, "identity-federated") {
+		t.Errorf("blocked = %+v", p.Blocked)
+	}
+	a.srv.Reset()
+	if r := a.run(t, "apply", "plan.json"); r.code != 0 {
+		t.Fatalf("apply: %s", r)
+	}
+	for _, req := range a.srv.Requests() {
+		if isWrite(req) && strings.Contains(req.Path, "/Groups/") && req.Status >= 400 {
+			t.Errorf("the workspace API refused %s %s: %d", req.Method, req.Path, req.Status)
+		}
+	}
+	r = a.run(t, "drift")
+	if !strings.Contains(r.stdout, "managed at account level") {
+		t.Errorf("drift does not say the account groups are managed at account level: %s", r)
+	}
+}
+
+// withoutHost drops DATABRICKS_HOST and DATABRICKS_ACCOUNT_ID from an environment.
+func withoutHost(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "DATABRICKS_HOST=") && !strings.HasPrefix(kv, "DATABRICKS_ACCOUNT_ID=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

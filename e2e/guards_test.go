@@ -58,7 +58,7 @@ mail: ahmed.hassan@northwind.example
 				"entra.csv":     "userPrincipalName,displayName,surname,mail,givenName,id,userType,jobTitle,department,accountEnabled\n",
 				"scimsync.yaml": "sources:\n  - kind: entra\n    path: entra.csv\n" + policy,
 			},
-			want: `entra\.csv: error: the export lists no users .*\[empty-source\]`,
+			want: `entra\.csv: error: the file lists no users; .*\[empty-source\]`,
 		},
 		{
 			name: "ldap-search-under-a-wrong-base-dn",

@@ -12,7 +12,7 @@ import (
 // organisation is applied, someone creates a second service principal named ml-serving in
 // the console. The next plan and apply, with removal set to deactivate and then delete,
 // neither deactivate nor delete either copy, keep the one scimsync manages in its groups
-// and workspace, and name the copy in a blocked warning.
+// and workspace, and name the copy in a blocked entry of the plan.
 func TestLookAlikeServicePrincipal(t *testing.T) {
 	a := newAccount(t, emulator.Options{}, nil)
 	a.applyAll(t)
@@ -35,8 +35,13 @@ func TestLookAlikeServicePrincipal(t *testing.T) {
 	before := a.srv.State()
 	r := a.run(t, "plan", "--detailed-exitcode")
 	out := r.stdout + r.stderr
-	if r.code != 0 || !strings.Contains(out, `blocked: 1 live service principals look like "ml-serving"`) || !strings.Contains(out, "no externalId") {
-		t.Fatalf("plan: want exit 0, no changes and a blocked warning naming the copy; got %s", r)
+	if r.code != 2 || !strings.Contains(out, "Plan: 1 blocked.") || !strings.Contains(out, "another live service principal is named so besides the one scimsync manages") ||
+		!strings.Contains(out, "no externalId") || !strings.Contains(out, "No changes can be made.") {
+		t.Fatalf("plan: want exit 2 (not settled), no change and a blocked entry naming the copy; got %s\n%s", r, out)
+	}
+	// drift agrees with plan: the copy is out of scope, not drift.
+	if d := a.run(t, "drift"); d.code != 0 || !strings.Contains(d.stdout, "blocked:") || !strings.Contains(d.stdout, "a look-alike of a declared service principal") {
+		t.Errorf("drift: want exit 0, the blocked warning and the copy out of scope; got %s", d)
 	}
 	if r := a.run(t, "apply", "--auto-approve"); r.code != 0 {
 		t.Fatalf("apply: %s", r)

@@ -68,10 +68,11 @@ func TestPlanRightAfterApplyUnderDelayedVisibility(t *testing.T) {
 			if creates == 0 {
 				t.Fatalf("the plan right after the apply shows no creates: the delay is not in effect")
 			}
-			res, err := plan.Apply(context.Background(), second, s.client, plan.ApplyOptions{Target: s.target})
-			if err != nil {
-				t.Fatal(err)
-			}
+			// Executed as apply --auto-approve runs a plan it has just made. (apply of the
+			// plan file would re-read the objects it creates with filtered lookups, which
+			// move this emulator's clock past the delay, see them, and refuse the plan as
+			// stale: safe too, but not what this test is about.)
+			res := plan.Execute(context.Background(), second, s.client, plan.ApplyOptions{Target: s.target})
 			if res.Failed != 0 || res.Err() != nil {
 				t.Fatalf("%d of %d changes failed: %v", res.Failed, len(second.Changes), res.Err())
 			}

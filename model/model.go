@@ -170,7 +170,11 @@ type Group struct {
 	Members      Members  `json:"members"`
 	Roles        []string `json:"roles,omitempty"`
 	Entitlements []string `json:"entitlements,omitempty"`
-	Origin       Origin   `json:"-"`
+	// AccountManaged marks a live group of a workspace that is an account group (SCIM
+	// meta.resourceType "Group" on an identity-federated workspace): it is managed at
+	// account level, never through the workspace API. Live state at workspace level only.
+	AccountManaged bool   `json:"accountManaged,omitempty"`
+	Origin         Origin `json:"-"`
 }
 
 // Key returns the group's normalised key (its trimmed displayName).

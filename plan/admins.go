@@ -207,6 +207,24 @@ func (a *adminState) workspaceAdmins(ws string) map[model.Ref]bool {
 	return a.reach(a.assigned[ws])
 }
 
+// mayRemoveAdmins reports whether a change of p could take an admin away: a principal
+// deactivated or deleted, a group deleted, members removed, roles changed, or a
+// workspace permission lowered or removed.
+func mayRemoveAdmins(p *Plan) bool {
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		switch {
+		case c.Action.IsRemoval(), c.Action == RemoveMembers, c.Action == Unassign:
+			return true
+		case c.Set != nil && c.Set.Roles != nil:
+			return true
+		case c.Action == Assign && c.Permission != nil && c.Permission.From == model.PermissionAdmin:
+			return true
+		}
+	}
+	return false
+}
+
 // adminGuard refuses a plan that leaves too few admins or removes an account admin.
 func (d *differ) adminGuard(p *Plan) error {
 	minAdmins := d.pol.Guards.MinAdmins

@@ -129,7 +129,7 @@ func Apply(ctx context.Context, p *Plan, t Target, opts ApplyOptions) (*Result, 
 // do not fit the live state as Recheck describes. It reads the live state. It takes the
 // plan's guard override at its word; the command line passes its own with VerifyWith.
 func Verify(ctx context.Context, p *Plan, t Target, target TargetID) error {
-	return VerifyWith(ctx, p, t, target, Recheck{AllowMassRemoval: p.GuardOverride})
+	return VerifyWith(ctx, p, t, target, Recheck{AllowMassRemoval: p.GuardOverride, AllowAdminRemoval: p.AdminGuardOverride})
 }
 
 // Execute runs the changes of a plan without the checks of Apply. It is for callers that

@@ -3,6 +3,8 @@ package plan
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -50,6 +52,7 @@ func TestApplyRefusesStalePlan(t *testing.T) {
 	desired := synth.Org(1, synth.Spec{Users: 20, Groups: 4, Memberships: 30, Depth: 2})
 	live := synth.Clone(desired)
 	live.Users = live.Users[:15]
+	live.Users[0].DisplayName = "Before The Plan" // the plan updates this user
 	tests := map[string]struct {
 		mutate func(f *fakeTarget)
 		want   string
@@ -127,20 +130,39 @@ func TestDecodeRefusesBadFiles(t *testing.T) {
 	if _, err := Decode(strings.NewReader(good)); err != nil {
 		t.Fatalf("a good plan does not decode: %v", err)
 	}
+	var indented bytes.Buffer
+	if err := EncodeIndent(&indented, p); err != nil {
+		t.Fatal(err)
+	}
+	if q, err := Decode(bytes.NewReader(indented.Bytes())); err != nil || len(q.Changes) != len(p.Changes) {
+		t.Fatalf("an indented plan does not decode: %v", err)
+	}
+	// A forger renames changes to Changes: encoding/json would still read the changes
+	// (keys match in any case) and the checksum of the re-encoded plan would still hold,
+	// while other JSON readers see no changes. The file is refused whether the checksum
+	// is left as it was or recomputed over the new bytes.
+	renamed := strings.Replace(good, `"changes":`, `"Changes":`, 1)
 	tests := map[string]struct {
 		file string
 		want string
 	}{
-		"tampered":       {strings.Replace(good, `"action": "create"`, `"action": "delete"`, 1), "checksum mismatch"},
-		"truncated":      {good[:len(good)/2], "invalid plan file"},
-		"older version":  {strings.Replace(good, `"formatVersion": 2`, `"formatVersion": 1`, 1), "this plan was written by an older scimsync (format 1); make a new plan"},
-		"newer version":  {strings.Replace(good, `"formatVersion": 2`, `"formatVersion": 3`, 1), "written by a newer scimsync (format 3"},
-		"no payload":     {encodeWith(t, p, func(c *Change) { c.After = nil }), "change 1 (create "},
-		"wrong payload":  {encodeWith(t, p, func(c *Change) { c.Action = Assign }), "assign without workspace and permission"},
-		"no version":     {`{"changes":[]}`, "no formatVersion"},
-		"unknown field":  {strings.Replace(good, `"toolVersion"`, `"extra": 1, "toolVersion"`, 1), "unknown field"},
-		"not json":       {"users:\n- a\n", "not a plan file"},
-		"trailing value": {good + "{}", "after top-level value"},
+		"tampered":          {strings.Replace(good, `"action":"create"`, `"action":"delete"`, 1), "checksum mismatch"},
+		"tampered indented": {strings.Replace(indented.String(), `"action": "create"`, `"action": "delete"`, 1), "checksum mismatch"},
+		"truncated":         {good[:len(good)/2], "invalid plan file"},
+		"older version":     {strings.Replace(good, `"formatVersion":2`, `"formatVersion":1`, 1), "this plan was written by an older scimsync (format 1); make a new plan"},
+		"newer version":     {strings.Replace(good, `"formatVersion":2`, `"formatVersion":3`, 1), "written by a newer scimsync (format 3"},
+		"no payload":        {encodeWith(t, p, func(c *Change) { c.After = nil }), "change 1 (create "},
+		"wrong payload":     {encodeWith(t, p, func(c *Change) { c.Action = Assign }), "assign without workspace and permission"},
+		"no version":        {`{"changes":[]}`, "no formatVersion"},
+		"unknown field":     {strings.Replace(good, `"toolVersion"`, `"extra":1,"toolVersion"`, 1), `unknown field "extra"`},
+		"not json":          {"users:\n- a\n", "not a plan file"},
+		"trailing value":    {good + "{}", "after top-level value"},
+		"key case":          {renamed, `unknown field "Changes" in the plan (keys are case-sensitive: "changes")`},
+		"key case resummed": {resum(t, renamed), `unknown field "Changes"`},
+		"nested key case":   {resum(t, strings.Replace(good, `"action":`, `"Action":`, 1)), `unknown field "Action" in changes (keys are case-sensitive: "action")`},
+		"duplicate key":     {resum(t, strings.Replace(good, `"toolVersion":`, `"toolVersion":"x","toolVersion":`, 1)), `key "toolVersion" twice in the plan`},
+		"duplicate nested":  {resum(t, strings.Replace(good, `"action":"create",`, `"action":"delete","action":"create",`, 1)), `key "action" twice in changes`},
+		"checksum not last": {strings.Replace(good, `"formatVersion":2,`, `"formatVersion":2,"checksum":"x",`, 1), `key "checksum" twice`},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -154,6 +176,19 @@ func TestDecodeRefusesBadFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// resum returns a plan file with its checksum recomputed over its canonical bytes, as a
+// forger can.
+func resum(t *testing.T, file string) string {
+	t.Helper()
+	i := strings.LastIndex(file, `,"checksum":"`)
+	if i < 0 {
+		t.Fatalf("no checksum in %q", file)
+	}
+	body := file[:i] + `,"checksum":""}`
+	sum := sha256.Sum256([]byte(body))
+	return file[:i] + `,"checksum":"sha256:` + hex.EncodeToString(sum[:]) + `"}` + "\n"
 }
 
 // encodeWith encodes a copy of p whose first change is altered by edit, with a checksum

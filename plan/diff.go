@@ -102,6 +102,7 @@ type differ struct {
 	protected []model.Ref
 	ignore    []ignorePattern
 	changes   []Change
+	federated bool // a workspace-level target whose groups include account groups
 	blocked   []Blocked
 	warnings  []string
 	fps       []Fingerprint
@@ -156,12 +157,16 @@ const (
 	// ExcludedUserNameChange is a user whose declared userName differs (same externalId)
 	// while policy.allowUserReplace is off.
 	ExcludedUserNameChange Exclusion = "waiting for a userName change"
+	// ExcludedAccountGroup is an account group seen from an identity-federated workspace at
+	// workspace level: it is managed at account level. It may be referenced (as a member
+	// of a workspace group); the plan never deletes, renames or changes its members.
+	ExcludedAccountGroup Exclusion = "managed at account level"
 )
 
 // warnWhenDeclared reports whether declaring an object excluded for this reason deserves a
 // warning: declaring a built-in group is expected (to manage its members, say), the others
 // are not changed as declared.
-func (e Exclusion) warnWhenDeclared() bool { return e != ExcludedBuiltIn }
+func (e Exclusion) warnWhenDeclared() bool { return e != ExcludedBuiltIn && e != ExcludedAccountGroup }
 
 // keepsMemberships reports whether a group keeps an excluded member it does not declare.
 // Protected and ignored identities keep the memberships they have; a built-in group is no
@@ -205,6 +210,13 @@ func (d *differ) classifyLive() {
 		r := model.Ref{Kind: model.KindGroup, Key: g.Key()}
 		if model.IsReservedGroup(g.DisplayName) {
 			d.unmanaged[r] = ExcludedBuiltIn
+			continue
+		}
+		if g.AccountManaged && d.opts.Target.Level == model.LevelWorkspace {
+			// An account group seen from a federated workspace: the workspace API must not
+			// delete, rename or change its members (reference §2.4).
+			d.unmanaged[r] = ExcludedAccountGroup
+			d.federated = true
 			continue
 		}
 		d.classify(r, prot, g.DisplayName)
@@ -435,7 +447,14 @@ func (d *differ) principals() {
 		after := *lu
 		var attrs []Attribute
 		var set Set
-		attrs = scalar(attrs, "displayName", &after.DisplayName, u.DisplayName, &set.DisplayName)
+		if d.federated && ws && u.DisplayName != "" && u.DisplayName != lu.DisplayName {
+			// Through the workspace API a displayName cannot be updated when identity
+			// federation is on (reference §2.3): plan nothing the API refuses.
+			d.blocked = append(d.blocked, Blocked{Kind: model.KindUser, Key: u.Key(),
+				Reason: fmt.Sprintf("displayName would change from %q to %q, which the workspace API refuses on an identity-federated workspace; change it at account level", lu.DisplayName, u.DisplayName)})
+		} else {
+			attrs = scalar(attrs, "displayName", &after.DisplayName, u.DisplayName, &set.DisplayName)
+		}
 		attrs = scalar(attrs, "givenName", &after.GivenName, u.GivenName, &set.GivenName)
 		attrs = scalar(attrs, "familyName", &after.FamilyName, u.FamilyName, &set.FamilyName)
 		attrs = scalar(attrs, "externalId", &after.ExternalID, u.ExternalID, &set.ExternalID)
@@ -493,8 +512,8 @@ func (d *differ) principals() {
 // candidate is the match. Among several, the one whose externalId is the declared one or
 // the one scimsync gives the principals it creates (ManagedExternalID) is the match, and
 // the others are look-alikes. Look-alikes, and every candidate when none or several are
-// recognised, are never removed: each is claimed and named in a "blocked:" warning with
-// what to do. ok is false when the declared principal cannot be matched, and it is then
+// recognised, are never removed: each is claimed and named in a Blocked entry of the plan
+// with what to do. ok is false when the declared principal cannot be matched, and it is then
 // left alone too.
 func (d *differ) matchSPByName(p *model.ServicePrincipal, r model.Ref) (*model.ServicePrincipal, bool) {
 	var candidates []*model.ServicePrincipal
@@ -532,16 +551,26 @@ func (d *differ) matchSPByName(p *model.ServicePrincipal, r model.Ref) (*model.S
 		d.unmanaged[model.Ref{Kind: model.KindServicePrincipal, Key: c.Key()}] = "a look-alike of a declared service principal"
 	}
 	if len(mine) == 1 {
-		d.warnf("blocked: %d live service principals look like %q, which is %s; scimsync neither changes nor removes %s: "+
-			"if %s, delete or rename it in Databricks; if it is the one you mean, declare its applicationId",
-			len(others), p.DisplayName, describeSP(mine[0]), describeSPs(others), pronoun(len(others)))
+		d.blocked = append(d.blocked, Blocked{Kind: model.KindServicePrincipal, Key: p.DisplayName, Reason: fmt.Sprintf(
+			"%s named so besides the one scimsync manages (%s); scimsync neither changes nor removes %s: "+
+				"if %s, delete or rename it in Databricks; if it is the one you mean, declare its applicationId",
+			others1(len(others)), describeSP(mine[0]), describeSPs(others), pronoun(len(others)))})
 		return mine[0], true
 	}
-	d.warnf("blocked: service principal %q matches %d live service principals by displayName (%s); scimsync neither changes nor removes any of them, "+
-		"nor the declared one: declare the applicationId of the one you mean, and delete or rename the others in Databricks",
-		p.DisplayName, len(candidates), describeSPs(candidates))
+	d.blocked = append(d.blocked, Blocked{Kind: model.KindServicePrincipal, Key: p.DisplayName, Reason: fmt.Sprintf(
+		"matches %d live service principals by displayName (%s); scimsync neither changes nor removes any of them, "+
+			"nor the declared one: declare the applicationId of the one you mean, and delete or rename the others in Databricks",
+		len(candidates), describeSPs(candidates))})
 	d.skipped[r] = true
 	return nil, false
+}
+
+// others1 counts the look-alikes of a blocked warning.
+func others1(n int) string {
+	if n == 1 {
+		return "another live service principal is"
+	}
+	return fmt.Sprintf("%d other live service principals are", n)
 }
 
 // pronoun says how a blocked warning refers to the look-alikes.
@@ -1021,7 +1050,7 @@ func (d *differ) finish() (*Plan, error) {
 		managed += n
 	}
 	managed -= len(d.unmanaged)
-	fps := Fingerprints(d.live)
+	fps := fingerprintsOf(d.live, touchedBy(d.changes))
 	for r := range d.created {
 		fps = append(fps, Fingerprint{Kind: FingerprintKind(r.Kind), Key: r.Key, Digest: Absent})
 	}

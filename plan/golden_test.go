@@ -80,7 +80,7 @@ func TestScenarios(t *testing.T) {
 			live, _ := fake.Snapshot(ctx, desired.Workspaces)
 			p, err := Diff(desired, live, pol, opts)
 			var buf bytes.Buffer
-			if err := Encode(&buf, p); err != nil {
+			if err := EncodeIndent(&buf, p); err != nil {
 				t.Fatal(err)
 			}
 			golden.Check(t, filepath.Join(dir, "plan.golden.json"), buf.Bytes())

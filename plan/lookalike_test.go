@@ -12,8 +12,8 @@ import (
 // TestLookAlikeServicePrincipals: a declared service principal without applicationId
 // that several live principals match by displayName is never resolved by removal. The one
 // scimsync created is recognised by its externalId; the others, or all of them when none
-// is recognised, are left alone and named in a blocked warning with their ids and
-// applicationIds.
+// is recognised, are left alone and named in a Blocked entry of the plan with their ids
+// and applicationIds.
 func TestLookAlikeServicePrincipals(t *testing.T) {
 	ours := ManagedExternalID("ml-serving")
 	tests := map[string]struct {
@@ -27,14 +27,14 @@ func TestLookAlikeServicePrincipals(t *testing.T) {
 				{ApplicationID: "22222222-2222-4222-8222-222222222222", DisplayName: "ml-serving", Active: true},
 			},
 			wantMatch: true,
-			want:      []string{"blocked: 1 live service principals look like \"ml-serving\"", "applicationId 11111111-1111-4111-8111-111111111111, externalId " + ours, "applicationId 22222222-2222-4222-8222-222222222222, no externalId", "delete or rename it"},
+			want:      []string{"another live service principal is named so besides the one scimsync manages", "applicationId 11111111-1111-4111-8111-111111111111, externalId " + ours, "applicationId 22222222-2222-4222-8222-222222222222, no externalId", "delete or rename it"},
 		},
 		"two copies, neither recognised": {
 			live: []model.ServicePrincipal{
 				{ApplicationID: "11111111-1111-4111-8111-111111111111", DisplayName: "ml-serving", Active: true},
 				{ApplicationID: "22222222-2222-4222-8222-222222222222", DisplayName: "ml-serving", Active: true},
 			},
-			want: []string{"blocked: service principal \"ml-serving\" matches 2 live service principals by displayName", "applicationId 11111111-1111-4111-8111-111111111111", "applicationId 22222222-2222-4222-8222-222222222222", "declare the applicationId of the one you mean"},
+			want: []string{"matches 2 live service principals by displayName", "applicationId 11111111-1111-4111-8111-111111111111", "applicationId 22222222-2222-4222-8222-222222222222", "declare the applicationId of the one you mean"},
 		},
 		"two copies both made by concurrent applies": {
 			live: []model.ServicePrincipal{
@@ -79,10 +79,12 @@ func TestLookAlikeServicePrincipals(t *testing.T) {
 				if matched != tc.wantMatch {
 					t.Errorf("the recognised principal updated: %t, want %t; changes %v", matched, tc.wantMatch, p.Changes)
 				}
-				all := strings.Join(p.Warnings, "\n")
+				if len(p.Blocked) != 1 || p.Blocked[0].Kind != model.KindServicePrincipal || p.Blocked[0].Key != "ml-serving" {
+					t.Fatalf("blocked = %+v, want one entry for ml-serving", p.Blocked)
+				}
 				for _, w := range tc.want {
-					if !strings.Contains(all, w) {
-						t.Errorf("warnings lack %q:\n%s", w, all)
+					if !strings.Contains(p.Blocked[0].Reason, w) {
+						t.Errorf("the blocked entry lacks %q:\n%s", w, p.Blocked[0].Reason)
 					}
 				}
 			})

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"sort"
 	"time"
@@ -93,7 +92,10 @@ type Plan struct {
 	Protected []model.Ref `json:"protected,omitempty"`
 	// Workspaces are the workspaces whose assignments the plan manages (id and host only).
 	Workspaces []model.Workspace `json:"workspaces,omitempty"`
-	// Fingerprints describe every live object the plan was computed from.
+	// Fingerprints describe the live objects the plan reads or changes, as they were when
+	// it was made: the object of every change, the members its membership changes name,
+	// and the assignments or entitlements of each workspace it changes. Apply re-reads
+	// these, and only these, before any write.
 	Fingerprints []Fingerprint `json:"fingerprints"`
 	Changes      []Change      `json:"changes"`
 	// AdminGuardOverride records that the plan was made with the admin guard overridden.
@@ -107,6 +109,10 @@ type Plan struct {
 	Blocked  []Blocked `json:"blocked,omitempty"`
 	Warnings []string  `json:"warnings,omitempty"`
 	Summary  Summary   `json:"summary"`
+	// Live says where the live state came from when it was not read through the API: a
+	// snapshot file, with the time it was taken. Apply re-reads the objects the plan
+	// touches from the account whatever this says.
+	Live *LiveSource `json:"live,omitempty"`
 	// Checksum is a SHA-256 over the rest of the file; it catches truncated or hand-edited
 	// plans. It is an integrity check, not a signature.
 	Checksum string `json:"checksum"`
@@ -372,83 +378,6 @@ func (p *Plan) summarize() {
 	p.Summary = s
 }
 
-// Encode writes the plan file: indented JSON with a checksum.
-func Encode(w io.Writer, p *Plan) error {
-	q := *p
-	q.Checksum = ""
-	body, err := json.Marshal(&q)
-	if err != nil {
-		return fmt.Errorf("encode plan: %w", err)
-	}
-	sum := sha256.Sum256(body)
-	q.Checksum = "sha256:" + hex.EncodeToString(sum[:])
-	out, err := json.MarshalIndent(&q, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode plan: %w", err)
-	}
-	out = append(out, '\n')
-	_, err = w.Write(out)
-	return err
-}
-
-// ErrVersion is returned for a plan file of another format version.
-var ErrVersion = errors.New("unsupported plan format version")
-
-// FormatError reports a plan file that cannot be used as it is: malformed, of another
-// format version, or altered since it was written.
-type FormatError struct {
-	Reason string
-	Err    error
-}
-
-func (e *FormatError) Error() string { return "invalid plan file: " + e.Reason }
-func (e *FormatError) Unwrap() error { return e.Err }
-
-// Decode reads a plan file. It refuses unknown fields, other format versions and files
-// whose checksum does not match their content.
-func Decode(r io.Reader) (*Plan, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 1<<30))
-	if err != nil {
-		return nil, fmt.Errorf("read plan: %w", err)
-	}
-	var head struct {
-		FormatVersion *int `json:"formatVersion"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, &FormatError{Reason: "not a plan file: " + jsonErrorText(data, err), Err: err}
-	}
-	if head.FormatVersion == nil {
-		return nil, &FormatError{Reason: "not a plan file: no formatVersion"}
-	}
-	if err := checkVersion(*head.FormatVersion); err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var p Plan
-	if err := dec.Decode(&p); err != nil {
-		return nil, &FormatError{Reason: jsonErrorText(data, err), Err: err}
-	}
-	if dec.More() {
-		return nil, &FormatError{Reason: "trailing data after the plan"}
-	}
-	want := p.Checksum
-	p.Checksum = ""
-	body, err := json.Marshal(&p)
-	if err != nil {
-		return nil, fmt.Errorf("decode plan: %w", err)
-	}
-	sum := sha256.Sum256(body)
-	if got := "sha256:" + hex.EncodeToString(sum[:]); got != want {
-		return nil, &FormatError{Reason: "checksum mismatch: the file was changed after it was written; make the plan again"}
-	}
-	p.Checksum = want
-	if err := p.checkChanges(); err != nil {
-		return nil, err
-	}
-	return &p, nil
-}
-
 // checkChanges returns a *FormatError naming the first change whose payload does not fit
 // its action (see Change).
 func (p *Plan) checkChanges() error {
@@ -517,27 +446,92 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// Fingerprints computes the fingerprints of every object in a live state, sorted.
+// Fingerprints computes the fingerprints of every object in a live state, sorted. A
+// group's digest leaves its members out: a membership change names the members it adds or
+// removes, and its effect does not depend on the group's other members.
 func Fingerprints(live *model.State) []Fingerprint {
-	fps := make([]Fingerprint, 0, len(live.Users)+len(live.ServicePrincipals)+len(live.Groups)+2*len(live.Workspaces))
+	return fingerprintsOf(live, nil)
+}
+
+// fingerprintsOf computes the fingerprints of the objects of live that t holds (all of
+// them when t is nil): objects by kind and SCIM id, workspaces by id under the kinds
+// FingerprintAssignments and FingerprintEntitlements.
+func fingerprintsOf(live *model.State, t *touched) []Fingerprint {
+	want := func(kind FingerprintKind, id string) bool { return t == nil || t.ids[touchedRef{kind, id}] }
+	fps := []Fingerprint{}
 	for i := range live.Users {
-		u := &live.Users[i]
-		fps = append(fps, Fingerprint{Kind: FingerprintUser, Key: u.Key(), ID: u.ID, Digest: digest(u)})
+		if u := &live.Users[i]; want(FingerprintUser, u.ID) {
+			fps = append(fps, Fingerprint{Kind: FingerprintUser, Key: u.Key(), ID: u.ID, Digest: digest(u)})
+		}
 	}
 	for i := range live.ServicePrincipals {
-		p := &live.ServicePrincipals[i]
-		fps = append(fps, Fingerprint{Kind: FingerprintServicePrincipal, Key: p.Key(), ID: p.ID, Digest: digest(p)})
+		if p := &live.ServicePrincipals[i]; want(FingerprintServicePrincipal, p.ID) {
+			fps = append(fps, Fingerprint{Kind: FingerprintServicePrincipal, Key: p.Key(), ID: p.ID, Digest: digest(p)})
+		}
 	}
 	for i := range live.Groups {
-		g := &live.Groups[i]
-		fps = append(fps, Fingerprint{Kind: FingerprintGroup, Key: g.Key(), ID: g.ID, Digest: digest(g)})
+		if g := &live.Groups[i]; want(FingerprintGroup, g.ID) {
+			fps = append(fps, Fingerprint{Kind: FingerprintGroup, Key: g.Key(), ID: g.ID, Digest: groupDigest(g)})
+		}
 	}
 	for _, w := range live.Workspaces {
-		fps = append(fps, Fingerprint{Kind: FingerprintAssignments, Key: w.ID, Digest: digest(w.Assignments)})
-		fps = append(fps, Fingerprint{Kind: FingerprintEntitlements, Key: w.ID, Digest: digest(w.Entitlements)})
+		if want(FingerprintAssignments, w.ID) {
+			fps = append(fps, Fingerprint{Kind: FingerprintAssignments, Key: w.ID, Digest: digest(w.Assignments)})
+		}
+		if want(FingerprintEntitlements, w.ID) {
+			fps = append(fps, Fingerprint{Kind: FingerprintEntitlements, Key: w.ID, Digest: digest(w.Entitlements)})
+		}
 	}
 	sortFingerprints(fps)
 	return fps
+}
+
+// groupDigest is the digest of a group without its members.
+func groupDigest(g *model.Group) string {
+	c := *g
+	c.Members = model.Members{}
+	return digest(&c)
+}
+
+// touchedRef names a fingerprinted object: a live one by kind and SCIM id (a workspace by
+// its id), or one the plan creates by kind and key.
+type touchedRef struct {
+	kind FingerprintKind
+	name string
+}
+
+// touched are the objects a plan's changes read or change.
+type touched struct {
+	ids  map[touchedRef]bool // live objects, by id
+	keys map[touchedRef]bool // objects the plan creates, by key
+}
+
+// touchedBy returns the objects the changes read or change: the object of every change,
+// every member a membership change names, and for workspace changes the workspace's
+// assignments or entitlements.
+func touchedBy(changes []Change) *touched {
+	t := &touched{ids: map[touchedRef]bool{}, keys: map[touchedRef]bool{}}
+	add := func(kind FingerprintKind, key, id string) {
+		if id != "" {
+			t.ids[touchedRef{kind, id}] = true
+		} else {
+			t.keys[touchedRef{kind, key}] = true
+		}
+	}
+	for i := range changes {
+		c := &changes[i]
+		add(FingerprintKind(c.Kind), c.Key, c.ID)
+		for _, m := range c.Members {
+			add(FingerprintKind(m.Kind), m.Key, m.ID)
+		}
+		switch c.Action {
+		case Assign, Unassign:
+			add(FingerprintAssignments, "", c.Workspace)
+		case SetEntitlements:
+			add(FingerprintEntitlements, "", c.Workspace)
+		}
+	}
+	return t
 }
 
 func sortFingerprints(fps []Fingerprint) {

@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/scimsync/scimsync/model"
@@ -23,6 +24,13 @@ type Recheck struct {
 	// AllowMassRemoval is the apply command's own --allow-mass-removal. A plan that trips
 	// the guards is refused without it, even when the file says it was made with it.
 	AllowMassRemoval bool
+	// AllowAdminRemoval is the apply command's own --allow-admin-removal, for the admin
+	// guard (admins.go), which apply runs again against the live state with the larger
+	// of the plan's and the config's policy.guards.minAdmins.
+	AllowAdminRemoval bool
+	// Refresh re-reads the whole live state, as a plan does, instead of only the objects
+	// the plan touches.
+	Refresh bool
 }
 
 // RefusedError reports a plan whose changes do not fit the live state or the policy the
@@ -46,9 +54,25 @@ func (e *RefusedError) Hint() string {
 	return "the plan file was edited or made by something else than scimsync plan; make a new plan and review it"
 }
 
-// VerifyWith is Verify with the checks of rc: it reads the live state once and refuses,
-// before any write, a plan of another version or target, a stale plan, and a plan whose
-// changes rc.check refuses.
+// ObjectReader is implemented by targets that can read some live objects without reading
+// them all. VerifyWith then re-reads only what a plan touches. The SCIM client implements
+// it.
+type ObjectReader interface {
+	// ReadObjects reads the users, service principals and groups refs name, as Snapshot
+	// returns them but with groups without members; an object that does not exist is
+	// left out. ids gives the SCIM id each ref had when the plan was made, where it had
+	// one.
+	ReadObjects(ctx context.Context, refs []model.Ref, ids map[model.Ref]string) (*model.State, error)
+	// CountObjects returns how many users, service principals and groups exist, in all.
+	CountObjects(ctx context.Context) (int, error)
+}
+
+// VerifyWith is Verify with the checks of rc. It refuses, before any write, a plan of
+// another version or target, a stale plan, and a plan whose changes rc.check refuses. An
+// empty plan is checked without a read. Otherwise it reads the objects the plan's
+// fingerprints name, and how many objects exist (the removal guards' share is of these),
+// with a target that implements ObjectReader, and the workspaces whose assignments or
+// entitlements the plan changes; with rc.Refresh, or another target, the whole live state.
 func VerifyWith(ctx context.Context, p *Plan, t Target, target TargetID, rc Recheck) error {
 	if err := checkVersion(p.FormatVersion); err != nil {
 		return err
@@ -56,14 +80,62 @@ func VerifyWith(ctx context.Context, p *Plan, t Target, target TargetID, rc Rech
 	if p.Target != target {
 		return &TargetMismatchError{Plan: p.Target, Target: target}
 	}
-	live, err := t.Snapshot(ctx, p.Workspaces)
+	if p.Empty() && !rc.Refresh {
+		return nil // nothing to apply: nothing can be stale or refused
+	}
+	var (
+		refs       []model.Ref
+		ids        = map[model.Ref]string{}
+		workspaces []model.Workspace
+	)
+	for _, f := range p.Fingerprints {
+		switch f.Kind {
+		case FingerprintUser, FingerprintServicePrincipal, FingerprintGroup:
+			r := model.Ref{Kind: model.Kind(f.Kind), Key: f.Key}
+			refs = append(refs, r)
+			if f.ID != "" {
+				ids[r] = f.ID
+			}
+		default:
+			for _, w := range p.Workspaces {
+				if w.ID == f.Key && !slices.ContainsFunc(workspaces, func(x model.Workspace) bool { return x.ID == w.ID }) {
+					workspaces = append(workspaces, w)
+				}
+			}
+		}
+	}
+	var (
+		live  *model.State
+		count = -1 // the live objects, when only some were read
+		err   error
+	)
+	or, partial := t.(ObjectReader)
+	// The admin guard counts admins through groups, whose members a partial read leaves
+	// out: a plan that may take an admin away is checked against the whole state.
+	whole := rc.Refresh || !partial || len(workspaces) > 0 || (!rc.AllowAdminRemoval && mayRemoveAdmins(p))
+	if whole {
+		ws := p.Workspaces
+		if !rc.Refresh && len(workspaces) > 0 {
+			ws = workspaces
+		}
+		live, err = t.Snapshot(ctx, ws)
+	} else {
+		live, err = or.ReadObjects(ctx, refs, ids)
+		if err == nil && hasRemovals(p) {
+			count, err = or.CountObjects(ctx)
+		}
+	}
 	if err != nil {
 		return err
 	}
 	if err := p.CheckStale(live); err != nil {
 		return err
 	}
-	return rc.check(p, live)
+	return rc.check(p, live, count)
+}
+
+func hasRemovals(p *Plan) bool {
+	return slices.ContainsFunc(p.Changes, func(c Change) bool { return c.Action.IsRemoval() })
 }
 
 // check refuses a plan whose changes a plan made by Diff against live could not hold:
@@ -74,16 +146,33 @@ func VerifyWith(ctx context.Context, p *Plan, t Target, target TargetID, rc Rech
 //   - no change touches a protected identity (the plan's, rc's, the credentials') or a
 //     built-in group, or removes one from a group;
 //   - the removals stay within the stricter of the plan's and rc's guards, unless
-//     rc.AllowMassRemoval.
-func (rc Recheck) check(p *Plan, live *model.State) error {
+//     rc.AllowMassRemoval;
+//   - the admin guard holds against the live state, unless rc.AllowAdminRemoval.
+//
+// live holds at least the objects the plan touches; count, when not negative, is how many
+// objects exist (live then holds only some of them).
+func (rc Recheck) check(p *Plan, live *model.State, count int) error {
 	r := newRechecker(p, live, rc)
+	r.count = len(r.byID)
+	if count >= 0 {
+		r.count = count
+	}
 	for i := range p.Changes {
 		r.change(i, &p.Changes[i])
 	}
 	if len(r.problems) > 0 {
 		return &RefusedError{Problems: r.problems}
 	}
-	return r.guard(p, rc)
+	if err := r.guard(p, rc); err != nil {
+		return err
+	}
+	if rc.AllowAdminRemoval {
+		return nil
+	}
+	pol := p.Policy
+	pol.Guards.MinAdmins = max(p.Policy.Guards.MinAdmins, rc.Policy.Guards.MinAdmins)
+	d := &differ{pol: pol, live: live, desired: &model.State{Workspaces: p.Workspaces}, opts: Options{Target: p.Target}}
+	return d.adminGuard(p)
 }
 
 type rechecker struct {
@@ -91,6 +180,7 @@ type rechecker struct {
 	byID      map[string]model.Ref   // kind + "\x00" + id → the live object's ref
 	protected map[model.Ref]string   // → why
 	renamed   map[string]string      // id of a group the plan renames → its new key
+	count     int                    // live users, service principals and groups
 	problems  []string
 }
 
@@ -240,9 +330,9 @@ func (r *rechecker) guard(p *Plan, rc Recheck) error {
 	if n == 0 || rc.AllowMassRemoval {
 		return nil
 	}
-	managed := min(p.Summary.Managed, len(r.byID))
+	managed := min(p.Summary.Managed, r.count)
 	if managed <= 0 {
-		managed = len(r.byID)
+		managed = r.count
 	}
 	g := stricter(p.Policy.Guards, rc.Policy.Guards)
 	switch {

@@ -23,6 +23,7 @@ func forgeryAccount() *model.State {
 	for i := range 49 {
 		s.Users = append(s.Users, model.User{UserName: fmt.Sprintf("user%02d@example.com", i), Active: true})
 	}
+	s.Users[1].Roles = []string{"account_admin"} // user00, the only account admin besides break-glass
 	s.ServicePrincipals = []model.ServicePrincipal{{ApplicationID: "6f8e3c1a-1b2c-4d5e-8f90-123456789abc", DisplayName: "ci", Active: true}}
 	s.Groups = []model.Group{
 		{DisplayName: "admins", Members: model.Members{Users: []string{breakGlass}}},
@@ -88,8 +89,11 @@ func idOf(t *testing.T, s *model.State, ref model.Ref) string {
 // override say.
 func TestVerifyRefusesForgedPlans(t *testing.T) {
 	admin := model.Ref{Kind: model.KindUser, Key: breakGlass}
+	// Unless asIs, the forger also adds fingerprints for the objects the forged changes
+	// touch, as anyone who can read the account can: the other checks must hold anyway.
 	tests := map[string]struct {
 		forge func(t *testing.T, p *Plan, live *model.State)
+		asIs  bool
 		rc    Recheck
 		want  string
 	}{
@@ -134,12 +138,14 @@ func TestVerifyRefusesForgedPlans(t *testing.T) {
 			want: "removes user:" + breakGlass + ", protected by",
 		},
 		"a change without a fingerprint": {
+			asIs: true,
 			forge: func(t *testing.T, p *Plan, live *model.State) {
 				p.Fingerprints = slices.DeleteFunc(p.Fingerprints, func(f Fingerprint) bool { return f.Key == "user48@example.com" })
 			},
 			want: ") has no fingerprint in the plan",
 		},
 		"a create the plan does not expect to be absent": {
+			asIs: true,
 			forge: func(t *testing.T, p *Plan, live *model.State) {
 				u := model.User{UserName: "new@example.com", Active: true}
 				p.Changes = append(p.Changes, Change{Action: Create, Kind: model.KindUser, Key: u.Key(), After: &Object{User: &u}})
@@ -151,6 +157,15 @@ func TestVerifyRefusesForgedPlans(t *testing.T) {
 				p.Changes[0].Action, p.Changes[0].Before = Update, nil
 			},
 			want: "update without the live user in before",
+		},
+		"the account admin deactivated, the file claiming the admin guard overridden": {
+			forge: func(t *testing.T, p *Plan, live *model.State) {
+				p.AdminGuardOverride = true
+				ref := model.Ref{Kind: model.KindUser, Key: "user00@example.com"}
+				c := &p.Changes[0]
+				c.Key, c.ID = ref.Key, idOf(t, live, ref)
+			},
+			want: "plan refused by the admin guard: it deactivates or deletes user:user00@example.com, which holds account_admin",
 		},
 		"42 users deactivated with the guards off in the file": {
 			forge: func(t *testing.T, p *Plan, live *model.State) {
@@ -189,6 +204,9 @@ func TestVerifyRefusesForgedPlans(t *testing.T) {
 				t.Fatalf("the genuine plan is refused: %v", err)
 			}
 			tc.forge(t, p, live)
+			if !tc.asIs {
+				fingerprintForged(p, live)
+			}
 			rc := tc.rc
 			if rc.Policy.Removal.Users == "" {
 				rc.Policy = trusted()
@@ -200,8 +218,9 @@ func TestVerifyRefusesForgedPlans(t *testing.T) {
 			}
 			var refused *RefusedError
 			var guard *GuardError
-			if !errors.As(err, &refused) && !errors.As(err, &guard) {
-				t.Errorf("err is %T, want a RefusedError or a GuardError", err)
+			var admin *AdminGuardError
+			if !errors.As(err, &refused) && !errors.As(err, &guard) && !errors.As(err, &admin) {
+				t.Errorf("err is %T, want a RefusedError, a GuardError or an AdminGuardError", err)
 			}
 			if len(f.calls) != before {
 				t.Errorf("verification wrote: %v", f.calls[before:])
@@ -230,6 +249,21 @@ func TestVerifyWithOverride(t *testing.T) {
 	if err := VerifyWith(context.Background(), p, f, testTarget, Recheck{Policy: trusted(), AllowMassRemoval: true}); err != nil {
 		t.Fatalf("with the apply-time override: %v", err)
 	}
+}
+
+// fingerprintForged adds to p the fingerprints of the live objects its changes touch that
+// it lacks, computed from live as Diff would.
+func fingerprintForged(p *Plan, live *model.State) {
+	have := map[string]bool{}
+	for _, f := range p.Fingerprints {
+		have[string(f.Kind)+"\x00"+f.Key] = true
+	}
+	for _, f := range fingerprintsOf(live, touchedBy(p.Changes)) {
+		if !have[string(f.Kind)+"\x00"+f.Key] {
+			p.Fingerprints = append(p.Fingerprints, f)
+		}
+	}
+	sortFingerprints(p.Fingerprints)
 }
 
 // TestIgnoreMatchesUserNamesCaseInsensitively: a scope.ignore pattern written with capitals

@@ -64,6 +64,9 @@ func writeMarkdown(w io.Writer, v *view, opts MarkdownOptions) error {
 	limit := opts.begin(&head)
 	fmt.Fprintf(&head, "## scimsync plan: %s\n\n", strings.TrimSuffix(strings.TrimPrefix(v.summary, "Plan: "), "."))
 	fmt.Fprintf(&head, "**Target:** %s  \n", code(v.target))
+	if v.live != "" {
+		fmt.Fprintf(&head, "**Live state:** %s  \n", v.live)
+	}
 	if v.authType != "" {
 		fmt.Fprintf(&head, "**Credentials:** auth type %s  \n", code(v.authType))
 	}
@@ -252,6 +255,15 @@ func changeBlocks(out *budget, v *view, s section, pending int, opts MarkdownOpt
 	if left > 0 {
 		out.force(fmt.Sprintf("**%d of %d %s are not shown: the comment would exceed GitHub's limit.**%s\n",
 			left, len(s.changes), s.noun, seeFull(opts.FullPlan)))
+	}
+	// What the changes do is said once, after them, and never cut.
+	if len(s.notes) > 0 {
+		var b strings.Builder
+		b.WriteString("\n")
+		for _, n := range s.notes {
+			fmt.Fprintf(&b, "%s\n", escape(n))
+		}
+		out.force(b.String())
 	}
 	return nil
 }

@@ -86,6 +86,9 @@ func writeText(w io.Writer, v *view, opts Options) error {
 	c := palette{opts.Color}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for %s\n", v.target)
+	if v.live != "" {
+		fmt.Fprintf(&b, "Live state: %s\n", v.live)
+	}
 	if v.authType != "" {
 		fmt.Fprintf(&b, "Credentials: auth type %s\n", safe(v.authType))
 	}
@@ -129,14 +132,25 @@ func writeText(w io.Writer, v *view, opts Options) error {
 			b.WriteString(c.green(lead) + rest + "\n")
 		}
 	}
+	var after []section // brief sections' notes, said after the full list of changes
 	for _, s := range v.sections {
 		switch {
 		case s.brief:
 			// Text lists every change in full in the section that is not brief.
+			if len(s.notes) > 0 {
+				after = append(after, s)
+			}
 		case s.changes != nil:
 			for _, cv := range s.changes {
 				writeChange(&b, c, cv, opts, v.memberOf)
 			}
+			for _, a := range after {
+				b.WriteString("\n" + c.yellow(a.title+":") + "\n")
+				for _, n := range a.notes {
+					fmt.Fprintf(&b, "  %s\n", n)
+				}
+			}
+			after = nil
 		default:
 			b.WriteString("\n" + c.yellow(s.title+":") + "\n")
 			for _, n := range s.notes {

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
@@ -107,8 +108,10 @@ func permissionTo(c *plan.Change) string {
 // view is a plan prepared for people: built once by newView from the plan (the value the
 // JSON plan file holds), and written by Text and Markdown, which differ only in markup.
 type view struct {
-	target    string
-	authType  string // the credentials' auth type, "" when the plan does not record it
+	target   string
+	authType string // the credentials' auth type, "" when the plan does not record it
+	// live describes a live state that came from a snapshot file, "" otherwise.
+	live      string
 	policy    policyView
 	ignored   []string
 	protected []string
@@ -255,7 +258,7 @@ type section struct {
 
 // newView prepares a plan for display.
 func newView(p *plan.Plan) *view {
-	v := &view{target: p.Target.String(), authType: p.AuthType, ignored: p.Policy.Scope.Ignore}
+	v := &view{target: p.Target.String(), authType: p.AuthType, live: planLive(p), ignored: p.Policy.Scope.Ignore}
 	pol := p.Policy
 	v.policy = policyView{
 		removal: fmt.Sprintf("users=%s servicePrincipals=%s groups=%s", pol.Removal.Users, pol.Removal.ServicePrincipals, pol.Removal.Groups),
@@ -274,12 +277,15 @@ func newView(p *plan.Plan) *view {
 	byName := map[string]*actionCount{}
 	v.changes = make([]changeView, len(p.Changes))
 	v.memberOf = map[model.Ref][]string{}
-	var all []*changeView
+	var all, removals []*changeView
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		cv := &v.changes[i]
 		*cv = viewChange(c)
 		all = append(all, cv)
+		if c.Action.IsRemoval() {
+			removals = append(removals, cv)
+		}
 		if c.Action == plan.AddMembers {
 			for _, m := range c.Members {
 				if m.ID == "" {
@@ -339,6 +345,10 @@ func newView(p *plan.Plan) *view {
 	if len(all) > 0 {
 		v.sections = append(v.sections, section{title: "Changes", noun: "changes", changes: all})
 	}
+	if len(removals) > 0 {
+		// The removals are listed in the review section; what they do is said once here.
+		v.sections = append(v.sections, section{title: "What the removals do", notes: consequences(removals)})
+	}
 	if len(p.Blocked) > 0 {
 		var notes []string
 		for _, b := range p.Blocked {
@@ -350,4 +360,60 @@ func newView(p *plan.Plan) *view {
 		v.sections = append(v.sections, section{title: "Warnings", notes: p.Warnings})
 	}
 	return v
+}
+
+// consequences says once what the plan's kinds of removal do to the identities they hit
+// (from Databricks' documentation of deleting and deactivating users, issue 12 point 6).
+func consequences(rs []*changeView) []string {
+	var deact, del bool
+	for _, cv := range rs {
+		if cv.c.Action == plan.Deactivate {
+			deact = true
+		} else if cv.c.Kind != model.KindGroup {
+			del = true
+		}
+	}
+	var out []string
+	if deact || del {
+		out = append(out, "A deactivated or deleted user or service principal can no longer sign in or call Databricks: its personal access tokens and OAuth tokens stop working, jobs that run as it fail, clusters it owns stop, and dashboards that run as their owner break.")
+	}
+	if deact {
+		out = append(out, "Deactivation can be undone: reactivating the identity restores its access.")
+	}
+	if del {
+		out = append(out, "Deletion cannot be undone: the identity is removed from the account with the objects that belong to it.")
+	}
+	for _, cv := range rs {
+		if cv.c.Action == plan.Delete && cv.c.Kind == model.KindGroup {
+			out = append(out, "Deleting a group removes the access its members had through it.")
+			break
+		}
+	}
+	return out
+}
+
+// planLive describes a plan's live state when it came from a snapshot: the file, when it
+// was taken and how long before the plan, or "" for a plan read through the API.
+func planLive(p *plan.Plan) string {
+	if p.Live == nil || p.Live.Kind != plan.LiveSnapshot {
+		return ""
+	}
+	s := "snapshot " + safe(p.Live.File)
+	if t := p.Live.TakenAt; t != nil {
+		s += fmt.Sprintf(" taken %s (%s before this plan)", t.UTC().Format(time.RFC3339), age(p.CreatedAt.Sub(*t)))
+	}
+	return s + "; apply checks the objects the plan touches against the account"
+}
+
+// age formats a duration for people: minutes below two hours, hours below two days, days.
+func age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0m"
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/scim/auth"
@@ -93,5 +96,29 @@ func TestRejectedHintNamesTheAuthType(t *testing.T) {
 		if !strings.Contains(e.Error(), want) {
 			t.Errorf("%s: %q does not contain %q", authType, e.Error(), want)
 		}
+	}
+}
+
+// TestProfileTimeouts: the profile's http_timeout_seconds and retry_timeout_seconds set the
+// attempt timeout and the retry budget that the config leaves unset.
+func TestProfileTimeouts(t *testing.T) {
+	home := t.TempDir()
+	cfg := "[DEFAULT]\nhost = https://dbc-1.cloud.databricks.com\ntoken = t\nhttp_timeout_seconds = 7\nretry_timeout_seconds = 90\n"
+	if err := os.WriteFile(filepath.Join(home, ".databrickscfg"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{Env: auth.Env{HomeDir: home}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.t.timeout != 7*time.Second || c.t.budget != 90*time.Second {
+		t.Errorf("timeout %s, retry budget %s; want 7s and 1m30s from the profile", c.t.timeout, c.t.budget)
+	}
+	c, err = New(Config{Env: auth.Env{HomeDir: home}, Timeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.t.timeout != 3*time.Second {
+		t.Errorf("timeout %s; the config's 3s wins over the profile", c.t.timeout)
 	}
 }

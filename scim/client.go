@@ -65,12 +65,14 @@ type Config struct {
 	// MaxAttempts caps the attempts per request, the first included. 0 means
 	// DefaultMaxAttempts.
 	MaxAttempts int
-	// RetryBudget caps the time one request may spend retrying. 0 means DefaultRetryBudget.
+	// RetryBudget caps the time one request may spend retrying. 0 means the profile's
+	// retry_timeout_seconds, else DefaultRetryBudget.
 	RetryBudget time.Duration
 	// RetryBaseDelay and RetryMaxDelay shape the exponential backoff. 0 means the defaults.
 	RetryBaseDelay time.Duration
 	RetryMaxDelay  time.Duration
-	// Timeout bounds one attempt. 0 means DefaultTimeout.
+	// Timeout bounds one attempt. 0 means the profile's http_timeout_seconds, else
+	// DefaultTimeout.
 	Timeout time.Duration
 	// PageSize is the count sent with list requests. 0 means DefaultPageSize.
 	PageSize int
@@ -190,10 +192,10 @@ func New(cfg Config) (*Client, error) {
 		limits:      newBudgets(rps, burst, cfg.WriteRateLimit, verbs),
 		sem:         make(chan struct{}, orDefault(cfg.MaxInFlight, DefaultMaxInFlight)),
 		maxAttempts: orDefault(cfg.MaxAttempts, DefaultMaxAttempts),
-		budget:      orDefault(cfg.RetryBudget, DefaultRetryBudget),
+		budget:      orDefault(cfg.RetryBudget, orDefault(ac.RetryTimeout, DefaultRetryBudget)),
 		baseDelay:   orDefault(cfg.RetryBaseDelay, DefaultRetryBaseDelay),
 		maxDelay:    orDefault(cfg.RetryMaxDelay, DefaultRetryMaxDelay),
-		timeout:     orDefault(cfg.Timeout, DefaultTimeout),
+		timeout:     orDefault(cfg.Timeout, orDefault(ac.HTTPTimeout, DefaultTimeout)),
 		maxBody:     cfg.MaxResponseBytes,
 		adoptWait:   orDefault(cfg.AdoptWait, DefaultAdoptWait),
 		stats:       counters{requests: map[string]*atomic.Int64{"OTHER": {}}},

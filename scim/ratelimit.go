@@ -209,8 +209,10 @@ func newVerbBudget(ceiling float64, configured bool) *verbBudget {
 	}
 }
 
-// verbBurst is a fifth of a second's budget, at least one request.
-func verbBurst(r float64) int { return int(math.Max(1, math.Floor(r/5))) }
+// verbBurst is one request: a method's requests are spaced evenly, so that a server
+// bucket of that method's rate refuses none of the first ones (the overall limiter keeps
+// its burst for a mix of methods).
+func verbBurst(float64) int { return 1 }
 
 func (v *verbBudget) limit() float64 {
 	v.mu.Lock()

@@ -107,6 +107,11 @@ func (c *Client) Snapshot(ctx context.Context, workspaces []model.Workspace) (*m
 		if !ws {
 			m.Entitlements = nil
 		}
+		// A workspace's list mixes account groups ("Group") with its own ("WorkspaceGroup")
+		// on an identity-federated workspace (reference §2.4).
+		if ws && groups[i].Meta != nil && groups[i].Meta.ResourceType == "Group" {
+			m.AccountManaged = true
+		}
 		for _, mem := range groups[i].Members {
 			ref, ok := ids.ref(mem.Value, mem.Ref)
 			if !ok {

@@ -150,7 +150,7 @@ func TestSnapshotWorkspace(t *testing.T) {
 		Users: []model.User{{ID: "1", UserName: "a@x", Active: true, Entitlements: []string{"workspace-access"}}},
 		Groups: []model.Group{
 			{ID: "5", DisplayName: "admins", Members: model.Members{Users: []string{"a@x"}}},
-			{ID: "6", DisplayName: "data", Entitlements: []string{"databricks-sql-access"}},
+			{ID: "6", DisplayName: "data", Entitlements: []string{"databricks-sql-access"}, AccountManaged: true}, // meta.resourceType "Group"
 		},
 	}
 	if diff := cmp.Diff(want, st); diff != "" {

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/scimsync/scimsync/model"
 )
@@ -148,8 +149,11 @@ type Config struct {
 	ClientID     string      // the service principal's application id: oauth-m2m, and the OIDC types
 	ClientSecret Secret      // set for AuthOAuthM2M
 	RateLimit    float64     // requests per second from the environment or profile; 0 if unset
-	Profile      string      // the config-file profile read, "" when none was
-	ConfigFile   string      // the config file read, "" when none was
+	// HTTPTimeout and RetryTimeout are the profile's http_timeout_seconds and
+	// retry_timeout_seconds (file only, as in the SDK); 0 if unset.
+	HTTPTimeout, RetryTimeout time.Duration
+	Profile                   string // the config-file profile read, "" when none was
+	ConfigFile                string // the config file read, "" when none was
 
 	// Azure: the Entra ID application and tenant, the workspace's Azure resource id, and
 	// the authority host (AZURE_AUTHORITY_HOST, default login.microsoftonline.com).
@@ -380,6 +384,20 @@ func Resolve(set Settings, env Env) (*Config, error) {
 			return nil, fmt.Errorf("rate_limit from %s must be a positive number of requests per second", src.origins["rate_limit"])
 		}
 	}
+	for _, d := range []struct {
+		key string
+		to  *time.Duration
+	}{{"http_timeout_seconds", &c.HTTPTimeout}, {"retry_timeout_seconds", &c.RetryTimeout}} {
+		if v := src.get(d.key, ""); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				return nil, fmt.Errorf("%s from %s must be a positive number of seconds", d.key, src.origins[d.key])
+			}
+			*d.to = time.Duration(n) * time.Second
+		}
+	}
+	// debug_headers is read and ignored: scimsync never logs headers, which carry tokens.
+	_ = src.get("debug_headers", "")
 	basic := src.get("username", "") != "" || src.get("password", "") != ""
 
 	if c.Host, err = NormalizeHost(host); err != nil {

@@ -320,6 +320,10 @@ func TestResolveErrors(t *testing.T) {
 			cfg:  "[DEFAULT]\nhost = https://h\ntoken very-secret\n",
 			want: ".databrickscfg:3: key-value delimiter not found",
 		},
+		"bad timeout in the profile": {
+			cfg:  "[DEFAULT]\nhost = https://h\ntoken = very-secret\nhttp_timeout_seconds = soon\n",
+			want: "http_timeout_seconds from profile DEFAULT must be a positive number of seconds",
+		},
 		"bad rate limit": {
 			vars: map[string]string{EnvHost: "https://h", EnvToken: "very-secret", EnvRateLimit: "fast"},
 			want: "rate_limit from env DATABRICKS_RATE_LIMIT must be a positive number",
