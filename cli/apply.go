@@ -58,9 +58,6 @@ func (c *ApplyCmd) Run(rt *Runtime) error {
 	}
 	p, err := readPlan(c.Args[0])
 	if err != nil {
-		if kind := sniff(c.Args[0]); kind != kindPlan && kind != kindUnknown {
-			return notAPlan(c.Args[0], kind)
-		}
 		return err
 	}
 	cfg, err := loadConfig(file)
@@ -178,7 +175,13 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 			return err
 		}
 	}
-	if c.Format != "json" {
+	switch {
+	case c.Format == "json":
+	case check && !p.Empty():
+		// The plan was reviewed already (and the demo has just shown it): say what is
+		// applied in one line, as terraform apply PLANFILE does; scimsync show prints it.
+		fmt.Fprintf(rt.IO.Out, "Applying %s: %s\n", c.Args[0], strings.TrimPrefix(render.SummaryLine(p), "Plan: "))
+	default:
 		if err := render.Text(rt.IO.Out, p, render.Options{Color: rt.Color()}); err != nil {
 			return err
 		}
@@ -196,7 +199,11 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 			return fmt.Errorf("open audit log: %w", err)
 		}
 		defer f.Close()
-		log = audit.NewLog(rt.Redact.Writer(f))
+		src := audit.CISource(rt.IO.Getenv)
+		if check {
+			src.Plan = p.Checksum
+		}
+		log = audit.NewLog(rt.Redact.Writer(f)).WithSource(src)
 	}
 	batch := cfg.Apply.BatchSize
 	if c.BatchSize > 0 {
@@ -218,7 +225,7 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 		Progress:    update,
 		Logger:      rt.Log,
 	}
-	if c.Format != "json" {
+	if c.Format != "json" && !check {
 		fmt.Fprintln(rt.IO.Out)
 	}
 	start := time.Now()

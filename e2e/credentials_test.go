@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -84,7 +85,10 @@ func TestPATOwnerProtectedAndRevoked(t *testing.T) {
 		"users.yaml":    "users:\n  - userName: ada@northwind.example\n",
 	})
 	r := a.run(t, "apply", "--auto-approve")
-	if r.code != 0 || !strings.Contains(r.stdout, "Protected: ") || !strings.Contains(r.stdout, "user:"+owner) || strings.Contains(r.stdout, "user "+owner) {
+	// No change names the owner; the review section lists it as protected ("= user ...").
+	changed := regexp.MustCompile(`(?m)^  [+~!-] user ` + regexp.QuoteMeta(owner))
+	if r.code != 0 || !strings.Contains(r.stdout, "Protected: ") || !strings.Contains(r.stdout, "user:"+owner) || changed.MatchString(r.stdout) ||
+		!strings.Contains(r.stdout, "  = user "+owner+": protected: never changed") {
 		t.Fatalf("apply: the token's owner must be protected and unchanged: %s", r)
 	}
 	id := lookupID(t, a.srv, "Users", `userName eq "`+owner+`"`)
