@@ -54,6 +54,15 @@ func (e *RefusedError) Hint() string {
 	return "the plan file was edited or made by something else than scimsync plan; make a new plan and review it"
 }
 
+// AdminReader is implemented by targets that can read what the admin guard counts
+// without reading every group's members: every principal with its roles and active flag,
+// every group with its roles, and the members of the groups that hold account_admin,
+// nested ones included. VerifyWith uses it at account level for a plan that may take an
+// admin away. The SCIM client implements it.
+type AdminReader interface {
+	ReadAccountAdmins(ctx context.Context) (*model.State, error)
+}
+
 // ObjectReader is implemented by targets that can read some live objects without reading
 // them all. VerifyWith then re-reads only what a plan touches. The SCIM client implements
 // it.
@@ -111,8 +120,13 @@ func VerifyWith(ctx context.Context, p *Plan, t Target, target TargetID, rc Rech
 	)
 	or, partial := t.(ObjectReader)
 	// The admin guard counts admins through groups, whose members a partial read leaves
-	// out: a plan that may take an admin away is checked against the whole state.
-	whole := rc.Refresh || !partial || len(workspaces) > 0 || (!rc.AllowAdminRemoval && mayRemoveAdmins(p))
+	// out: a plan that may take an admin away is checked against what an AdminReader reads
+	// at account level, and against the whole state otherwise.
+	admins := !rc.AllowAdminRemoval && mayRemoveAdmins(p)
+	ar, canReadAdmins := t.(AdminReader)
+	canReadAdmins = canReadAdmins && p.Target.Level == model.LevelAccount
+	whole := rc.Refresh || !partial || len(workspaces) > 0 || (admins && !canReadAdmins)
+	var adminLive *model.State
 	if whole {
 		ws := p.Workspaces
 		if !rc.Refresh && len(workspaces) > 0 {
@@ -124,6 +138,9 @@ func VerifyWith(ctx context.Context, p *Plan, t Target, target TargetID, rc Rech
 		if err == nil && hasRemovals(p) {
 			count, err = or.CountObjects(ctx)
 		}
+		if err == nil && admins {
+			adminLive, err = ar.ReadAccountAdmins(ctx)
+		}
 	}
 	if err != nil {
 		return err
@@ -131,7 +148,7 @@ func VerifyWith(ctx context.Context, p *Plan, t Target, target TargetID, rc Rech
 	if err := p.CheckStale(live); err != nil {
 		return err
 	}
-	return rc.check(p, live, count)
+	return rc.check(p, live, count, adminLive)
 }
 
 func hasRemovals(p *Plan) bool {
@@ -150,8 +167,9 @@ func hasRemovals(p *Plan) bool {
 //   - the admin guard holds against the live state, unless rc.AllowAdminRemoval.
 //
 // live holds at least the objects the plan touches; count, when not negative, is how many
-// objects exist (live then holds only some of them).
-func (rc Recheck) check(p *Plan, live *model.State, count int) error {
+// objects exist (live then holds only some of them). admins, when not nil, is what the
+// admin guard counts instead of live (see AdminReader).
+func (rc Recheck) check(p *Plan, live *model.State, count int, admins *model.State) error {
 	r := newRechecker(p, live, rc)
 	r.count = len(r.byID)
 	if count >= 0 {
@@ -173,7 +191,10 @@ func (rc Recheck) check(p *Plan, live *model.State, count int) error {
 	for _, w := range p.Workspaces {
 		wss = append(wss, w.ID)
 	}
-	return checkAdmins(live, p, max(p.Policy.Guards.MinAdmins, rc.Policy.Guards.MinAdmins), p.Target.Level, wss)
+	if admins == nil {
+		admins = live
+	}
+	return checkAdmins(admins, p, max(p.Policy.Guards.MinAdmins, rc.Policy.Guards.MinAdmins), p.Target.Level, wss)
 }
 
 type rechecker struct {
