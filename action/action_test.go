@@ -92,7 +92,15 @@ type fakeGitHub struct {
 type comment struct {
 	ID   int    `json:"id"`
 	Body string `json:"body"`
+	User user   `json:"user"`
 }
+
+type user struct {
+	Login string `json:"login"`
+}
+
+// actionsBot is the author of the comments a GITHUB_TOKEN writes.
+const actionsBot = "github-actions[bot]"
 
 var (
 	listPath  = regexp.MustCompile(`^/repos/octo/identities/issues/7/comments$`)
@@ -113,6 +121,9 @@ func (g *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Body string `json:"body"`
 	}
 	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/user":
+		// As for GITHUB_TOKEN, an installation token: no user.
+		http.Error(w, `{"message": "Resource not accessible by integration"}`, http.StatusForbidden)
 	case r.Method == http.MethodGet && listPath.MatchString(r.URL.Path):
 		per, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
 		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
@@ -124,7 +135,7 @@ func (g *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		g.nextID++
-		g.comments = append(g.comments, comment{ID: g.nextID, Body: in.Body})
+		g.comments = append(g.comments, comment{ID: g.nextID, Body: in.Body, User: user{Login: actionsBot}})
 		w.WriteHeader(http.StatusCreated)
 		_ = json.NewEncoder(w).Encode(g.comments[len(g.comments)-1])
 	case r.Method == http.MethodPatch && patchPath.MatchString(r.URL.Path):
@@ -162,7 +173,7 @@ func (g *fakeGitHub) ours() []comment {
 	defer g.mu.Unlock()
 	var out []comment
 	for _, c := range g.comments {
-		if strings.HasPrefix(c.Body, "<!-- scimsync:") {
+		if c.User.Login == actionsBot && strings.HasPrefix(c.Body, "<!-- scimsync:") {
 			out = append(out, c)
 		}
 	}
@@ -349,8 +360,12 @@ func TestAction(t *testing.T) {
 	// A busy pull request: a full page of other comments comes first.
 	for range 100 {
 		gh.nextID++
-		gh.comments = append(gh.comments, comment{ID: gh.nextID, Body: "LGTM"})
+		gh.comments = append(gh.comments, comment{ID: gh.nextID, Body: "LGTM", User: user{Login: "reviewer"}})
 	}
+	// Someone quotes the marker in a comment of their own: it must never be taken for ours.
+	gh.nextID++
+	decoy := comment{ID: gh.nextID, Body: "<!-- scimsync:plan:org/scimsync.yaml -->\nI copied the plan here", User: user{Login: "mallory"}}
+	gh.comments = append(gh.comments, decoy)
 	api := httptest.NewServer(gh)
 	defer api.Close()
 
@@ -401,6 +416,7 @@ func TestAction(t *testing.T) {
 		t.Errorf("step summary:\n%s", res.summary)
 	}
 	wantRequests(t, gh.take(),
+		"GET /user?",
 		"GET /repos/octo/identities/issues/7/comments?per_page=100&page=1",
 		"GET /repos/octo/identities/issues/7/comments?per_page=100&page=2",
 		"POST /repos/octo/identities/issues/7/comments?")
@@ -416,9 +432,16 @@ func TestAction(t *testing.T) {
 	mustSucceed(t, res)
 	wantOutputs(t, res, "true", planFile, "scimsync plan: 59 to create, 10 to update, 14 membership changes, 11 workspace assignment changes")
 	wantRequests(t, gh.take(),
+		"GET /user?",
 		"GET /repos/octo/identities/issues/7/comments?per_page=100&page=1",
 		"GET /repos/octo/identities/issues/7/comments?per_page=100&page=2",
 		fmt.Sprintf("PATCH /repos/octo/identities/issues/comments/%d?", first))
+
+	for _, c := range gh.comments {
+		if c.ID == decoy.ID && c.Body != decoy.Body {
+			t.Errorf("the action edited someone else's comment that quotes the marker: %q", c.Body)
+		}
+	}
 
 	// 3. Merged: apply the reviewed plan file.
 	res = r.use(inputs("command", "apply"))
@@ -492,6 +515,11 @@ func TestAction(t *testing.T) {
 	if res.err == nil || res.outputs["exit-code"] != "1" || !strings.Contains(res.summary, "## scimsync plan failed") ||
 		!strings.HasPrefix(res.outputs["summary"], "scimsync plan failed: ") {
 		t.Errorf("failed plan: err %v, outputs %v, summary:\n%s", res.err, res.outputs, res.summary)
+	}
+	// The problem is an annotation on the config's line for the runner, and plain text in
+	// the summary.
+	if !strings.Contains(res.log, "::error file=org/missing.yaml,title=scimsync%3A read::read config:") || strings.Contains(res.summary, "::error") {
+		t.Errorf("failed plan: annotation missing from the log, or in the summary:\n%s\nsummary:\n%s", res.log, res.summary)
 	}
 
 	// No credential shows: not in the logs as shown, not in outputs, summaries or comments.

@@ -48,14 +48,16 @@ fenced() {
 	printf '```\n'
 }
 
-# failed writes the report of a command that failed: its error messages.
+# failed writes the report of a command that failed: its error messages, without the
+# annotations (::error ...) that the runner has already shown on the diff and without the
+# lines for the log alone (scimsync: ...).
 failed() {
+	grep -v -e '^::' -e '^scimsync: ' "$err" >"$out_dir/errors.txt" || true
 	{
 		printf '## scimsync %s failed\n\n' "$command"
-		grep -v '^scimsync: ' "$err" >"$err.report" || true
-		fenced "$err.report"
+		fenced "$out_dir/errors.txt"
 	} >"$md"
-	summary="scimsync $command failed: $(grep -m1 '^error:' "$err" || tail -n 1 "$err")"
+	summary="scimsync $command failed: $(grep -m1 '^error:' "$out_dir/errors.txt" || tail -n 1 "$out_dir/errors.txt")"
 }
 
 # heading returns the first heading of the report, without its ##.
@@ -89,7 +91,9 @@ plan)
 	if [[ $status == 0 || $status == 2 ]]; then
 		[[ $status == 2 ]] && has_changes=true
 		status=0
-		"$scimsync" show --format markdown "$plan_file" >"$md"
+		# A plan whose review section does not fit in a comment says so in the comment,
+		# and the step fails after posting it.
+		"$scimsync" show --format markdown "$plan_file" >"$md" || status=$?
 		"$scimsync" github outputs --plan "$plan_file" >"$out_dir/counts.txt"
 		summary=$(heading)
 		plan_out=$plan_file
@@ -174,9 +178,15 @@ comment() {
 	key=$(printf '%s/%s' "${INPUT_WORKING_DIRECTORY:-.}" "$config" | tr -c 'A-Za-z0-9._/-' '_')
 	marker="<!-- scimsync:$command:$key -->"
 	local repo="$GITHUB_API_URL/repos/${GITHUB_REPOSITORY:?}"
+	# Only the token's own comments are ours. GITHUB_TOKEN cannot read /user (403); its
+	# comments are github-actions[bot]'s.
+	local author
+	if ! author=$(api GET "$GITHUB_API_URL/user" 2>/dev/null | "$scimsync" github login 2>/dev/null); then
+		author='github-actions[bot]'
+	fi
 	for ((page = 1; page <= 50; page++)); do
 		api GET "$repo/issues/$pr/comments?per_page=100&page=$page" >"$out_dir/comments.json" || return 1
-		result=$("$scimsync" github find-comment --marker "$marker" <"$out_dir/comments.json") || return 1
+		result=$("$scimsync" github find-comment --marker "$marker" --author "$author" <"$out_dir/comments.json") || return 1
 		case "$result" in
 		"found "*)
 			id=${result#found }

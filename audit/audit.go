@@ -29,17 +29,68 @@ type Record struct {
 	Error      string    `json:"error,omitempty"`
 	Attempts   int       `json:"attempts"`
 	DurationMS int64     `json:"durationMs"`
+	// Source says where the apply came from; the Log fills it in.
+	Source *Source `json:"source,omitempty"`
+}
+
+// Source is where an apply came from: the plan it carried out and, in CI, the commit, the
+// actor and the run. Empty fields are left out.
+type Source struct {
+	// Plan is the checksum of the plan file applied; empty for apply --auto-approve.
+	Plan string `json:"plan,omitempty"`
+	// CI names the CI system: github-actions or gitlab-ci.
+	CI         string `json:"ci,omitempty"`
+	Repository string `json:"repository,omitempty"`
+	Commit     string `json:"commit,omitempty"`
+	Ref        string `json:"ref,omitempty"`
+	Actor      string `json:"actor,omitempty"`
+	RunURL     string `json:"runUrl,omitempty"`
+}
+
+// CISource returns what the environment says about the CI run, or a zero Source outside
+// CI. It reads GitHub Actions' GITHUB_* and GitLab CI's CI_* variables.
+func CISource(getenv func(string) string) Source {
+	switch {
+	case getenv("GITHUB_ACTIONS") == "true":
+		s := Source{CI: "github-actions", Repository: getenv("GITHUB_REPOSITORY"), Commit: getenv("GITHUB_SHA"),
+			Ref: getenv("GITHUB_REF"), Actor: getenv("GITHUB_ACTOR")}
+		if id := getenv("GITHUB_RUN_ID"); id != "" && s.Repository != "" {
+			server := getenv("GITHUB_SERVER_URL")
+			if server == "" {
+				server = "https://github.com"
+			}
+			s.RunURL = server + "/" + s.Repository + "/actions/runs/" + id
+			if n := getenv("GITHUB_RUN_ATTEMPT"); n != "" && n != "1" {
+				s.RunURL += "/attempts/" + n
+			}
+		}
+		return s
+	case getenv("GITLAB_CI") == "true":
+		return Source{CI: "gitlab-ci", Repository: getenv("CI_PROJECT_PATH"), Commit: getenv("CI_COMMIT_SHA"),
+			Ref: getenv("CI_COMMIT_REF_NAME"), Actor: getenv("GITLAB_USER_LOGIN"), RunURL: getenv("CI_JOB_URL")}
+	}
+	return Source{}
 }
 
 // Log writes records as JSON lines. It is safe for concurrent use. A nil *Log discards.
 type Log struct {
-	mu  sync.Mutex
-	enc *json.Encoder
-	err error
+	mu     sync.Mutex
+	enc    *json.Encoder
+	err    error
+	source *Source
 }
 
 // NewLog returns a log that writes to w.
 func NewLog(w io.Writer) *Log { return &Log{enc: json.NewEncoder(w)} }
+
+// WithSource makes every record the log writes say where the apply came from; a zero
+// Source adds nothing. It returns l.
+func (l *Log) WithSource(s Source) *Log {
+	if s != (Source{}) {
+		l.source = &s
+	}
+	return l
+}
 
 // Write appends one record. The first write error is kept and returned by Err.
 func (l *Log) Write(r Record) {
@@ -50,6 +101,9 @@ func (l *Log) Write(r Record) {
 	defer l.mu.Unlock()
 	if l.err != nil {
 		return
+	}
+	if r.Source == nil {
+		r.Source = l.source
 	}
 	if err := l.enc.Encode(r); err != nil {
 		l.err = fmt.Errorf("write audit log: %w", err)

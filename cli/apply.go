@@ -26,7 +26,7 @@ type ApplyCmd struct {
 	Args              []string `arg:"" optional:"" name:"plan-or-paths" help:"The plan file to apply; with --auto-approve, manifest files or directories instead."`
 	AutoApprove       bool     `name:"auto-approve" help:"Plan and apply in one step, without a reviewed plan file."`
 	AllowMassRemoval  bool     `name:"allow-mass-removal" env:"SCIMSYNC_ALLOW_MASS_REMOVAL" help:"Override the removal guards: with --auto-approve for the plan made, and for a saved plan, whose removals apply counts again against the config's guards whatever the file says."`
-	AllowAdminRemoval bool     `name:"allow-admin-removal" help:"Override the admin guard: with --auto-approve for the plan made, and for a saved plan, which apply checks again against the live state whatever the file says."`
+	AllowAdminRemoval bool     `name:"allow-admin-removal" help:"Override the admin guard: with --auto-approve for the plan made, and for a saved plan, which apply checks again against the live state. Lets a plan deactivate or delete account admins, or leave fewer admins than policy.guards.minAdmins."`
 	Format            string   `enum:"text,json" default:"text" help:"Output format: text (the plan, then the outcome) or json (the outcome only: counts and the changes that failed)."`
 	AuditLog          string   `name:"audit-log" env:"SCIMSYNC_AUDIT_LOG" placeholder:"FILE" help:"Append one JSON line per change (time, change, requests, status, attempts, duration) to FILE."`
 	BatchSize         int      `name:"batch-size" env:"SCIMSYNC_BATCH_SIZE" placeholder:"N" help:"Most members added or removed in one PATCH (default 100)."`
@@ -58,9 +58,6 @@ func (c *ApplyCmd) Run(rt *Runtime) error {
 	}
 	p, err := readPlan(c.Args[0])
 	if err != nil {
-		if kind := sniff(c.Args[0]); kind != kindPlan && kind != kindUnknown {
-			return notAPlan(c.Args[0], kind)
-		}
 		return err
 	}
 	cfg, err := loadConfig(file)
@@ -178,7 +175,13 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 			return err
 		}
 	}
-	if c.Format != "json" {
+	switch {
+	case c.Format == "json":
+	case check && !p.Empty():
+		// The plan was reviewed already (and the demo has just shown it): say what is
+		// applied in one line, as terraform apply PLANFILE does; scimsync show prints it.
+		fmt.Fprintf(rt.IO.Out, "Applying %s: %s\n", c.Args[0], strings.TrimPrefix(render.SummaryLine(p), "Plan: "))
+	default:
 		if err := render.Text(rt.IO.Out, p, render.Options{Color: rt.Color()}); err != nil {
 			return err
 		}
@@ -196,7 +199,11 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 			return fmt.Errorf("open audit log: %w", err)
 		}
 		defer f.Close()
-		log = audit.NewLog(rt.Redact.Writer(f))
+		src := audit.CISource(rt.IO.Getenv)
+		if check {
+			src.Plan = p.Checksum
+		}
+		log = audit.NewLog(rt.Redact.Writer(f)).WithSource(src)
 	}
 	batch := cfg.Apply.BatchSize
 	if c.BatchSize > 0 {
@@ -218,7 +225,7 @@ func (c *ApplyCmd) execute(rt *Runtime, conn *connection, cfg *config.Config, p 
 		Progress:    update,
 		Logger:      rt.Log,
 	}
-	if c.Format != "json" {
+	if c.Format != "json" && !check {
 		fmt.Fprintln(rt.IO.Out)
 	}
 	start := time.Now()
@@ -367,15 +374,6 @@ func (p preflighted) Snapshot(ctx context.Context, workspaces []model.Workspace)
 		return nil, err
 	}
 	return p.Client.Snapshot(ctx, workspaces)
-}
-
-// SnapshotForAdmins runs the preflight checks, then reads the live state with the members
-// of the groups that decide who is an account admin.
-func (p preflighted) SnapshotForAdmins(ctx context.Context, workspaces []model.Workspace) (*model.State, error) {
-	if err := p.Preflight(ctx, workspaces); err != nil {
-		return nil, err
-	}
-	return p.Client.SnapshotForAdmins(ctx, workspaces)
 }
 
 // ReadObjects runs the preflight checks, then reads the objects refs name.

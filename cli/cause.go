@@ -83,10 +83,11 @@ func scimCause(se *scim.Error, err error) error {
 	req := fmt.Sprintf("(%s %s)", se.Method, se.Path)
 	switch se.Status {
 	case http.StatusUnauthorized:
-		return &Error{
-			Err:  fmt.Errorf("the credentials were rejected: %s %s", what, req),
-			Hint: scim.RejectedHint(se.AuthType),
+		cause := "the credentials were rejected"
+		if se.AuthType != "" {
+			cause += " (auth type " + se.AuthType + ")"
 		}
+		return &Error{Err: fmt.Errorf("%s: %s %s", cause, what, req), Hint: scim.RejectedHint(se.AuthType)}
 	case http.StatusForbidden:
 		return &Error{
 			Err:  fmt.Errorf("the credentials' identity lacks permission: %s %s", what, req),

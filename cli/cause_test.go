@@ -36,6 +36,7 @@ func TestRootCauseGolden(t *testing.T) {
 		"wrong account id, token": wrap(&scim.Error{Status: 404, Detail: "Account ffffffff-0000-4000-8000-000000000009 does not exist.", Method: "GET",
 			Path: "/api/2.0/accounts/ffffffff-0000-4000-8000-000000000009/scim/v2/Users"}),
 		"wrong token":        wrap(&scim.Error{Status: 401, Detail: "Invalid access token.", Method: "GET", Path: "/api/2.0/preview/scim/v2/Users"}),
+		"wrong token, pat":   wrap(&scim.Error{Status: 401, Detail: "Invalid access token.", Method: "GET", Path: "/api/2.0/preview/scim/v2/Users", AuthType: auth.AuthPAT}),
 		"not an admin":       wrap(&scim.Error{Status: 403, Detail: "Only admins can do this.", Method: "POST", Path: "/api/2.0/preview/scim/v2/Users"}),
 		"closed port":        wrap(fmt.Errorf("GET /api/2.0/preview/scim/v2/Users: %w", &url.Error{Op: "Get", URL: "http://127.0.0.1:1/api/2.0/preview/scim/v2/Users", Err: refused})),
 		"closed port, OAuth": wrap(&auth.TokenError{Endpoint: "http://127.0.0.1:1/oidc/v1/token", Err: &url.Error{Op: "Post", URL: "http://127.0.0.1:1/oidc/v1/token", Err: refused}}),

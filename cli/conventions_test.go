@@ -116,3 +116,29 @@ func TestNoArgumentsPrintsHelp(t *testing.T) {
 		t.Errorf("exit %d, out %q, err %q", code, out.String(), errOut.String())
 	}
 }
+
+// TestFullPlanLinksTheRun checks where a cut Markdown plan says the full plan is: the file,
+// and in GitHub Actions the artifact and the run.
+func TestFullPlanLinksTheRun(t *testing.T) {
+	tests := map[string]struct {
+		env  map[string]string
+		file string
+		want string
+	}{
+		"no file": {file: "", want: ""},
+		"local":   {file: "out/plan.json", want: "`plan.json`"},
+		"in github actions": {
+			env:  map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "octo/ids", "GITHUB_RUN_ID": "42", "SCIMSYNC_PLAN_ARTIFACT": "scimsync-plan"},
+			file: "plan.json",
+			want: "`plan.json`, in the artifact `scimsync-plan` of [the workflow run](https://github.com/octo/ids/actions/runs/42#artifacts)",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			rt := &Runtime{IO: IO{Getenv: env(tc.env)}}
+			if got := fullPlan(rt, tc.file); got != tc.want {
+				t.Errorf("fullPlan = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

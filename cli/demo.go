@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -168,8 +169,9 @@ Next steps
 func (c *DemoCmd) step(rt *Runtime, s demoStep, getenv func(string) string, planFile string) error {
 	shown := strings.ReplaceAll(strings.Join(s.args, " "), filepath.Dir(planFile), "$DEMO")
 	fmt.Fprintf(rt.IO.Out, "\n# %s\n$ scimsync %s\n", s.note, shown)
+	dir := filepath.Dir(planFile)
 	code := Main(rt.Ctx, s.args, IO{
-		In: strings.NewReader(""), Out: rt.IO.Out, Err: rt.IO.Err,
+		In: strings.NewReader(""), Out: &replacer{w: rt.IO.Out, old: dir, new: "$DEMO"}, Err: &replacer{w: rt.IO.Err, old: dir, new: "$DEMO"},
 		OutIsTerminal: rt.IO.OutIsTerminal, ErrIsTerminal: rt.IO.ErrIsTerminal,
 		Getenv: getenv,
 	})
@@ -181,6 +183,21 @@ func (c *DemoCmd) step(rt *Runtime, s demoStep, getenv func(string) string, plan
 	}
 	fmt.Fprintf(rt.IO.Out, "[exit %d]\n", code)
 	return nil
+}
+
+// replacer writes to w with old replaced by new, so that the demo's output shows its
+// scratch directory as $DEMO, as the commands it prints do. Each write is replaced on its
+// own: the commands write whole lines.
+type replacer struct {
+	w        io.Writer
+	old, new string
+}
+
+func (r *replacer) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(r.w, strings.ReplaceAll(string(p), r.old, r.new)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // demoEnv returns the environment of the demo's commands: the emulator's settings, no

@@ -45,7 +45,11 @@ func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)
 
 // report writes an error and its hint to w and returns the exit code. It is the one place
 // where errors become exit codes.
-func report(w io.Writer, err error) int {
+func report(w io.Writer, err error) int { return reportTo(w, err, nil) }
+
+// reportTo is report that also writes the error as GitHub annotations with a, unless a is
+// nil.
+func reportTo(w io.Writer, err error, a *annotator) int {
 	var status exitStatus
 	if errors.As(err, &status) {
 		return int(status)
@@ -56,6 +60,7 @@ func report(w io.Writer, err error) int {
 			fmt.Fprintln(w, d)
 		}
 		fmt.Fprintln(w, summary(diags.List))
+		a.diagnostics(diags.List)
 		return ExitError
 	}
 	err = rootCause(err)
@@ -78,5 +83,6 @@ func report(w io.Writer, err error) int {
 	if hint != "" {
 		fmt.Fprintf(w, "hint: %s\n", hint)
 	}
+	a.failure(err, hint)
 	return ExitError
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ type GitHubCmd struct {
 	PRNumber    PRNumberCmd    `cmd:"" name:"pr-number" help:"Print the pull-request number of a GitHub event payload, or nothing."`
 	FindComment FindCommentCmd `cmd:"" name:"find-comment" help:"Read a page of issue comments (JSON) on stdin and print 'found ID', 'more' or 'none'."`
 	CommentBody CommentBodyCmd `cmd:"" name:"comment-body" help:"Print the JSON request body of a comment: the marker, then the file's text."`
+	Login       LoginCmd       `cmd:"" name:"login" help:"Read a GitHub user (JSON, GET /user) on stdin and print its login."`
 	Outputs     OutputsCmd     `cmd:"" name:"outputs" help:"Print the step outputs (name=value lines) with the counts of a plan file and of apply's JSON result."`
 }
 
@@ -89,18 +91,41 @@ func (c *PRNumberCmd) Run(rt *Runtime) error {
 	return err
 }
 
+// LoginCmd prints the login of the user the token belongs to.
+type LoginCmd struct{}
+
+// Run prints the login field of the JSON user on stdin; it fails when there is none.
+func (c *LoginCmd) Run(rt *Runtime) error {
+	var u struct {
+		Login string `json:"login"`
+	}
+	if err := json.NewDecoder(io.LimitReader(rt.IO.In, 1<<20)).Decode(&u); err != nil {
+		return fmt.Errorf("read user: %w", err)
+	}
+	if u.Login == "" {
+		return errors.New("read user: no login")
+	}
+	_, err := fmt.Fprintln(rt.IO.Out, u.Login)
+	return err
+}
+
 // FindCommentCmd looks for the comment that carries a marker in one page of comments.
 type FindCommentCmd struct {
 	Marker  string `name:"marker" required:"" help:"The hidden marker, such as <!-- scimsync:plan -->."`
+	Author  string `name:"author" required:"" help:"The login of the token's user: only its comments are ours (github-actions[bot] for GITHUB_TOKEN)."`
 	PerPage int    `name:"per-page" default:"100" help:"The page size asked for: a full page means there may be more."`
 }
 
-// Run prints "found ID" for the first comment whose body starts with the marker, else
-// "more" when the page is full, else "none".
+// Run prints "found ID" for the first comment written by the author whose body starts
+// with the marker, else "more" when the page is full, else "none". A comment by anyone
+// else that starts with the marker (a quote, a copy) is never taken for ours.
 func (c *FindCommentCmd) Run(rt *Runtime) error {
 	var page []struct {
 		ID   int64  `json:"id"`
 		Body string `json:"body"`
+		User struct {
+			Login string `json:"login"`
+		} `json:"user"`
 	}
 	if err := json.NewDecoder(io.LimitReader(rt.IO.In, 64<<20)).Decode(&page); err != nil {
 		return fmt.Errorf("read comments: %w", err)
@@ -110,7 +135,7 @@ func (c *FindCommentCmd) Run(rt *Runtime) error {
 		result = "more"
 	}
 	for _, cm := range page {
-		if strings.HasPrefix(strings.TrimSpace(cm.Body), c.Marker) {
+		if strings.EqualFold(cm.User.Login, c.Author) && strings.HasPrefix(strings.TrimSpace(cm.Body), c.Marker) {
 			result = fmt.Sprintf("found %d", cm.ID)
 			break
 		}

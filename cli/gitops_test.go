@@ -122,22 +122,33 @@ func TestGitHubFindComment(t *testing.T) {
 		perPage string
 		want    string
 	}{
-		"found":         {`[{"id": 1, "body": "hello"}, {"id": 22, "body": "` + marker + `\n## plan"}]`, "2", "found 22\n"},
-		"other marker":  {`[{"id": 1, "body": "<!-- scimsync:plan:other -->"}]`, "100", "none\n"},
-		"quoted marker": {`[{"id": 1, "body": "> ` + marker + `"}]`, "100", "none\n"},
-		"full page":     {`[{"id": 1, "body": "a"}, {"id": 2, "body": "b"}]`, "2", "more\n"},
-		"empty":         {`[]`, "100", "none\n"},
+		"found":               {`[{"id": 1, "body": "hello", "user": {"login": "ann"}}, {"id": 22, "body": "` + marker + `\n## plan", "user": {"login": "github-actions[bot]"}}]`, "2", "found 22\n"},
+		"someone else's copy": {`[{"id": 5, "body": "` + marker + `\ncopied", "user": {"login": "mallory"}}, {"id": 22, "body": "` + marker + `", "user": {"login": "github-actions[bot]"}}]`, "100", "found 22\n"},
+		"only someone else's": {`[{"id": 5, "body": "` + marker + `", "user": {"login": "mallory"}}]`, "100", "none\n"},
+		"other marker":        {`[{"id": 1, "body": "<!-- scimsync:plan:other -->", "user": {"login": "github-actions[bot]"}}]`, "100", "none\n"},
+		"quoted marker":       {`[{"id": 1, "body": "> ` + marker + `", "user": {"login": "github-actions[bot]"}}]`, "100", "none\n"},
+		"full page":           {`[{"id": 1, "body": "a"}, {"id": 2, "body": "b"}]`, "2", "more\n"},
+		"empty":               {`[]`, "100", "none\n"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			code, out, errOut := run(t, tc.page, "github", "find-comment", "--marker", marker, "--per-page", tc.perPage)
+			code, out, errOut := run(t, tc.page, "github", "find-comment", "--marker", marker, "--author", "github-actions[bot]", "--per-page", tc.perPage)
 			if code != 0 || out != tc.want {
 				t.Errorf("exit %d, out %q, want %q; stderr %q", code, out, tc.want, errOut)
 			}
 		})
 	}
-	if code, _, _ := run(t, `{"message": "Bad credentials"}`, "github", "find-comment", "--marker", marker); code != 1 {
+	if code, _, _ := run(t, `{"message": "Bad credentials"}`, "github", "find-comment", "--marker", marker, "--author", "x"); code != 1 {
 		t.Errorf("an error body is read as comments: exit %d", code)
+	}
+}
+
+func TestGitHubLogin(t *testing.T) {
+	if code, out, _ := run(t, `{"login": "octocat", "id": 1}`, "github", "login"); code != 0 || out != "octocat\n" {
+		t.Errorf("exit %d, out %q", code, out)
+	}
+	if code, _, _ := run(t, `{"message": "Resource not accessible by integration"}`, "github", "login"); code != 1 {
+		t.Errorf("an error body gives a login: exit %d", code)
 	}
 }
 

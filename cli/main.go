@@ -136,7 +136,7 @@ func Main(ctx context.Context, args []string, stdio IO) int {
 	rt := &Runtime{Ctx: ctx, IO: stdio, Log: newLogger(g.LogLevel, g.LogFormat, stdio.Err), Stop: stop, Profile: g.Profile, Redact: red, rawOut: rawOut, ProgressInterval: g.Progress}
 	go watchInterrupts(ctx, rt, stop, cancel)
 	if err := recovered(rt, func() error { return kctx.Run(rt) }); err != nil {
-		return report(stdio.Err, err)
+		return reportTo(stdio.Err, err, rt.annotator())
 	}
 	return ExitOK
 }

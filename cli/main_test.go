@@ -134,7 +134,7 @@ func TestParse(t *testing.T) {
 			command: "version",
 			want:    defaults(func(*grammar) {}),
 		},
-		"bad enum":         {args: []string{"validate", "--format", "xml"}, wantErr: `--format must be one of "text","markdown","json" but got "xml"`},
+		"bad enum":         {args: []string{"validate", "--format", "xml"}, wantErr: `--format must be one of "text","markdown","json","github" but got "xml"`},
 		"bad enum in env":  {args: []string{"validate"}, env: map[string]string{"SCIMSYNC_LOG_LEVEL": "loud"}, wantErr: `--log-level must be one of "debug","info","warn","error" but got "loud"`},
 		"unknown command":  {args: []string{"frobnicate"}, wantErr: "unexpected argument frobnicate"},
 		"no command":       {args: nil, wantErr: "expected one of"},

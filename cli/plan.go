@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scimsync/scimsync/audit"
 	"github.com/scimsync/scimsync/config"
 	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
@@ -160,11 +161,7 @@ func writePlan(rt *Runtime, w io.Writer, p *plan.Plan, format, file string) erro
 		// For people and tools reading the output; plan -o writes the compact file.
 		err = plan.EncodeIndent(w, p)
 	case "markdown":
-		full := ""
-		if file != "" {
-			full = "`" + filepath.Base(file) + "`"
-		}
-		err = render.Markdown(w, p, render.MarkdownOptions{FullPlan: full})
+		err = render.Markdown(w, p, render.MarkdownOptions{FullPlan: fullPlan(rt, file)})
 	default:
 		err = render.Text(w, p, render.Options{Color: rt.Color()})
 	}
@@ -172,6 +169,24 @@ func writePlan(rt *Runtime, w io.Writer, p *plan.Plan, format, file string) erro
 		return fmt.Errorf("write plan: %w", err)
 	}
 	return nil
+}
+
+// fullPlan says where a Markdown plan that had to be cut is to be read in full: the plan
+// file, and in CI the run that keeps it as an artifact (the action's plan-file output,
+// uploaded with actions/upload-artifact, as the example workflows do; the run's page lists
+// its artifacts). It is "" without a plan file.
+func fullPlan(rt *Runtime, file string) string {
+	if file == "" {
+		return ""
+	}
+	full := "`" + filepath.Base(file) + "`"
+	if run := audit.CISource(rt.IO.Getenv).RunURL; run != "" {
+		if name := rt.IO.Getenv("SCIMSYNC_PLAN_ARTIFACT"); name != "" {
+			full += fmt.Sprintf(", in the artifact `%s`", strings.ReplaceAll(name, "`", "'"))
+		}
+		full += fmt.Sprintf(" of [the workflow run](%s#artifacts)", run)
+	}
+	return full
 }
 
 // writeFileAtomic writes a file through a temporary file in the same directory and a

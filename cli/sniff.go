@@ -27,8 +27,8 @@ const (
 const sniffLimit = 16 << 20
 
 // sniff says what path holds. A directory, and a CSV or LDIF file, are manifest sources;
-// other files are told by their top-level keys (a plan and a drift report have a
-// formatVersion and their own keys, a snapshot a formatVersion and a state, a config a
+// other files are told by their top-level keys (a plan has changes and fingerprints, even
+// when damaged; a drift report a formatVersion and its own keys, a snapshot a formatVersion and a state, a config a
 // target or sources, a manifest users, groups, servicePrincipals or workspaces).
 // Anything else, including a file that cannot be read, is kindUnknown.
 func sniff(path string) fileKind {

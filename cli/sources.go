@@ -112,6 +112,7 @@ func (s *Sources) loadValidSummaries(rt *Runtime) (*config.Config, *model.State,
 	for _, d := range diags {
 		fmt.Fprintln(rt.IO.Err, d)
 	}
+	rt.annotator().diagnostics(diags)
 	return cfg, desired, summaries, nil
 }
 

@@ -13,7 +13,7 @@ import (
 // ValidateCmd parses and validates every source and reports every problem at once.
 type ValidateCmd struct {
 	Sources
-	Format string `enum:"text,markdown,json" default:"text" env:"SCIMSYNC_FORMAT" help:"Output format: text, markdown (for job summaries and comments) or json."`
+	Format string `enum:"text,markdown,json,github" default:"text" env:"SCIMSYNC_FORMAT" help:"Output format: text, markdown (for job summaries and comments), json, or github (GitHub Actions annotations, then the summary line). In GitHub Actions the problems are also written to stderr as annotations."`
 }
 
 // Run validates and writes the report to Out; it returns exit status 1 when the sources
@@ -30,8 +30,14 @@ func (c *ValidateCmd) Run(rt *Runtime) error {
 		err = r.writeJSON(rt.IO.Out)
 	case "markdown":
 		err = r.writeMarkdown(rt.IO.Out)
+	case "github":
+		newAnnotator(rt.IO.Out, rt.IO.Getenv).diagnostics(r.Diagnostics)
+		_, err = fmt.Fprintln(rt.IO.Out, r.summaryLine())
 	default:
 		err = r.writeText(rt.IO.Out, rt.Color())
+	}
+	if c.Format != "github" {
+		rt.annotator().diagnostics(r.Diagnostics)
 	}
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
@@ -103,20 +109,25 @@ func (r *validation) writeText(w io.Writer, color bool) error {
 		b.WriteString(line)
 		b.WriteByte('\n')
 	}
-	if r.Valid {
-		c := r.Counts
-		fmt.Fprintf(&b, "valid: %s, %s, %s, %s", plural(c.Users, "user"), plural(c.ServicePrincipals, "service principal"),
-			plural(c.Groups, "group"), plural(c.Workspaces, "workspace"))
-		if n := count(r.Diagnostics, diag.SevWarning); n > 0 {
-			fmt.Fprintf(&b, " (%s)", plural(n, "warning"))
-		}
-		b.WriteByte('\n')
-	} else {
-		b.WriteString(summary(r.Diagnostics))
-		b.WriteByte('\n')
-	}
+	b.WriteString(r.summaryLine())
+	b.WriteByte('\n')
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// summaryLine is the last line of the text report: "valid: 42 users, ..." or
+// "3 errors in 2 files".
+func (r *validation) summaryLine() string {
+	if !r.Valid {
+		return summary(r.Diagnostics)
+	}
+	c := r.Counts
+	s := fmt.Sprintf("valid: %s, %s, %s, %s", plural(c.Users, "user"), plural(c.ServicePrincipals, "service principal"),
+		plural(c.Groups, "group"), plural(c.Workspaces, "workspace"))
+	if n := count(r.Diagnostics, diag.SevWarning); n > 0 {
+		s += fmt.Sprintf(" (%s)", plural(n, "warning"))
+	}
+	return s
 }
 
 // writeMarkdown writes the report for a job summary or a pull-request comment: a heading

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -84,7 +85,10 @@ func TestPATOwnerProtectedAndRevoked(t *testing.T) {
 		"users.yaml":    "users:\n  - userName: ada@northwind.example\n",
 	})
 	r := a.run(t, "apply", "--auto-approve")
-	if r.code != 0 || !strings.Contains(r.stdout, "Protected: ") || !strings.Contains(r.stdout, "user:"+owner) || strings.Contains(r.stdout, "user "+owner) {
+	// No change names the owner; the review section lists it as protected ("= user ...").
+	changed := regexp.MustCompile(`(?m)^  [+~!-] user ` + regexp.QuoteMeta(owner))
+	if r.code != 0 || !strings.Contains(r.stdout, "Protected: ") || !strings.Contains(r.stdout, "user:"+owner) || changed.MatchString(r.stdout) ||
+		!strings.Contains(r.stdout, "  = user "+owner+": protected: never changed") {
 		t.Fatalf("apply: the token's owner must be protected and unchanged: %s", r)
 	}
 	id := lookupID(t, a.srv, "Users", `userName eq "`+owner+`"`)
@@ -258,10 +262,12 @@ func TestFederatedWorkspaceLevel(t *testing.T) {
 	a := startAccount(t, emulator.Options{})
 	ws := exampleWorkspaces[0]
 	if _, err := a.srv.Seed(&model.State{
-		Users: []model.User{{UserName: "ann@northwind.example", DisplayName: "Ann", Active: true}, {UserName: "bo@northwind.example", DisplayName: "Bo", Active: true}},
+		// cy is declared nowhere: an account principal, which only the account may deactivate.
+		Users: []model.User{{UserName: "ann@northwind.example", DisplayName: "Ann", Active: true}, {UserName: "bo@northwind.example", DisplayName: "Bo", Active: true},
+			{UserName: "cy@northwind.example", DisplayName: "Cy", Active: true}},
 		Groups: []model.Group{
 			{DisplayName: "eng", Members: model.Members{Users: []string{"ann@northwind.example", "bo@northwind.example"}}},
-			{DisplayName: "finance", Members: model.Members{Users: []string{"bo@northwind.example"}}},
+			{DisplayName: "finance", Members: model.Members{Users: []string{"bo@northwind.example", "cy@northwind.example"}}},
 		},
 		Workspaces: []model.Workspace{{ID: ws, Assignments: []model.Assignment{
 			{Principal: model.Ref{Kind: model.KindGroup, Key: "eng"}, Permission: model.PermissionUser},

@@ -70,6 +70,10 @@ func Run(ctx context.Context, listen string, opts Options, out io.Writer) error 
 		return fmt.Errorf("emulator: %w", err)
 	}
 	o := s.opts
+	// One authorization method only, so that the lines work as pasted: clients refuse a
+	// token and a client secret together (reference §7). Settings of another account
+	// that may be in the shell are cleared first.
+	fmt.Fprintf(out, "unset DATABRICKS_TOKEN DATABRICKS_AUTH_TYPE DATABRICKS_CONFIG_PROFILE DATABRICKS_ACCOUNT_ID DATABRICKS_WORKSPACE_ID\n")
 	fmt.Fprintf(out, "export DATABRICKS_HOST=http://%s\n", ln.Addr())
 	if o.Level == model.LevelAccount {
 		fmt.Fprintf(out, "export DATABRICKS_ACCOUNT_ID=%s\n", o.AccountID)
@@ -83,6 +87,7 @@ func Run(ctx context.Context, listen string, opts Options, out io.Writer) error 
 		}
 		fmt.Fprintf(out, "export SCIMSYNC_HOST_OVERRIDES=%s\n", strings.Join(overrides, ","))
 	}
+	fmt.Fprintf(out, "# or a token instead: unset DATABRICKS_CLIENT_ID DATABRICKS_CLIENT_SECRET; export DATABRICKS_TOKEN=%s\n", o.Token)
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -22,23 +22,34 @@ func TestRun(t *testing.T) {
 		done <- Run(ctx, "127.0.0.1:0", Options{Token: "run-token"}, pw)
 		pw.Close()
 	}()
+	// The lines work as pasted into a shell: unset, then one authorization method
+	// exported, and the token offered in a comment.
 	env := map[string]string{}
+	var unset []string
+	tokenHint := ""
 	sc := bufio.NewScanner(pr)
-	for len(env) < 5 && sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), "export ")
-		if !ok {
-			t.Fatalf("unexpected output %q", sc.Text())
+	for tokenHint == "" && sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "unset "):
+			unset = strings.Fields(line)[1:]
+		case strings.HasPrefix(line, "export "):
+			k, v, _ := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+			env[k] = v
+		case strings.HasPrefix(line, "# or a token instead: "):
+			tokenHint = line
+		default:
+			t.Fatalf("unexpected output %q", line)
 		}
-		k, v, _ := strings.Cut(line, "=")
-		env[k] = v
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	// One credential set: a token besides the OAuth client would make clients refuse (§7).
 	wantOverrides := "https://dbc-1001.emulator.invalid=" + env["DATABRICKS_HOST"] + ",https://dbc-1002.emulator.invalid=" + env["DATABRICKS_HOST"]
 	if env["DATABRICKS_ACCOUNT_ID"] != DefaultAccountID || env["DATABRICKS_TOKEN"] != "" ||
 		env["DATABRICKS_CLIENT_ID"] != DefaultClientID || env["DATABRICKS_CLIENT_SECRET"] != DefaultClientSecret ||
-		!strings.HasPrefix(env["DATABRICKS_HOST"], "http://127.0.0.1:") || env["SCIMSYNC_HOST_OVERRIDES"] != wantOverrides {
-		t.Fatalf("environment %v", env)
+		!strings.HasPrefix(env["DATABRICKS_HOST"], "http://127.0.0.1:") || env["SCIMSYNC_HOST_OVERRIDES"] != wantOverrides ||
+		len(unset) == 0 || unset[0] != "DATABRICKS_TOKEN" || !strings.HasSuffix(tokenHint, "export DATABRICKS_TOKEN=run-token") {
+		t.Fatalf("environment %v, unset %v, %q", env, unset, tokenHint)
 	}
 	req, _ := http.NewRequest("GET", env["DATABRICKS_HOST"]+"/api/2.0/accounts/"+DefaultAccountID+"/scim/v2/Users", nil)
 	req.Header.Set("Authorization", "Bearer run-token")

@@ -227,15 +227,26 @@ func mayRemoveAdmins(p *Plan) bool {
 
 // adminGuard refuses a plan that leaves too few admins or removes an account admin.
 func (d *differ) adminGuard(p *Plan) error {
-	minAdmins := d.pol.Guards.MinAdmins
-	before := newAdminState(d.live)
-	after := newAdminState(d.live)
+	var wss []string
+	for _, w := range d.desired.Workspaces {
+		wss = append(wss, w.ID)
+	}
+	return checkAdmins(d.live, p, d.pol.Guards.MinAdmins, d.opts.Target.Level, wss)
+}
+
+// checkAdmins replays p over live and refuses it, with an *AdminGuardError, when it
+// deactivates or deletes an account admin (account level), or leaves fewer than minAdmins
+// active account admins or admins of one of the workspaces (at workspace level, of the
+// workspace itself) where there were at least as many.
+func checkAdmins(live *model.State, p *Plan, minAdmins int, level model.Level, workspaces []string) error {
+	before := newAdminState(live)
+	after := newAdminState(live)
 	for i := range p.Changes {
 		after.apply(&p.Changes[i])
 	}
 	var reasons []string
 	liveAdmins := before.accountAdmins()
-	if d.opts.Target.Level != model.LevelWorkspace {
+	if level != model.LevelWorkspace {
 		var removed []string
 		for i := range p.Changes {
 			c := &p.Changes[i]
@@ -251,12 +262,9 @@ func (d *differ) adminGuard(p *Plan) error {
 			reasons = append(reasons, fmt.Sprintf("it leaves %d active account %s (policy.guards.minAdmins is %d)", n, plural(n, "admin", "admins"), minAdmins))
 		}
 	}
-	var wss []string
-	if d.opts.Target.Level == model.LevelWorkspace {
+	wss := workspaces
+	if level == model.LevelWorkspace {
 		wss = []string{""}
-	}
-	for _, w := range d.desired.Workspaces {
-		wss = append(wss, w.ID)
 	}
 	for _, ws := range wss {
 		n, m := len(after.workspaceAdmins(ws)), len(before.workspaceAdmins(ws))

@@ -42,6 +42,15 @@ func TestAdminGuardWorkspaceAdmins(t *testing.T) {
 	if err != nil || !p.AdminGuardOverride || len(p.Changes) != 1 {
 		t.Errorf("with the override: %v %+v", err, p)
 	}
+	// apply checks a saved plan again against the live state: its own override counts,
+	// not the file's.
+	var again *AdminGuardError
+	if err := VerifyWith(t.Context(), p, f, testTarget, Recheck{Policy: policy.Default()}); !errors.As(err, &again) {
+		t.Errorf("apply without --allow-admin-removal: err = %v, want the admin guard", err)
+	}
+	if err := VerifyWith(t.Context(), p, f, testTarget, Recheck{Policy: policy.Default(), AllowAdminRemoval: true}); err != nil {
+		t.Errorf("apply with --allow-admin-removal: %v", err)
+	}
 	pol := policy.Default()
 	pol.Guards.MinAdmins = 0
 	if _, err := Diff(desired, live, pol, Options{Target: testTarget, Now: time.Unix(0, 0)}); err != nil {

@@ -127,7 +127,7 @@ func Apply(ctx context.Context, p *Plan, t Target, opts ApplyOptions) (*Result, 
 // Verify refuses a plan of another format version, a plan made for another target, a
 // stale plan (one whose live objects changed since it was made) and a plan whose changes
 // do not fit the live state as Recheck describes. It reads the live state. It takes the
-// plan's guard override at its word; the command line passes its own with VerifyWith.
+// plan's guard overrides at their word; the command line passes its own with VerifyWith.
 func Verify(ctx context.Context, p *Plan, t Target, target TargetID) error {
 	return VerifyWith(ctx, p, t, target, Recheck{AllowMassRemoval: p.GuardOverride, AllowAdminRemoval: p.AdminGuardOverride})
 }

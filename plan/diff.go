@@ -161,12 +161,19 @@ const (
 	// workspace level: it is managed at account level. It may be referenced (as a member
 	// of a workspace group); the plan never deletes, renames or changes its members.
 	ExcludedAccountGroup Exclusion = "managed at account level"
+	// ExcludedAccountPrincipal is a user or service principal that nothing declares, seen
+	// from an identity-federated workspace at workspace level: every principal there is an
+	// account principal, which only the account can deactivate or delete. The plan leaves
+	// it alone; a declared one is still created, updated and given entitlements.
+	ExcludedAccountPrincipal Exclusion = "account principal, managed at account level"
 )
 
 // warnWhenDeclared reports whether declaring an object excluded for this reason deserves a
 // warning: declaring a built-in group is expected (to manage its members, say), the others
 // are not changed as declared.
-func (e Exclusion) warnWhenDeclared() bool { return e != ExcludedBuiltIn && e != ExcludedAccountGroup }
+func (e Exclusion) warnWhenDeclared() bool {
+	return e != ExcludedBuiltIn && e != ExcludedAccountGroup && e != ExcludedAccountPrincipal
+}
 
 // keepsMemberships reports whether a group keeps an excluded member it does not declare.
 // Protected and ignored identities keep the memberships they have; a built-in group is no
@@ -416,7 +423,7 @@ func (d *differ) groups() {
 		}
 		reason := "declared attributes differ"
 		if action == Rename {
-			reason = fmt.Sprintf("renamed from %s (previously)", lg.DisplayName)
+			reason = fmt.Sprintf("previously named %s", lg.DisplayName)
 		}
 		d.add(Change{Action: action, Kind: model.KindGroup, Key: g.Key(), ID: lg.ID, Set: &set, Attributes: attrs,
 			Before: &Object{Group: lg}, After: &Object{Group: &after}, Reason: reason})
@@ -770,14 +777,30 @@ func (d *differ) memberships() {
 		if len(add) > 0 {
 			sortMembers(add)
 			d.add(Change{Action: AddMembers, Kind: model.KindGroup, Key: g.Key(), ID: id, Members: add,
-				Reason: fmt.Sprintf("%d declared members are missing", len(add))})
+				Reason: missing(len(add))})
 		}
 		if len(remove) > 0 {
 			sortMembers(remove)
 			d.add(Change{Action: RemoveMembers, Kind: model.KindGroup, Key: g.Key(), ID: id, Members: remove,
-				Reason: fmt.Sprintf("%d members are not declared", len(remove))})
+				Reason: undeclared(len(remove))})
 		}
 	}
+}
+
+// missing is the reason of an AddMembers change: "1 declared member is missing".
+func missing(n int) string {
+	if n == 1 {
+		return "1 declared member is missing"
+	}
+	return fmt.Sprintf("%d declared members are missing", n)
+}
+
+// undeclared is the reason of a RemoveMembers change: "1 member is not declared".
+func undeclared(n int) string {
+	if n == 1 {
+		return "1 member is not declared"
+	}
+	return fmt.Sprintf("%d members are not declared", n)
 }
 
 func sortMembers(ms []Member) {
@@ -980,6 +1003,10 @@ func (d *differ) removePrincipal(r model.Ref, id string, active bool, mode polic
 	if d.claimed[r] || d.isUnmanaged(r) {
 		return
 	}
+	if d.federated {
+		d.unmanaged[r] = ExcludedAccountPrincipal
+		return
+	}
 	reason := fmt.Sprintf("not declared; policy.removal.%s is %s", setting, mode)
 	switch mode {
 	case policy.RemovalDelete:
@@ -1028,6 +1055,7 @@ func (d *differ) finish() (*Plan, error) {
 		sorted[i] = *o.c
 	}
 	d.changes = sorted
+	d.nameServicePrincipals()
 	managed := 0
 	for _, n := range []int{len(d.live.Users), len(d.live.ServicePrincipals), len(d.live.Groups)} {
 		managed += n
@@ -1066,6 +1094,7 @@ func (d *differ) finish() (*Plan, error) {
 		p.Changes = []Change{}
 	}
 	p.summarize()
+	p.Risks = risks(d.desired, p.Changes, p.Protected, p.Blocked)
 	if err := d.guard(p); err != nil && !d.opts.OverrideGuards {
 		return p, err
 	}
@@ -1073,6 +1102,25 @@ func (d *differ) finish() (*Plan, error) {
 		return p, err
 	}
 	return p, nil
+}
+
+// nameServicePrincipals gives each change about a service principal keyed by
+// applicationId the principal's displayName, declared or live.
+func (d *differ) nameServicePrincipals() {
+	names := map[string]string{}
+	for _, s := range []*model.State{d.live, d.desired} {
+		for _, p := range s.ServicePrincipals {
+			if p.ApplicationID != "" && p.DisplayName != "" {
+				names[p.Key()] = p.DisplayName
+			}
+		}
+	}
+	for i := range d.changes {
+		c := &d.changes[i]
+		if c.Kind == model.KindServicePrincipal && names[c.Key] != "" && names[c.Key] != c.Key {
+			c.Name = names[c.Key]
+		}
+	}
 }
 
 // guard refuses plans that remove more than the policy allows, and any removal at all when

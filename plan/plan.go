@@ -76,6 +76,9 @@ type Plan struct {
 	ToolVersion   string    `json:"toolVersion"`
 	CreatedAt     time.Time `json:"createdAt"`
 	Target        TargetID  `json:"target"`
+	// Risks are the grants of privilege, removals and protected identities of the plan,
+	// for review first; display data, never read by apply.
+	Risks []Risk `json:"risks,omitempty"`
 	// AuthType names the authentication the plan was made with (pat, oauth-m2m,
 	// github-oidc, ...), never a secret. It is for display: a plan made with one kind of
 	// credentials may be applied with another.
@@ -148,6 +151,9 @@ type Change struct {
 	Key    string     `json:"key"`
 	// ID is the SCIM id of the live object; empty when the object is created by this plan.
 	ID string `json:"id,omitempty"`
+	// Name is the displayName of a service principal whose key is its applicationId, so
+	// that people see which principal a change is about. Display only.
+	Name string `json:"name,omitempty"`
 	// Workspace is the workspace id of Assign, Unassign and SetEntitlements.
 	Workspace string `json:"workspace,omitempty"`
 

@@ -24,9 +24,9 @@ type Recheck struct {
 	// AllowMassRemoval is the apply command's own --allow-mass-removal. A plan that trips
 	// the guards is refused without it, even when the file says it was made with it.
 	AllowMassRemoval bool
-	// AllowAdminRemoval is the apply command's own --allow-admin-removal, for the admin
-	// guard (admins.go), which apply runs again against the live state with the larger
-	// of the plan's and the config's policy.guards.minAdmins.
+	// AllowAdminRemoval is the apply command's own --allow-admin-removal: a plan that
+	// trips the admin guard (admins.go) against the live state is refused without it,
+	// whatever the file says.
 	AllowAdminRemoval bool
 	// Refresh re-reads the whole live state, as a plan does, instead of only the objects
 	// the plan touches.
@@ -54,6 +54,15 @@ func (e *RefusedError) Hint() string {
 	return "the plan file was edited or made by something else than scimsync plan; make a new plan and review it"
 }
 
+// AdminReader is implemented by targets that can read what the admin guard counts
+// without reading every group's members: every principal with its roles and active flag,
+// every group with its roles, and the members of the groups that hold account_admin,
+// nested ones included. VerifyWith uses it at account level for a plan that may take an
+// admin away. The SCIM client implements it.
+type AdminReader interface {
+	ReadAccountAdmins(ctx context.Context) (*model.State, error)
+}
+
 // ObjectReader is implemented by targets that can read some live objects without reading
 // them all. VerifyWith then re-reads only what a plan touches. The SCIM client implements
 // it.
@@ -65,13 +74,6 @@ type ObjectReader interface {
 	ReadObjects(ctx context.Context, refs []model.Ref, ids map[model.Ref]string) (*model.State, error)
 	// CountObjects returns how many users, service principals and groups exist, in all.
 	CountObjects(ctx context.Context) (int, error)
-}
-
-// AdminReader is implemented by targets that can read the live state with the members of
-// only the groups that decide who is an account admin (those that hold account_admin and
-// the groups nested in them). VerifyWith reads so for a plan that may take an admin away.
-type AdminReader interface {
-	SnapshotForAdmins(ctx context.Context, workspaces []model.Workspace) (*model.State, error)
 }
 
 // VerifyWith is Verify with the checks of rc. It refuses, before any write, a plan of
@@ -118,14 +120,14 @@ func VerifyWith(ctx context.Context, p *Plan, t Target, target TargetID, rc Rech
 	)
 	or, partial := t.(ObjectReader)
 	// The admin guard counts admins through groups, whose members a partial read leaves
-	// out: a plan that may take an admin away is checked against the whole state.
+	// out: a plan that may take an admin away is checked against what an AdminReader reads
+	// at account level, and against the whole state otherwise.
 	admins := !rc.AllowAdminRemoval && mayRemoveAdmins(p)
-	ar, adminView := t.(AdminReader)
-	whole := rc.Refresh || !partial || len(workspaces) > 0 || (admins && !adminView)
-	if !whole && admins {
-		// Everything but the members of groups that make no one an account admin.
-		live, err = ar.SnapshotForAdmins(ctx, p.Workspaces)
-	} else if whole {
+	ar, canReadAdmins := t.(AdminReader)
+	canReadAdmins = canReadAdmins && p.Target.Level == model.LevelAccount
+	whole := rc.Refresh || !partial || len(workspaces) > 0 || (admins && !canReadAdmins)
+	var adminLive *model.State
+	if whole {
 		ws := p.Workspaces
 		if !rc.Refresh && len(workspaces) > 0 {
 			ws = workspaces
@@ -136,6 +138,9 @@ func VerifyWith(ctx context.Context, p *Plan, t Target, target TargetID, rc Rech
 		if err == nil && hasRemovals(p) {
 			count, err = or.CountObjects(ctx)
 		}
+		if err == nil && admins {
+			adminLive, err = ar.ReadAccountAdmins(ctx)
+		}
 	}
 	if err != nil {
 		return err
@@ -143,7 +148,7 @@ func VerifyWith(ctx context.Context, p *Plan, t Target, target TargetID, rc Rech
 	if err := p.CheckStale(live); err != nil {
 		return err
 	}
-	return rc.check(p, live, count)
+	return rc.check(p, live, count, adminLive)
 }
 
 func hasRemovals(p *Plan) bool {
@@ -162,8 +167,9 @@ func hasRemovals(p *Plan) bool {
 //   - the admin guard holds against the live state, unless rc.AllowAdminRemoval.
 //
 // live holds at least the objects the plan touches; count, when not negative, is how many
-// objects exist (live then holds only some of them).
-func (rc Recheck) check(p *Plan, live *model.State, count int) error {
+// objects exist (live then holds only some of them). admins, when not nil, is what the
+// admin guard counts instead of live (see AdminReader).
+func (rc Recheck) check(p *Plan, live *model.State, count int, admins *model.State) error {
 	r := newRechecker(p, live, rc)
 	r.count = len(r.byID)
 	if count >= 0 {
@@ -181,10 +187,14 @@ func (rc Recheck) check(p *Plan, live *model.State, count int) error {
 	if rc.AllowAdminRemoval {
 		return nil
 	}
-	pol := p.Policy
-	pol.Guards.MinAdmins = max(p.Policy.Guards.MinAdmins, rc.Policy.Guards.MinAdmins)
-	d := &differ{pol: pol, live: live, desired: &model.State{Workspaces: p.Workspaces}, opts: Options{Target: p.Target}}
-	return d.adminGuard(p)
+	var wss []string
+	for _, w := range p.Workspaces {
+		wss = append(wss, w.ID)
+	}
+	if admins == nil {
+		admins = live
+	}
+	return checkAdmins(admins, p, max(p.Policy.Guards.MinAdmins, rc.Policy.Guards.MinAdmins), p.Target.Level, wss)
 }
 
 type rechecker struct {

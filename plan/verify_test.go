@@ -159,8 +159,10 @@ func TestVerifyGuardCountsTheLiveObjects(t *testing.T) {
 }
 
 // TestVerifyReadsWholeWhenAdminsMayGo checks that a plan that deactivates users is checked
-// against the whole live state while the admin guard holds: an account admin may be one
-// through a group, whose members a partial read leaves out.
+// against the whole live state while the admin guard holds, when the target cannot read
+// the admins alone (no AdminReader): an account admin may be one through a group, whose
+// members a partial read leaves out. The SCIM client is an AdminReader (scim
+// TestReadAccountAdmins; cli guards.txtar refuses such a plan on apply).
 func TestVerifyReadsWholeWhenAdminsMayGo(t *testing.T) {
 	desired := synth.Org(4, synth.Spec{Users: 40, Groups: 4, Memberships: 40, Depth: 1})
 	live := synth.Clone(desired)

@@ -75,6 +75,9 @@ func notDrift(r *plan.DriftReport) string {
 		why := make([]string, len(keys))
 		for i, k := range keys {
 			why[i] = fmt.Sprintf("%d %s", reasons[k], k)
+			if k == string(plan.ExcludedBuiltIn) {
+				why[i] = count(reasons[k], k) // "2 built-in groups"
+			}
 		}
 		parts = append(parts, fmt.Sprintf("%d out of scope (%s)", n, strings.Join(why, ", ")))
 	}
@@ -263,6 +266,10 @@ func DriftMarkdown(w io.Writer, r *plan.DriftReport, opts MarkdownOptions) error
 	if nd := notDrift(r); nd != "" {
 		tail.WriteString("\nNot drift: " + escape(nd) + ".\n")
 	}
+	if slices.ContainsFunc(drifted, func(o *plan.DriftObject) bool { return len(o.Differences) > 0 }) {
+		// The legend of the text report: a red - line is the live value, not a removal.
+		tail.WriteString("\nIn the diffs, `-` is the live value and `+` the declared value: `scimsync plan` would change the first into the second.\n")
+	}
 	out.force(tail.String())
 	_, err := io.WriteString(w, out.String())
 	return err
@@ -272,12 +279,11 @@ func DriftMarkdown(w io.Writer, r *plan.DriftReport, opts MarkdownOptions) error
 // has differences.
 func driftItem(o *plan.DriftObject) string {
 	sym := driftSymbol(o.Status)
-	name := fmt.Sprintf("%s %s", kindName(o.Kind), o.Key)
 	if len(o.Differences) == 0 {
 		return fmt.Sprintf("- `%s` %s %s%s\n", sym, escape(kindName(o.Kind)), code(o.Key), escape(objectNote(o)))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "<details><summary><code>%s</code> %s%s</summary>\n\n```diff\n", sym, htmlEscape(name), htmlEscape(objectNote(o)))
+	fmt.Fprintf(&b, "<details><summary><code>%s</code> %s %s%s</summary>\n\n```diff\n", sym, htmlEscape(kindName(o.Kind)), htmlCode(o.Key), htmlEscape(objectNote(o)))
 	var lines strings.Builder
 	for _, d := range o.Differences {
 		live, declared := differenceLines(d)
@@ -289,6 +295,7 @@ func driftItem(o *plan.DriftObject) string {
 		}
 	}
 	b.WriteString(fence(lines.String()))
-	b.WriteString("```\n\n</details>\n")
+	// A blank line ends the HTML block: without it, GFM swallows the next list item.
+	b.WriteString("```\n\n</details>\n\n")
 	return b.String()
 }

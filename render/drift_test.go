@@ -151,3 +151,16 @@ func TestDriftMarkdownEscapesIdentityData(t *testing.T) {
 		t.Errorf("identity data closed a code block:\n%s", buf.String())
 	}
 }
+
+// TestNotDriftCountsInWords checks the plural of the excluded built-in groups.
+func TestNotDriftCountsInWords(t *testing.T) {
+	r := &plan.DriftReport{Objects: []plan.DriftObject{
+		{Status: plan.Excluded, Reason: string(plan.ExcludedBuiltIn)},
+		{Status: plan.Excluded, Reason: string(plan.ExcludedBuiltIn)},
+		{Status: plan.Excluded, Reason: string(plan.ExcludedProtected)},
+	}}
+	r.Summary.Excluded.Total = 3
+	if got, want := notDrift(r), "3 out of scope (2 built-in groups, 1 protected)"; got != want {
+		t.Errorf("notDrift = %q, want %q", got, want)
+	}
+}

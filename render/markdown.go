@@ -1,14 +1,11 @@
 package render
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
-	"github.com/sergi/go-diff/diffmatchpatch"
-	"gopkg.in/yaml.v3"
-
+	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/plan"
 )
 
@@ -39,13 +36,27 @@ func (o MarkdownOptions) begin(head *strings.Builder) int {
 	return o.Limit
 }
 
-// Markdown writes a plan for a pull-request comment or job summary: a summary table first,
-// then the sections of the plan's view: removals highlighted and listed before anything
-// else, each change with a unified diff of its object's canonical YAML in a collapsible
-// section, and the warnings. Output never exceeds the limit; what is left out is counted
-// in a note, and note sections (warnings) are always shown whole.
+// Markdown writes a plan for a pull-request comment or job summary, in the shape
+// reviewers know from Atlantis: the summary table, then the review section (every grant
+// of privilege, removal and protected identity, never left out), then one collapsible,
+// coloured diff block per kind of change, then the warnings. Output never exceeds the
+// limit; changes left out are counted in a note, and note sections are shown whole. When
+// even the review section does not fit, the comment says so and Markdown returns a
+// *RiskOverflowError, so that the job fails rather than hide a risk.
 func Markdown(w io.Writer, p *plan.Plan, opts MarkdownOptions) error {
 	return writeMarkdown(w, newView(p), opts)
+}
+
+// RiskOverflowError reports a plan whose review section does not fit in a comment.
+type RiskOverflowError struct{ Items, Limit int }
+
+func (e *RiskOverflowError) Error() string {
+	return fmt.Sprintf("the review section of the plan (%d grants, removals and protected identities) does not fit in a comment of %d bytes", e.Items, e.Limit)
+}
+
+// Hint says what to do instead.
+func (e *RiskOverflowError) Hint() string {
+	return "review the plan as text (scimsync show plan.json) or split the change into smaller pull requests"
 }
 
 func writeMarkdown(w io.Writer, v *view, opts MarkdownOptions) error {
@@ -98,18 +109,69 @@ func writeMarkdown(w io.Writer, v *view, opts MarkdownOptions) error {
 	}
 	out := &budget{limit: limit}
 	out.add(head.String())
+	var overflow error
+	if risk := riskSection(v); risk != "" {
+		if !out.fits(risk, min(pending, out.limit/4)+300) {
+			overflow = &RiskOverflowError{Items: len(v.risks), Limit: limit}
+			risk = fmt.Sprintf("\n> [!CAUTION]\n> **The review section has %d grants, removals and protected identities and does not fit in a comment: this job fails rather than hide any of them.**%s\n\n",
+				len(v.risks), seeFull(opts.FullPlan))
+		}
+		out.force(risk)
+	}
 	for i, s := range v.sections {
-		if s.changes == nil {
+		switch {
+		case s.changes == nil:
 			out.force(notes[i])
 			pending -= len(notes[i])
-			continue
-		}
-		if err := changeList(out, s, pending, opts); err != nil {
-			return err
+		case s.brief:
+			changeList(out, s, pending, opts)
+		default:
+			if err := changeBlocks(out, v, s, pending, opts); err != nil {
+				return err
+			}
 		}
 	}
-	_, err := io.WriteString(w, out.String())
-	return err
+	if _, err := io.WriteString(w, out.String()); err != nil {
+		return err
+	}
+	return overflow
+}
+
+// riskSection renders the review section: every risk, one list item each, or "".
+func riskSection(v *view) string {
+	if len(v.risks) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n### Review first: %s\n\n", v.riskCounts())
+	blocked := 0
+	for _, r := range v.risks {
+		if r.typ == plan.RiskBlocked {
+			blocked++ // listed whole in the Blocked section
+			continue
+		}
+		fmt.Fprintf(&b, "- `%s` %s: %s\n", r.symbol, subjectMD(r.subject), escape(r.detail))
+	}
+	if blocked > 0 {
+		fmt.Fprintf(&b, "- `x` %s: see Blocked below\n", count(blocked, "blocked difference"))
+	}
+	b.WriteString("\n`+` grants privilege, `-` removes access, `=` protected: never changed, `x` blocked by the policy.\n")
+	return b.String()
+}
+
+// subjectMD writes "kind key" with the key as code, so that identity data can carry no
+// markup and an email address no mention.
+func subjectMD(s string) string {
+	kind, rest, ok := strings.Cut(s, " ")
+	if kind == "service" {
+		var k2 string
+		k2, rest, ok = strings.Cut(rest, " ")
+		kind += " " + k2
+	}
+	if !ok {
+		return code(s)
+	}
+	return escape(kind) + " " + code(rest)
 }
 
 // noteSection renders a section of notes: a heading and one item per note.
@@ -122,10 +184,10 @@ func noteSection(s section) string {
 	return b.String()
 }
 
-// changeList writes a section of changes, one line each when it is brief and in
-// collapsible sections otherwise, as many as fit while keeping pending bytes free for the
-// note sections still to come, and says how many were left out.
-func changeList(out *budget, s section, pending int, opts MarkdownOptions) error {
+// changeList writes a brief section of changes, one line each, as many as fit while
+// keeping pending bytes free for the note sections still to come, and says how many were
+// left out.
+func changeList(out *budget, s section, pending int, opts MarkdownOptions) {
 	var b strings.Builder
 	if s.alert != "" {
 		fmt.Fprintf(&b, "\n> [!WARNING]\n> %s\n\n### %s\n\n", s.alert, s.title)
@@ -135,27 +197,63 @@ func changeList(out *budget, s section, pending int, opts MarkdownOptions) error
 	out.add(b.String())
 	shown := 0
 	for _, cv := range s.changes {
-		var item string
-		if s.brief {
-			item = fmt.Sprintf("- `%s` %s — %s\n", cv.symbol, headlineMD(cv), escape(cv.c.Reason))
-		} else {
-			var err error
-			if item, err = changeSection(cv); err != nil {
-				return fmt.Errorf("render %s: %w", plan.Describe(cv.c), err)
-			}
-		}
+		item := fmt.Sprintf("- `%s` %s — %s\n", cv.symbol, headlineMD(cv), escape(cv.c.Reason))
 		if !out.fits(item, reserve(len(s.changes)-shown, pending)) {
 			break
 		}
 		out.add(item)
 		shown++
 	}
-	switch left := len(s.changes) - shown; {
-	case left == 0:
-	case s.brief:
+	if left := len(s.changes) - shown; left > 0 {
 		out.force(fmt.Sprintf("- … and %d more %s not shown here%s\n", left, s.noun, seeFull(opts.FullPlan)))
-	default:
-		out.force(fmt.Sprintf("\n**%d of %d %s are not shown: the comment would exceed GitHub's limit.**%s\n",
+	}
+}
+
+// changeBlocks writes a section of changes as one collapsible diff block per kind of
+// change (the rows of the counts table), each change a headline with its details under
+// it, as many as fit, and says how many were left out.
+func changeBlocks(out *budget, v *view, s section, pending int, opts MarkdownOptions) error {
+	out.add(fmt.Sprintf("\n### %s\n\n", s.title))
+	byName := map[string][]*changeView{}
+	for _, cv := range s.changes {
+		byName[countName(cv.c)] = append(byName[countName(cv.c)], cv)
+	}
+	left := 0
+	for bi, n := range v.counts {
+		cvs := byName[n.name]
+		if len(cvs) == 0 {
+			continue
+		}
+		open := fmt.Sprintf("<details><summary><code>%s</code> <b>%s</b>: %s</summary>\n\n```diff\n", symbolOf(n), n.name, kindCounts(n))
+		const end = "```\n\n</details>\n\n"
+		blocksLeft := len(v.counts) - bi - 1
+		keep := pending + len(end) + blocksLeft*200 + 300
+		if !out.fits(open, keep) {
+			left += len(cvs)
+			continue
+		}
+		out.add(open)
+		shown := 0
+		for _, cv := range cvs {
+			lines, err := diffLines(cv, v.memberOf)
+			if err != nil {
+				return fmt.Errorf("render %s: %w", plan.Describe(cv.c), err)
+			}
+			chunk := fence(lines)
+			if !out.fits(chunk, keep) {
+				break
+			}
+			out.add(chunk)
+			shown++
+		}
+		if n := len(cvs) - shown; n > 0 {
+			out.force(fmt.Sprintf("  … %d more not shown\n", n))
+			left += n
+		}
+		out.force(end)
+	}
+	if left > 0 {
+		out.force(fmt.Sprintf("**%d of %d %s are not shown: the comment would exceed GitHub's limit.**%s\n",
 			left, len(s.changes), s.noun, seeFull(opts.FullPlan)))
 	}
 	// What the changes do is said once, after them, and never cut.
@@ -168,6 +266,70 @@ func changeList(out *budget, s section, pending int, opts MarkdownOptions) error
 		out.force(b.String())
 	}
 	return nil
+}
+
+// symbolOf is the marker of a row of the counts.
+func symbolOf(n actionCount) string {
+	if n.name == "change-permission" {
+		return "~"
+	}
+	return Symbol(n.action)
+}
+
+// kindCounts says how many changes of a row are about each kind: "2 users, 1 group".
+func kindCounts(n actionCount) string {
+	var parts []string
+	if n.users > 0 {
+		parts = append(parts, count(n.users, "user"))
+	}
+	if n.servicePrincipals > 0 {
+		parts = append(parts, count(n.servicePrincipals, "service principal"))
+	}
+	if n.grp > 0 {
+		parts = append(parts, count(n.grp, "group"))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// diffLines renders one change for a diff block: its headline marked + (adds), - (removes
+// or deactivates) or ~, then its details indented, each line marked as what it adds or
+// removes so that GitHub colours it, then its reason as a context line.
+func diffLines(cv *changeView, memberOf map[model.Ref][]string) (string, error) {
+	c := cv.c
+	mark := cv.symbol
+	if mark == "!" {
+		mark = "-"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s\n", mark, safe(cv.headline()))
+	for _, l := range brings(c, memberOf) {
+		fmt.Fprintf(&b, "+     %s\n", safe(l))
+	}
+	switch cv.how.body {
+	case bodyMembers:
+		sign := "+"
+		if c.Action == plan.RemoveMembers {
+			sign = "-"
+		}
+		for _, m := range c.Members {
+			fmt.Fprintf(&b, "%s     %s %s\n", sign, kindName(m.Kind), safe(m.Key))
+		}
+	default:
+		if cv.how.attributes {
+			for _, a := range c.Attributes {
+				if bv := Value(a.Before); bv != "(none)" {
+					fmt.Fprintf(&b, "-     %s: %s\n", a.Name, safe(bv))
+				}
+				if av := Value(a.After); av != "(none)" {
+					fmt.Fprintf(&b, "+     %s: %s\n", a.Name, safe(av))
+				}
+			}
+		}
+	}
+	if c.Reason != "" && cv.how.reason {
+		fmt.Fprintf(&b, "      # %s\n", safe(c.Reason))
+	}
+	return b.String(), nil
 }
 
 // budget is a builder with a length limit.
@@ -212,147 +374,16 @@ func seeFull(where string) string {
 func writeTable(b *strings.Builder, v *view) {
 	b.WriteString("| | Action | Users | Service principals | Groups | Total |\n|---|---|--:|--:|--:|--:|\n")
 	for _, n := range v.counts {
-		name := string(n.action)
+		name := n.name
 		if n.action.IsRemoval() {
 			name = "**" + name + "**"
 		}
-		fmt.Fprintf(b, "| `%s` | %s | %d | %d | %d | %d |\n", Symbol(n.action), name, n.users, n.servicePrincipals, n.grp, n.total())
+		fmt.Fprintf(b, "| `%s` | %s | %d | %d | %d | %d |\n", symbolOf(n), name, n.users, n.servicePrincipals, n.grp, n.total())
 	}
 }
 
 func headlineMD(cv *changeView) string {
 	return escape(kindName(cv.c.Kind)) + " " + code(cv.c.Key) + escape(cv.rest)
-}
-
-// changeSection renders one change as a collapsible section with a diff of its object.
-func changeSection(cv *changeView) (string, error) {
-	d, err := changeDiff(cv)
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "<details><summary><code>%s</code> %s</summary>\n\n", cv.symbol, htmlEscape(cv.headline()))
-	if cv.c.Reason != "" {
-		fmt.Fprintf(&b, "%s\n\n", escape(cv.c.Reason))
-	}
-	b.WriteString("```diff\n")
-	b.WriteString(fence(safeLines(d)))
-	b.WriteString("```\n\n</details>\n\n")
-	return b.String(), nil
-}
-
-// changeDiff returns what a change's section shows (see body): a unified diff of the
-// canonical YAML of its object before and after, its members, or its attributes in one
-// workspace.
-func changeDiff(cv *changeView) (string, error) {
-	c := cv.c
-	var b strings.Builder
-	switch cv.how.body {
-	case bodyMembers:
-		sign := "+"
-		if c.Action == plan.RemoveMembers {
-			sign = "-"
-		}
-		fmt.Fprintf(&b, " %s %s members:\n", kindName(c.Kind), c.Key)
-		for _, m := range c.Members {
-			fmt.Fprintf(&b, "%s  - %s %s\n", sign, kindName(m.Kind), m.Key)
-		}
-		return b.String(), nil
-	case bodyWorkspace:
-		fmt.Fprintf(&b, " workspace %s, %s %s:\n", c.Workspace, kindName(c.Kind), c.Key)
-		for _, a := range c.Attributes {
-			if bv := Value(a.Before); bv != "(none)" {
-				fmt.Fprintf(&b, "-  %s: %s\n", a.Name, bv)
-			}
-			if av := Value(a.After); av != "(none)" {
-				fmt.Fprintf(&b, "+  %s: %s\n", a.Name, av)
-			}
-		}
-		if c.Action == plan.Assign && c.Permission != nil && c.Permission.From == "" {
-			fmt.Fprintf(&b, "+  permission: %s\n", c.Permission.To)
-		}
-		return b.String(), nil
-	}
-	before, err := canonicalYAML(c.Before)
-	if err != nil {
-		return "", err
-	}
-	after, err := canonicalYAML(c.After)
-	if err != nil {
-		return "", err
-	}
-	return unifiedDiff(before, after), nil
-}
-
-// canonicalYAML renders an object as YAML with sorted keys and without its SCIM id, or ""
-// for no object.
-func canonicalYAML(o *plan.Object) (string, error) {
-	var v any
-	switch {
-	case o == nil:
-		return "", nil
-	case o.User != nil:
-		v = o.User
-	case o.ServicePrincipal != nil:
-		v = o.ServicePrincipal
-	case o.Group != nil:
-		v = o.Group
-	default:
-		return "", nil
-	}
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return "", err
-	}
-	delete(m, "id")
-	if mem, ok := m["members"].(map[string]any); ok && len(mem) == 0 {
-		delete(m, "members")
-	}
-	out, err := yaml.Marshal(m)
-	if err != nil {
-		return "", err
-	}
-	return string(out), nil
-}
-
-// unifiedDiff compares two texts line by line and prefixes each line with "+", "-" or " ".
-func unifiedDiff(before, after string) string {
-	dmp := diffmatchpatch.New()
-	a, b, lines := dmp.DiffLinesToChars(before, after)
-	diffs := dmp.DiffCharsToLines(dmp.DiffMain(a, b, false), lines)
-	var out strings.Builder
-	for _, d := range diffs {
-		prefix := " "
-		switch d.Type {
-		case diffmatchpatch.DiffInsert:
-			prefix = "+"
-		case diffmatchpatch.DiffDelete:
-			prefix = "-"
-		}
-		for _, line := range strings.SplitAfter(d.Text, "\n") {
-			if line == "" {
-				continue
-			}
-			out.WriteString(prefix + line)
-			if !strings.HasSuffix(line, "\n") {
-				out.WriteString("\n")
-			}
-		}
-	}
-	return out.String()
-}
-
-// safeLines is safe for each line of a multi-line text, keeping the line breaks.
-func safeLines(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = safe(l)
-	}
-	return strings.Join(lines, "\n")
 }
 
 // fence keeps text from closing its code block.
@@ -369,13 +400,29 @@ func codes(list []string) string {
 }
 
 // escape neutralises Markdown and HTML in text that comes from identity data, so that a
-// display name cannot inject markup, mentions or links into a comment.
+// display name cannot inject markup, mentions or links into a comment. A word with an @
+// (an email address, a mention) becomes a code span: GitHub makes no mention or link of
+// it, and it copies as typed.
 func escape(s string) string {
-	r := strings.NewReplacer("\\", "\\\\", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "`", "\\`", "|", "\\|", "@", "@\u200b", "#", "\\#")
+	r := strings.NewReplacer("\\", "\\\\", "<", "&lt;", ">", "&gt;", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "`", "\\`", "|", "\\|", "#", "\\#")
+	words := strings.Split(safe(s), " ")
+	for i, w := range words {
+		if strings.Contains(w, "@") {
+			core := strings.TrimRight(w, ".,:;)")
+			words[i] = code(core) + r.Replace(w[len(core):])
+		} else {
+			words[i] = r.Replace(w)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// htmlEscape escapes text for HTML, such as a <summary>; identity data with an @ goes in
+// a <code> element (htmlCode), where GitHub makes no mention of it.
+func htmlEscape(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 	return r.Replace(safe(s))
 }
 
-func htmlEscape(s string) string {
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "@", "@\u200b")
-	return r.Replace(safe(s))
-}
+// htmlCode writes s as an HTML <code> element.
+func htmlCode(s string) string { return "<code>" + htmlEscape(s) + "</code>" }

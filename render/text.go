@@ -108,6 +108,22 @@ func writeText(w io.Writer, v *view, opts Options) error {
 		b.WriteString(c.yellow("Identity:") + " " + identityUnknownText + "\n")
 	}
 	b.WriteString("\n")
+	if len(v.risks) > 0 {
+		// The risk section comes first, whole: grants, removals, protected identities.
+		fmt.Fprintf(&b, "%s\n", c.bold("Review first ("+v.riskCounts()+"):"))
+		blocked := 0
+		for _, r := range v.risks {
+			if r.typ == plan.RiskBlocked {
+				blocked++ // listed whole under Blocked
+				continue
+			}
+			fmt.Fprintf(&b, "  %s %s: %s\n", c.symbol(r.symbol), r.subject, safe(r.detail))
+		}
+		if blocked > 0 {
+			fmt.Fprintf(&b, "  %s %s: see Blocked below\n", c.symbol("x"), count(blocked, "blocked difference"))
+		}
+		b.WriteString("\n")
+	}
 	if len(v.changes) == 0 {
 		lead, rest := v.settledText()
 		if v.blocked > 0 {
@@ -126,7 +142,7 @@ func writeText(w io.Writer, v *view, opts Options) error {
 			}
 		case s.changes != nil:
 			for _, cv := range s.changes {
-				writeChange(&b, c, cv, opts)
+				writeChange(&b, c, cv, opts, v.memberOf)
 			}
 			for _, a := range after {
 				b.WriteString("\n" + c.yellow(a.title+":") + "\n")
@@ -197,13 +213,16 @@ func count(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-func writeChange(b *strings.Builder, c palette, cv *changeView, opts Options) {
+func writeChange(b *strings.Builder, c palette, cv *changeView, opts Options, memberOf map[model.Ref][]string) {
 	ch := cv.c
 	fmt.Fprintf(b, "  %s %s", c.symbol(cv.symbol), cv.headline())
 	if cv.how.reason {
 		fmt.Fprintf(b, " %s", c.dim("("+safe(ch.Reason)+")"))
 	}
 	b.WriteString("\n")
+	for _, l := range brings(ch, memberOf) {
+		fmt.Fprintf(b, "      %s\n", c.green(safe(l)))
+	}
 	if cv.how.attributes {
 		for _, a := range ch.Attributes {
 			fmt.Fprintf(b, "      %s: %s -> %s\n", a.Name, c.red(Value(a.Before)), c.green(Value(a.After)))
@@ -225,6 +244,34 @@ func writeChange(b *strings.Builder, c palette, cv *changeView, opts Options) {
 	if more > 0 {
 		fmt.Fprintf(b, "      ... and %d more\n", more)
 	}
+}
+
+// brings lists what a created identity brings with it, for review: its roles, its
+// entitlements and the groups the plan adds it to: "roles: [account_admin]".
+func brings(ch *plan.Change, memberOf map[model.Ref][]string) []string {
+	if ch.Action != plan.Create || ch.After == nil {
+		return nil
+	}
+	var roles, ents []string
+	switch o := ch.After; {
+	case o.User != nil:
+		roles, ents = o.User.Roles, o.User.Entitlements
+	case o.ServicePrincipal != nil:
+		roles, ents = o.ServicePrincipal.Roles, o.ServicePrincipal.Entitlements
+	case o.Group != nil:
+		roles, ents = o.Group.Roles, o.Group.Entitlements
+	}
+	var out []string
+	if len(roles) > 0 {
+		out = append(out, "roles: "+Value(roles))
+	}
+	if len(ents) > 0 {
+		out = append(out, "entitlements: "+Value(ents))
+	}
+	if gs := memberOf[ch.Ref()]; len(gs) > 0 {
+		out = append(out, "groups: "+Value(gs))
+	}
+	return out
 }
 
 // Value formats an attribute value: strings quoted, lists in brackets, empty as "(none)".
@@ -273,9 +320,13 @@ func ApplyText(w io.Writer, r *plan.Result, opts Options) error {
 		counts[cr.Status]++
 	}
 	var parts []string
-	for _, s := range []plan.Status{plan.StatusOK, plan.StatusFailed, plan.StatusSkipped, plan.StatusNotRun} {
-		if counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+	// The statuses in words: "not-run" is the JSON value, "not run" what people read.
+	for _, s := range []struct {
+		status plan.Status
+		words  string
+	}{{plan.StatusOK, "ok"}, {plan.StatusFailed, "failed"}, {plan.StatusSkipped, "skipped"}, {plan.StatusNotRun, "not run"}} {
+		if counts[s.status] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s.status], s.words))
 		}
 	}
 	line := fmt.Sprintf("Apply complete: %d of %d changes applied.", r.OK, len(r.Changes))

@@ -132,3 +132,17 @@ func TestTextEscapesInvisibleCharacters(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyTextSaysNotRun checks that the summary of an interrupted apply reads as words:
+// "not run", not the JSON value "not-run".
+func TestApplyTextSaysNotRun(t *testing.T) {
+	c := &plan.Change{Action: plan.Deactivate, Kind: model.KindUser, Key: "a@example.com"}
+	r := &plan.Result{Changes: []plan.ChangeResult{{Change: c, Status: plan.StatusOK}, {Change: c, Status: plan.StatusNotRun}, {Change: c, Status: plan.StatusNotRun}}, OK: 1, NotRun: 2, Stopped: true}
+	var buf bytes.Buffer
+	if err := ApplyText(&buf, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Apply incomplete: 1 ok, 2 not run. Stopped by interrupt.\n"; buf.String() != want {
+		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}

@@ -55,10 +55,13 @@ var actionViews = map[plan.Action]actionView{
 		headline: func(c *plan.Change) string { return ": remove " + count(len(c.Members), "member") }},
 	plan.Assign: {symbol: "+", summary: "workspace assignment changes", attributes: true, body: bodyWorkspace,
 		headline: func(c *plan.Change) string {
+			if c.Permission != nil && c.Permission.From != "" {
+				return fmt.Sprintf(": change permission in workspace %s from %s to %s", c.Workspace, c.Permission.From, c.Permission.To)
+			}
 			return fmt.Sprintf(": assign to workspace %s as %s", c.Workspace, permissionTo(c))
 		}},
 	plan.SetEntitlements: {symbol: "~", summary: "to update", attributes: true, body: bodyWorkspace,
-		headline: func(c *plan.Change) string { return ": update in workspace " + c.Workspace }},
+		headline: entitlementsHeadline},
 	plan.Unassign: {symbol: "-", summary: "workspace assignment changes", body: bodyWorkspace,
 		headline: func(c *plan.Change) string { return ": unassign from workspace " + c.Workspace }},
 	plan.Deactivate: {symbol: "!", summary: "to deactivate", reason: true,
@@ -75,6 +78,24 @@ func viewOf(a plan.Action) actionView {
 	}
 	return actionView{symbol: "~", summary: "to update", attributes: true,
 		headline: func(c *plan.Change) string { return ": " + string(c.Action) }}
+}
+
+// entitlementsHeadline says which entitlements a change grants and revokes:
+// ": grant allow-cluster-create, revoke workspace-access in workspace 1001".
+func entitlementsHeadline(c *plan.Change) string {
+	var parts []string
+	if e := c.Entitlements; e != nil {
+		if len(e.Grant) > 0 {
+			parts = append(parts, "grant "+strings.Join(e.Grant, ", "))
+		}
+		if len(e.Revoke) > 0 {
+			parts = append(parts, "revoke "+strings.Join(e.Revoke, ", "))
+		}
+	}
+	if len(parts) == 0 {
+		return ": update entitlements in workspace " + c.Workspace
+	}
+	return ": " + strings.Join(parts, "; ") + " in workspace " + c.Workspace
 }
 
 func permissionTo(c *plan.Change) string {
@@ -101,11 +122,58 @@ type view struct {
 	summary  string
 	changes  []changeView
 	sections []section
+	// risks are the plan's risk section: every grant of privilege, removal and protected
+	// identity, shown first and never left out.
+	risks []riskLine
+	// memberOf maps an identity the plan creates to the groups the plan adds it to.
+	memberOf map[model.Ref][]string
 	// identityUnknown says that the credentials' identity could not be found out.
 	identityUnknown bool
 	// blocked counts what the plan cannot do (plan.Blocked); a plan with blocked entries
 	// never says that the state matches.
 	blocked int
+}
+
+// riskLine is one item of the risk section.
+type riskLine struct {
+	typ     plan.RiskType
+	symbol  string // + grant, - removal, = protected
+	subject string // "user ann@example.com", "service principal etl (3f9c...)"
+	detail  string
+}
+
+// riskSymbols mark the types of risk.
+var riskSymbols = map[plan.RiskType]string{plan.RiskGrant: "+", plan.RiskRemoval: "-", plan.RiskProtected: "=", plan.RiskBlocked: "x"}
+
+// riskCounts says how many risks of each type a view has: "2 grants, 1 removal, 1 protected".
+func (v *view) riskCounts() string {
+	n := map[plan.RiskType]int{}
+	for _, r := range v.risks {
+		n[r.typ]++
+	}
+	var parts []string
+	if n[plan.RiskGrant] > 0 {
+		parts = append(parts, count(n[plan.RiskGrant], "grant"))
+	}
+	if n[plan.RiskRemoval] > 0 {
+		parts = append(parts, count(n[plan.RiskRemoval], "removal"))
+	}
+	if n[plan.RiskProtected] > 0 {
+		parts = append(parts, fmt.Sprintf("%d protected", n[plan.RiskProtected]))
+	}
+	if n[plan.RiskBlocked] > 0 {
+		parts = append(parts, fmt.Sprintf("%d blocked", n[plan.RiskBlocked]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// subject names an identity for people: its kind and key, and for a service principal
+// keyed by applicationId its displayName first.
+func subject(k model.Kind, key, name string) string {
+	if k == model.KindServicePrincipal && name != "" && name != key {
+		return kindName(k) + " " + safe(name) + " (" + safe(key) + ")"
+	}
+	return kindName(k) + " " + safe(key)
 }
 
 // settledText is what a plan without changes says: that the state matches, or, when
@@ -131,7 +199,9 @@ const identityUnknownText = "unknown (the account API cannot say whose token thi
 
 // actionCount counts the changes of one action by kind.
 type actionCount struct {
-	action                        plan.Action
+	action plan.Action
+	// name is the row's name: the action, or change-permission (see countName).
+	name                          string
 	users, servicePrincipals, grp int
 }
 
@@ -158,7 +228,16 @@ func viewChange(c *plan.Change) changeView {
 
 // headline returns the change's one-line description without its marker, such as
 // "user ada@example.com: deactivate", with identity data made safe for a terminal.
-func (cv *changeView) headline() string { return kindName(cv.c.Kind) + " " + safe(cv.c.Key) + cv.rest }
+func (cv *changeView) headline() string { return subject(cv.c.Kind, cv.c.Key, cv.c.Name) + cv.rest }
+
+// countName is the row of the counts a change is counted in: its action, except that a
+// changed permission of an existing assignment (USER to ADMIN) is not a new assignment.
+func countName(c *plan.Change) string {
+	if c.Action == plan.Assign && c.Permission != nil && c.Permission.From != "" {
+		return "change-permission"
+	}
+	return string(c.Action)
+}
 
 // section is a part of a rendered plan after its header: a list of changes or of notes
 // under a title. newView owns the list; a new section is one more entry there.
@@ -195,9 +274,10 @@ func newView(p *plan.Plan) *view {
 		v.protected = append(v.protected, r.String())
 	}
 
-	byAction := map[plan.Action]*actionCount{}
+	byName := map[string]*actionCount{}
 	v.changes = make([]changeView, len(p.Changes))
-	var removals, all []*changeView
+	v.memberOf = map[model.Ref][]string{}
+	var all, removals []*changeView
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		cv := &v.changes[i]
@@ -206,10 +286,18 @@ func newView(p *plan.Plan) *view {
 		if c.Action.IsRemoval() {
 			removals = append(removals, cv)
 		}
-		n := byAction[c.Action]
+		if c.Action == plan.AddMembers {
+			for _, m := range c.Members {
+				if m.ID == "" {
+					r := model.Ref{Kind: m.Kind, Key: m.Key}
+					v.memberOf[r] = append(v.memberOf[r], c.Key)
+				}
+			}
+		}
+		n := byName[countName(c)]
 		if n == nil {
-			n = &actionCount{action: c.Action}
-			byAction[c.Action] = n
+			n = &actionCount{action: c.Action, name: countName(c)}
+			byName[countName(c)] = n
 		}
 		switch c.Kind {
 		case model.KindUser:
@@ -222,9 +310,11 @@ func newView(p *plan.Plan) *view {
 	}
 	phrases := map[string]int{}
 	for _, a := range plan.Actions {
-		if n := byAction[a]; n != nil {
-			v.counts = append(v.counts, *n)
-			phrases[viewOf(a).summary] += n.total()
+		for _, name := range []string{string(a), "change-permission"} {
+			if n := byName[name]; n != nil && n.action == a {
+				v.counts = append(v.counts, *n)
+				phrases[viewOf(a).summary] += n.total()
+			}
 		}
 	}
 	v.summary = "Plan: no changes."
@@ -241,12 +331,23 @@ func newView(p *plan.Plan) *view {
 		v.summary = "Plan: " + strings.Join(parts, ", ") + "."
 	}
 
-	if len(removals) > 0 {
-		v.sections = append(v.sections, section{title: "Removals", noun: "removals", brief: true, changes: removals,
-			alert: "This plan removes access: " + removalCount(removals) + ".", notes: consequences(removals)})
+	names := map[model.Ref]string{}
+	for _, c := range p.Changes {
+		if c.Name != "" {
+			names[c.Ref()] = c.Name
+		}
+	}
+	for _, r := range p.Risks {
+		kind, key, _ := strings.Cut(r.Ref, ":")
+		ref := model.Ref{Kind: model.Kind(kind), Key: key}
+		v.risks = append(v.risks, riskLine{typ: r.Type, symbol: riskSymbols[r.Type], subject: subject(ref.Kind, ref.Key, names[ref]), detail: r.Detail})
 	}
 	if len(all) > 0 {
 		v.sections = append(v.sections, section{title: "Changes", noun: "changes", changes: all})
+	}
+	if len(removals) > 0 {
+		// The removals are listed in the review section; what they do is said once here.
+		v.sections = append(v.sections, section{title: "What the removals do", notes: consequences(removals)})
 	}
 	if len(p.Blocked) > 0 {
 		var notes []string
@@ -289,27 +390,6 @@ func consequences(rs []*changeView) []string {
 		}
 	}
 	return out
-}
-
-// removalCount says how many identities a plan deactivates and deletes, in Markdown:
-// "**2 deactivated** and **1 deleted**".
-func removalCount(rs []*changeView) string {
-	var deact, del int
-	for _, cv := range rs {
-		if cv.c.Action == plan.Deactivate {
-			deact++
-		} else {
-			del++
-		}
-	}
-	var parts []string
-	if deact > 0 {
-		parts = append(parts, fmt.Sprintf("**%d deactivated**", deact))
-	}
-	if del > 0 {
-		parts = append(parts, fmt.Sprintf("**%d deleted**", del))
-	}
-	return strings.Join(parts, " and ")
 }
 
 // planLive describes a plan's live state when it came from a snapshot: the file, when it

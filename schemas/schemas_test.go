@@ -77,7 +77,7 @@ workspaces:
 		"unknown top-level key": {
 			schema: Manifest,
 			in:     "user: []\n",
-			want:   []string{"f.yaml:1:1: error: user: unknown field (known fields: groups, servicePrincipals, users, workspaces) [schema]"},
+			want:   []string{"f.yaml:1:1: error: user: unknown field; did you mean \"users\"? (known fields: groups, servicePrincipals, users, workspaces) [schema]"},
 		},
 		"wrong type": {
 			schema: Manifest,

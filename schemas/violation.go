@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/scimsync/scimsync/diag"
 )
 
 // Violation is one way a value breaks a schema.
@@ -150,6 +152,9 @@ func (r *registry) explain(ve *jsonschema.ValidationError, root any) []Violation
 		var out []Violation
 		for _, k := range unknown {
 			m := "unknown field"
+			if s := diag.Suggest(k, names); s != "" {
+				m += fmt.Sprintf("; did you mean %q?", s)
+			}
 			if len(names) > 0 {
 				m += " (known fields: " + strings.Join(names, ", ") + ")"
 			}

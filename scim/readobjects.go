@@ -101,15 +101,8 @@ func (c *Client) ReadObjects(ctx context.Context, refs []model.Ref, ids map[mode
 		}
 	}
 	addGroup := func(w *Group) {
-		m := w.ToModel()
+		m := liveGroup(w, ws)
 		m.Members = model.Members{}
-		if !ws {
-			m.Entitlements = nil
-		}
-		// As Snapshot: an account group in an identity-federated workspace (reference §2.4).
-		if ws && w.Meta != nil && w.Meta.ResourceType == "Group" {
-			m.AccountManaged = true
-		}
 		if add(model.Ref{Kind: model.KindGroup, Key: m.Key()}) {
 			st.Groups = append(st.Groups, m)
 		}

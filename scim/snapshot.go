@@ -3,7 +3,6 @@ package scim
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,18 +49,6 @@ type listedGroup struct {
 // per-workspace reads, and the per-group member reads that lists without members need. The
 // state is normalised.
 func (c *Client) Snapshot(ctx context.Context, workspaces []model.Workspace) (*model.State, error) {
-	return c.snapshot(ctx, workspaces, false)
-}
-
-// SnapshotForAdmins reads the live state as Snapshot does, but reads the members only of
-// the groups that hold account_admin and of the groups nested in them: everything that
-// decides who is an account admin, for a few requests where Snapshot makes one per group.
-// The other groups come without members.
-func (c *Client) SnapshotForAdmins(ctx context.Context, workspaces []model.Workspace) (*model.State, error) {
-	return c.snapshot(ctx, workspaces, true)
-}
-
-func (c *Client) snapshot(ctx context.Context, workspaces []model.Workspace, adminsOnly bool) (*model.State, error) {
 	ws := c.workspaceLevel()
 	var (
 		users  []User
@@ -78,7 +65,7 @@ func (c *Client) snapshot(ctx context.Context, workspaces []model.Workspace, adm
 		return err
 	})
 	g.Go(func() (err error) {
-		groups, err = c.listGroupsWithMembers(gctx, c.home, withEntitlements(groupAttributes, ws), adminsOnly)
+		groups, err = c.listGroupsWithMembers(gctx, c.home, withEntitlements(groupAttributes, ws))
 		return err
 	})
 	var wsReads []*workspaceRead
@@ -116,15 +103,7 @@ func (c *Client) snapshot(ctx context.Context, workspaces []model.Workspace, adm
 	}
 	unknown := 0
 	for i := range groups {
-		m := groups[i].ToModel()
-		if !ws {
-			m.Entitlements = nil
-		}
-		// A workspace's list mixes account groups ("Group") with its own ("WorkspaceGroup")
-		// on an identity-federated workspace (reference §2.4).
-		if ws && groups[i].Meta != nil && groups[i].Meta.ResourceType == "Group" {
-			m.AccountManaged = true
-		}
+		m := liveGroup(&groups[i], ws)
 		for _, mem := range groups[i].Members {
 			ref, ok := ids.ref(mem.Value, mem.Ref)
 			if !ok {
@@ -148,7 +127,7 @@ func (c *Client) snapshot(ctx context.Context, workspaces []model.Workspace, adm
 // listGroupsWithMembers lists a tree's groups and fetches, per group, the members of
 // groups on pages that came without a members key, concurrently. A group deleted between
 // the list and its member read is left out.
-func (c *Client) listGroupsWithMembers(ctx context.Context, tree *Tree, attrs []string, adminsOnly ...bool) ([]Group, error) {
+func (c *Client) listGroupsWithMembers(ctx context.Context, tree *Tree, attrs []string) ([]Group, error) {
 	res := &Resource[listedGroup]{tree: tree, name: "Groups", id: func(g *listedGroup) string { return g.ID }}
 	var (
 		out   []Group
@@ -181,60 +160,28 @@ func (c *Client) listGroupsWithMembers(ctx context.Context, tree *Tree, attrs []
 	if len(fetch) == 0 {
 		return out, nil
 	}
-	onlyAdmins := len(adminsOnly) > 0 && adminsOnly[0]
-	byID := map[string]int{}
-	if onlyAdmins {
-		// The groups that hold account_admin first, then the groups found among their
-		// members, until no new group turns up.
-		fetch = fetch[:0]
-		for i := range out {
-			byID[out[i].ID] = i
-			out[i].Members = nil
-			for _, r := range out[i].Roles {
-				if r.Value == model.RoleAccountAdmin {
-					fetch = append(fetch, i)
-					break
-				}
-			}
-		}
-	}
+	c.membersToRead.Add(int64(len(fetch)))
 	gone := make([]bool, len(out))
-	done := make([]bool, len(out))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(2 * cap(c.t.sem))
 	groupsRes := tree.Groups()
-	for len(fetch) > 0 {
-		c.membersToRead.Add(int64(len(fetch)))
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(2 * cap(c.t.sem))
-		for _, i := range fetch {
-			done[i] = true
-			g.Go(func() error {
-				full, err := groupsRes.Get(gctx, out[i].ID, "members")
-				c.membersRead.Add(1)
-				if IsNotFound(err) {
-					gone[i] = true
-					return nil
-				}
-				if err != nil {
-					return fmt.Errorf("read members of group %s: %w", out[i].DisplayName, err)
-				}
-				out[i].Members = full.Members
+	for _, i := range fetch {
+		g.Go(func() error {
+			full, err := groupsRes.Get(gctx, out[i].ID, "members")
+			c.membersRead.Add(1)
+			if IsNotFound(err) {
+				gone[i] = true
 				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return nil, err
-		}
-		var next []int
-		if onlyAdmins {
-			for _, i := range fetch {
-				for _, m := range out[i].Members {
-					if j, ok := byID[m.Value]; ok && !done[j] && !slices.Contains(next, j) {
-						next = append(next, j)
-					}
-				}
 			}
-		}
-		fetch = next
+			if err != nil {
+				return fmt.Errorf("read members of group %s: %w", out[i].DisplayName, err)
+			}
+			out[i].Members = full.Members
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	kept := out[:0]
 	for i := range out {
@@ -395,4 +342,19 @@ func (m *idMap) ref(id, hint string) (model.Ref, bool) {
 		}
 	}
 	return model.Ref{}, false
+}
+
+// liveGroup converts a group as a list returns it: without entitlements outside a
+// workspace, and marked AccountManaged when a workspace lists an account group. A
+// workspace's list mixes account groups ("Group") with its own ("WorkspaceGroup") on an
+// identity-federated workspace (reference §2.4).
+func liveGroup(g *Group, ws bool) model.Group {
+	m := g.ToModel()
+	if !ws {
+		m.Entitlements = nil
+	}
+	if ws && g.Meta != nil && g.Meta.ResourceType == "Group" {
+		m.AccountManaged = true
+	}
+	return m
 }

@@ -108,6 +108,37 @@ type checker struct {
 	maxPrincipals, maxGroups int // the account's identity limits
 }
 
+// userNames returns the declared userNames, for "did you mean" hints.
+func (c *checker) userNames() []string {
+	names := make([]string, 0, len(c.s.Users))
+	for _, u := range c.s.Users {
+		names = append(names, u.UserName)
+	}
+	return names
+}
+
+// groupNames returns the declared group names, for "did you mean" hints.
+func (c *checker) groupNames() []string {
+	names := make([]string, 0, len(c.s.Groups))
+	for _, g := range c.s.Groups {
+		names = append(names, g.DisplayName)
+	}
+	return names
+}
+
+// spRefs returns the displayNames and applicationIds of the declared service principals,
+// for "did you mean" hints.
+func (c *checker) spRefs() []string {
+	var refs []string
+	for _, p := range c.s.ServicePrincipals {
+		refs = append(refs, p.DisplayName)
+		if p.ApplicationID != "" {
+			refs = append(refs, p.ApplicationID)
+		}
+	}
+	return refs
+}
+
 func (c *checker) errorf(at model.Origin, rule, format string, args ...any) {
 	c.diags.Errorf(at, rule, format, args...)
 }
@@ -271,7 +302,7 @@ func (c *checker) servicePrincipal(at model.Origin, where, ref string) *model.Se
 	if c.spNames[ref] > 1 {
 		c.errorf(at, RuleAmbiguousReference, "%s: %d service principals are named %q; refer to one by applicationId", where, c.spNames[ref], ref)
 	} else {
-		c.errorf(at, RuleUnknownReference, "%s: unknown service principal %q", where, ref)
+		c.errorf(at, RuleUnknownReference, "%s: unknown service principal %q%s", where, ref, diag.DidYouMean(ref, c.spRefs()))
 	}
 	return nil
 }
@@ -285,7 +316,7 @@ func (c *checker) memberships() {
 		g := &c.s.Groups[i]
 		for _, m := range g.Members.Users {
 			if c.ix.Users[m] == nil {
-				c.errorf(g.Origin, RuleUnknownReference, "group %q: unknown member user %q", g.DisplayName, m)
+				c.errorf(g.Origin, RuleUnknownReference, "group %q: unknown member user %q%s", g.DisplayName, m, diag.DidYouMean(m, c.userNames()))
 				continue
 			}
 			users[m]++
@@ -297,7 +328,7 @@ func (c *checker) memberships() {
 		}
 		for _, m := range g.Members.Groups {
 			if c.ix.Groups[m] == nil {
-				hint := ""
+				hint := diag.DidYouMean(m, c.groupNames())
 				if model.IsReservedGroup(m) {
 					hint = " (built-in groups cannot be managed)"
 				}

@@ -24,7 +24,10 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -176,6 +179,26 @@ func complete(diags diag.List) bool {
 	return true
 }
 
+// existing returns the paths of a source declared in a config file that exist, and
+// reports each one that does not at the source's place in the config, with the closest
+// name in its directory. The paths of a source from the command line are all returned:
+// manifest.Files reports them.
+func existing(src config.Source) ([]string, diag.List) {
+	if src.Origin.IsZero() {
+		return src.Paths, nil
+	}
+	var paths []string
+	var diags diag.List
+	for _, p := range src.Paths {
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			diags.Errorf(src.Origin, manifest.RuleRead, "source path %s does not exist%s", p, manifest.DidYouMeanPath(p))
+			continue
+		}
+		paths = append(paths, p)
+	}
+	return paths, diags
+}
+
 // checkEmpty is the empty-source guard: a source that yields no users, or a file of it
 // that lists none, is an error unless the source allows empty. A source whose reader
 // reported errors is not checked, since its emptiness is a consequence of them.
@@ -211,7 +234,9 @@ func checkEmpty(src config.Source, res *read.Result, readDiags diag.List) diag.L
 // readYAML reads a YAML manifest source. The config file itself is skipped when it sits in
 // a manifest directory.
 func readYAML(ctx context.Context, src config.Source) (*read.Result, diag.List) {
-	files, diags := manifest.Files(src.Paths)
+	paths, diags := existing(src)
+	files, more := manifest.Files(paths)
+	diags = append(diags, more...)
 	diags = append(diags, read.Settings(src, &struct{}{})...)
 	if src.Origin.File != "" {
 		cfgFile, err := filepath.Abs(src.Origin.File)

@@ -10,6 +10,7 @@ package manifest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -31,6 +32,26 @@ const (
 	RuleUnknownReference = "unknown-reference"
 )
 
+// DidYouMeanPath returns a "did you mean" hint for a path that does not exist, naming the
+// entry of its directory with the closest name, or "".
+func DidYouMeanPath(p string) string {
+	dir := filepath.Dir(p)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	if s := diag.Suggest(filepath.Base(p), names); s != "" {
+		return fmt.Sprintf(" (did you mean %s?)", filepath.Join(dir, s))
+	}
+	return ""
+}
+
 // Files lists the manifest files named by paths, in order: a file is taken as it is,
 // whatever its name; a directory contributes its *.yaml and *.yml files, recursively, in
 // lexical order, skipping files and directories whose names start with a dot. Symbolic
@@ -44,7 +65,11 @@ func Files(paths []string) ([]string, diag.List) {
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
-			diags.Errorf(model.Origin{File: p}, RuleRead, "read manifests: %v", unwrapPath(err))
+			hint := ""
+			if errors.Is(err, fs.ErrNotExist) {
+				hint = DidYouMeanPath(p)
+			}
+			diags.Errorf(model.Origin{File: p}, RuleRead, "read manifests: %v%s", unwrapPath(err), hint)
 			continue
 		}
 		if !info.IsDir() {
@@ -185,7 +210,7 @@ func combine(docs []*document) (*model.State, diag.List) {
 			g := groups[m.group]
 			if g == nil {
 				diags.Errorf(m.at, RuleUnknownReference,
-					"%s %q lists group %q, which is not declared in this source", kindName(m.member.Kind), m.member.Key, m.group)
+					"%s %q lists group %q, which is not declared in this source%s", kindName(m.member.Kind), m.member.Key, m.group, diag.DidYouMean(m.group, groupNames(s)))
 				continue
 			}
 			g.Members.Add(m.member)
@@ -193,6 +218,15 @@ func combine(docs []*document) (*model.State, diag.List) {
 	}
 	s.Normalize()
 	return s, diags
+}
+
+// groupNames returns the names of the groups of s, for "did you mean" hints.
+func groupNames(s *model.State) []string {
+	names := make([]string, 0, len(s.Groups))
+	for _, g := range s.Groups {
+		names = append(names, g.DisplayName)
+	}
+	return names
 }
 
 // kindName names a kind of identity for messages.

@@ -65,9 +65,48 @@ func States(states ...*model.State) (*model.State, diag.List) {
 			m.workspace(&s.Workspaces[i])
 		}
 	}
+	m.foldByDisplayName()
 	ResolveRefs(m.out)
 	m.out.Normalize()
 	return m.out, m.diags
+}
+
+// foldByDisplayName merges a service principal declared by displayName alone into the one
+// principal declared with that displayName and an applicationId, wherever each was
+// declared: they are one principal, counted and planned once. With several such
+// principals the name is ambiguous, and both declarations stay for validation to report.
+func (m *merger) foldByDisplayName() {
+	withID := make(map[string][]int)
+	for i, p := range m.out.ServicePrincipals {
+		if p.ApplicationID != "" {
+			withID[p.DisplayName] = append(withID[p.DisplayName], i)
+		}
+	}
+	folded := make(map[int]bool)
+	for i := range m.out.ServicePrincipals {
+		p := &m.out.ServicePrincipals[i]
+		if p.ApplicationID != "" || p.DisplayName == "" || len(withID[p.DisplayName]) != 1 {
+			continue
+		}
+		m.mergeServicePrincipal(&m.out.ServicePrincipals[withID[p.DisplayName][0]], p)
+		folded[i] = true
+	}
+	if len(folded) == 0 {
+		return
+	}
+	kept := m.out.ServicePrincipals[:0]
+	for i, p := range m.out.ServicePrincipals {
+		if !folded[i] {
+			kept = append(kept, p)
+		}
+	}
+	m.out.ServicePrincipals = kept
+	for k := range m.sps {
+		delete(m.sps, k)
+	}
+	for i, p := range m.out.ServicePrincipals {
+		m.sps[p.Key()] = i
+	}
 }
 
 // ResolveRefs rewrites the service principal references of a state (group members,
@@ -211,7 +250,11 @@ func (m *merger) servicePrincipal(p *model.ServicePrincipal) {
 		m.out.ServicePrincipals = append(m.out.ServicePrincipals, c)
 		return
 	}
-	dst := &m.out.ServicePrincipals[i]
+	m.mergeServicePrincipal(&m.out.ServicePrincipals[i], p)
+}
+
+// mergeServicePrincipal merges a second declaration p of a principal into dst.
+func (m *merger) mergeServicePrincipal(dst, p *model.ServicePrincipal) {
 	var c conflict
 	c.str("displayName", &dst.DisplayName, p.DisplayName)
 	c.str("externalId", &dst.ExternalID, p.ExternalID)

@@ -31,6 +31,31 @@ func TestStates(t *testing.T) {
 			},
 			want: &model.State{Users: []model.User{{UserName: "ann@example.com", DisplayName: "Ann", Active: true, Roles: []string{"account_admin"}, Origin: at("a.yaml", 1)}}},
 		},
+		"a principal declared by displayName and by applicationId is one": {
+			in: []*model.State{
+				{ServicePrincipals: []model.ServicePrincipal{{DisplayName: "etl", Active: true, Roles: []string{"account_admin"}, Origin: at("a.yaml", 1)}}},
+				{ServicePrincipals: []model.ServicePrincipal{{DisplayName: "etl", ApplicationID: appID, Active: true, Origin: at("b.yaml", 1)}}},
+				{Groups: []model.Group{{DisplayName: "bots", Members: model.Members{ServicePrincipals: []string{"etl"}}}}},
+			},
+			want: &model.State{
+				ServicePrincipals: []model.ServicePrincipal{{DisplayName: "etl", ApplicationID: appID, Active: true, Roles: []string{"account_admin"}, Origin: at("b.yaml", 1)}},
+				Groups:            []model.Group{{DisplayName: "bots", Members: model.Members{ServicePrincipals: []string{appID}}}},
+			},
+		},
+		"a displayName that two principals with applicationIds have is not folded": {
+			in: []*model.State{
+				{ServicePrincipals: []model.ServicePrincipal{
+					{DisplayName: "etl", Active: true},
+					{DisplayName: "etl", ApplicationID: appID, Active: true},
+					{DisplayName: "etl", ApplicationID: "7f8e3c1a-1b2c-4d5e-8f90-123456789abc", Active: true},
+				}},
+			},
+			want: &model.State{ServicePrincipals: []model.ServicePrincipal{
+				{DisplayName: "etl", ApplicationID: appID, Active: true},
+				{DisplayName: "etl", ApplicationID: "7f8e3c1a-1b2c-4d5e-8f90-123456789abc", Active: true},
+				{DisplayName: "etl", Active: true},
+			}},
+		},
 		"conflicting user names both places": {
 			in: []*model.State{
 				{Users: []model.User{{UserName: "ann@example.com", DisplayName: "Ann", Active: true, Origin: at("a.yaml", 1)}}},
