@@ -13,7 +13,8 @@ import (
 // ReadAccountAdmins reads what it takes to count an account's admins, at a fraction of a
 // Snapshot: every user and service principal with its roles and active flag, every group
 // with its roles, and the members of the groups that hold account_admin, nested groups
-// among them included. Other groups come without members. Apply uses it to run the admin
+// among them included. Other groups, and a group deleted before its members were read,
+// come without members. Apply uses it to run the admin
 // guard again on a saved plan without reading every group's members.
 func (c *Client) ReadAccountAdmins(ctx context.Context) (*model.State, error) {
 	if c.workspaceLevel() {
@@ -68,7 +69,7 @@ func (c *Client) ReadAccountAdmins(ctx context.Context) (*model.State, error) {
 		}
 	}
 	for len(wave) > 0 {
-		if err := c.readMembers(ctx, groups, wave); err != nil {
+		if _, err := c.readMembers(ctx, c.home, groups, wave); err != nil {
 			return nil, fmt.Errorf("read account admins: %w", err)
 		}
 		var next []int
@@ -95,27 +96,4 @@ func (c *Client) ReadAccountAdmins(ctx context.Context) (*model.State, error) {
 	}
 	st.Normalize()
 	return st, nil
-}
-
-// readMembers reads the members of groups[i] for each i of idx, concurrently under the
-// client's in-flight cap. A group deleted meanwhile keeps no members.
-func (c *Client) readMembers(ctx context.Context, groups []Group, idx []int) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(2 * cap(c.t.sem))
-	res := c.Groups()
-	for _, i := range idx {
-		g.Go(func() error {
-			full, err := res.Get(gctx, groups[i].ID, "members")
-			c.membersRead.Add(1)
-			if IsNotFound(err) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("read members of group %s: %w", groups[i].DisplayName, err)
-			}
-			groups[i].Members = full.Members
-			return nil
-		})
-	}
-	return g.Wait()
 }

@@ -124,6 +124,31 @@ func (c *Client) Snapshot(ctx context.Context, workspaces []model.Workspace) (*m
 	return st, nil
 }
 
+// readMembers reads the members of groups[i] for each i of idx from tree, concurrently
+// under the client's in-flight cap. gone[i] reports a group deleted since it was listed.
+func (c *Client) readMembers(ctx context.Context, tree *Tree, groups []Group, idx []int) (gone []bool, err error) {
+	gone = make([]bool, len(groups))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(2 * cap(c.t.sem))
+	res := tree.Groups()
+	for _, i := range idx {
+		g.Go(func() error {
+			full, err := res.Get(gctx, groups[i].ID, "members")
+			c.membersRead.Add(1)
+			if IsNotFound(err) {
+				gone[i] = true
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("read members of group %s: %w", groups[i].DisplayName, err)
+			}
+			groups[i].Members = full.Members
+			return nil
+		})
+	}
+	return gone, g.Wait()
+}
+
 // listGroupsWithMembers lists a tree's groups and fetches, per group, the members of
 // groups on pages that came without a members key, concurrently. A group deleted between
 // the list and its member read is left out.
@@ -161,26 +186,8 @@ func (c *Client) listGroupsWithMembers(ctx context.Context, tree *Tree, attrs []
 		return out, nil
 	}
 	c.membersToRead.Add(int64(len(fetch)))
-	gone := make([]bool, len(out))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(2 * cap(c.t.sem))
-	groupsRes := tree.Groups()
-	for _, i := range fetch {
-		g.Go(func() error {
-			full, err := groupsRes.Get(gctx, out[i].ID, "members")
-			c.membersRead.Add(1)
-			if IsNotFound(err) {
-				gone[i] = true
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("read members of group %s: %w", out[i].DisplayName, err)
-			}
-			out[i].Members = full.Members
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	gone, err := c.readMembers(ctx, tree, out, fetch)
+	if err != nil {
 		return nil, err
 	}
 	kept := out[:0]
