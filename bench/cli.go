@@ -35,6 +35,11 @@ type CLIResult struct {
 	WallSeconds float64 `json:"wallSeconds"`
 	// Requests counts the requests the emulator answered during the run (plan only).
 	Requests int `json:"requests,omitempty"`
+	// With -cli-scenarios: the scenario the run belongs to, the emulator's requests by
+	// method, and the 429s its rate limiter sent (counted in Requests).
+	Scenario    string         `json:"scenario,omitempty"`
+	ByMethod    map[string]int `json:"byMethod,omitempty"`
+	Emulator429 int            `json:"emulator429,omitempty"`
 	// Stderr is the last line the child wrote to stderr, when it failed.
 	Stderr string `json:"stderr,omitempty"`
 }
@@ -63,23 +68,7 @@ func writeCLIFixtures(cfg *config, dir string) (*CLIFixtures, error) {
 	if err := writeFile(manifestPath, func(w io.Writer) error { return manifest.Write(w, desired, manifest.WriteOptions{}) }); err != nil {
 		return nil, fmt.Errorf("write manifest: %w", err)
 	}
-	conf := fmt.Sprintf(`target:
-  level: account
-sources:
-  - kind: yaml
-    path: identities
-policy:
-  protected:
-    users: [%q]
-    servicePrincipals: [%q]
-  # The account's limits, raised as Databricks allows (reference §6) where the size
-  # exceeds the defaults: M declares 10,100 users and service principals.
-  limits:
-    principals: %d
-    groups: %d
-`, emulator.DefaultMeUserName, emulator.DefaultClientID,
-		max(model.MaxPrincipals, desired.Principals()), max(model.MaxGroups, len(desired.Groups)))
-	if err := os.WriteFile(f.Config, []byte(conf), 0o644); err != nil {
+	if err := writeCLIConfig(f.Config, desired); err != nil {
 		return nil, err
 	}
 	snap := &snapshot.Snapshot{ToolVersion: "bench", TakenAt: time.Now(), State: *live,
@@ -101,6 +90,29 @@ policy:
 		}
 	}
 	return f, nil
+}
+
+// writeCLIConfig writes the configuration of the fixtures: the manifests under identities
+// next to it, the emulator's token owners protected, and the identity limits raised to what
+// desired declares where it exceeds Databricks' defaults.
+func writeCLIConfig(path string, desired *model.State) error {
+	conf := fmt.Sprintf(`target:
+  level: account
+sources:
+  - kind: yaml
+    path: identities
+policy:
+  protected:
+    users: [%q]
+    servicePrincipals: [%q]
+  # The account's limits, raised as Databricks allows (reference §6) where the size
+  # exceeds the defaults: M declares 10,100 users and service principals.
+  limits:
+    principals: %d
+    groups: %d
+`, emulator.DefaultMeUserName, emulator.DefaultClientID,
+		max(model.MaxPrincipals, desired.Principals()), max(model.MaxGroups, len(desired.Groups)))
+	return os.WriteFile(path, []byte(conf), 0o644)
 }
 
 func writeFile(path string, write func(io.Writer) error) error {
@@ -248,4 +260,97 @@ func launcherMain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return 1
 	}
 	return 0
+}
+
+// measureCLIScenarios runs each of cfg's scenarios through the real binary at cfg.cli, as
+// a merge does: plan -o plan.json, then apply plan.json (with --allow-mass-removal where
+// the bench's scenarios override the removal guard), each a child process, against a
+// fresh emulator in this process at cfg's rate and latency that holds the scenario's live
+// state. The configuration raises policy.limits where the size exceeds the defaults, and
+// the emulator's identity limits are lifted. After apply, a plan of the desired state over
+// the emulator's own state (read directly, not through the API) must be empty.
+func measureCLIScenarios(ctx context.Context, cfg *config, progress io.Writer) ([]*CLIResult, []string, error) {
+	dir := cfg.fixtures
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "scimsync-bench-cli-")
+		if err != nil {
+			return nil, nil, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	var out []*CLIResult
+	var failures []string
+	for _, name := range cfg.Scenarios {
+		desired, live := scenarioStates(cfg.Seed, cfg.Spec, name)
+		sdir := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Join(sdir, "identities"), 0o755); err != nil {
+			return out, failures, err
+		}
+		if err := writeFile(filepath.Join(sdir, "identities", "org.yaml"), func(w io.Writer) error {
+			return manifest.Write(w, desired, manifest.WriteOptions{})
+		}); err != nil {
+			return out, failures, fmt.Errorf("%s: write manifest: %w", name, err)
+		}
+		conf := filepath.Join(sdir, "scimsync.yaml")
+		if err := writeCLIConfig(conf, desired); err != nil {
+			return out, failures, err
+		}
+		srv := emulator.New(emulator.Options{RateLimit: cfg.Rate, Latency: cfg.Latency, LatencyJitter: cfg.Jitter,
+			Seed: int64(cfg.Seed), MaxPrincipals: -1, MaxGroups: -1, Workspaces: workspaceIDs(desired)})
+		if !live.Empty() {
+			if _, err := srv.Seed(live); err != nil {
+				return out, failures, fmt.Errorf("%s: seed the emulator: %w", name, err)
+			}
+		}
+		hs := httptest.NewServer(srv)
+		env := append(os.Environ(),
+			"DATABRICKS_HOST="+hs.URL,
+			"DATABRICKS_ACCOUNT_ID="+emulator.DefaultAccountID,
+			"DATABRICKS_TOKEN="+emulator.DefaultToken,
+			fmt.Sprintf("SCIMSYNC_RATE_LIMIT=%g", min(cfg.Rate, 10000)), // 10,000: the most the command line accepts
+			"SCIMSYNC_PROGRESS_INTERVAL=0",
+			scim.EnvHostOverrides+"="+overridesEnv(srv, hs.URL),
+		)
+		pol, opts := policyFor(name, hs.URL)
+		planFile := filepath.Join(sdir, "plan.json")
+		planArgs := []string{"plan", "-c", conf, "-o", planFile}
+		applyArgs := []string{"apply", "-c", conf, planFile}
+		if opts.OverrideGuards {
+			planArgs = append(planArgs, "--allow-mass-removal")
+			applyArgs = append(applyArgs, "--allow-mass-removal")
+		}
+		for _, r := range []struct {
+			name string
+			args []string
+		}{{"plan -o", planArgs}, {"apply plan.json", applyArgs}} {
+			fmt.Fprintf(progress, "bench: %s %s: %s\n", cfg.Size, name, r.name)
+			srv.Reset()
+			res, err := runChild(ctx, cfg.cli, r.args, env)
+			if err != nil {
+				hs.Close()
+				return out, failures, fmt.Errorf("%s: %s: %w", name, r.name, err)
+			}
+			c := srv.Counters()
+			res.Scenario, res.Command, res.Requests, res.ByMethod, res.Emulator429 = name, r.name, c.Requests, c.ByMethod, c.TooManyRequests
+			out = append(out, res)
+			fmt.Fprintf(progress, "bench:   exit %d, %d requests, %.1fs, %.2fs CPU\n", res.ExitCode, res.Requests, res.WallSeconds, res.CPUSeconds)
+			if res.ExitCode != 0 {
+				failures = append(failures, fmt.Sprintf("%s: %s: exit status %d: %s", name, r.name, res.ExitCode, res.Stderr))
+				break
+			}
+		}
+		hs.Close()
+		again, err := plan.Diff(desired, srv.State(), pol, opts)
+		if err != nil {
+			return out, failures, fmt.Errorf("%s: plan after the scenario: %w", name, err)
+		}
+		if !again.Empty() {
+			failures = append(failures, fmt.Sprintf("%s: %d changes left after apply", name, len(again.Changes)))
+		}
+		if err := ctx.Err(); err != nil {
+			return out, failures, err
+		}
+	}
+	return out, failures, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/scimsync/scimsync/cli"
 	"github.com/scimsync/scimsync/emulator"
+	"github.com/scimsync/scimsync/model"
 	"github.com/scimsync/scimsync/synth"
 )
 
@@ -62,6 +64,68 @@ func TestCLI(t *testing.T) {
 	}
 	if res.FixtureBytes["manifest"] == 0 || !strings.Contains(stdout.String(), "the real binary as child processes") {
 		t.Errorf("fixtures %v; report:\n%s", res.FixtureBytes, &stdout)
+	}
+}
+
+// TestCLIScenarios runs the scenarios through this test binary, acting as scimsync, as
+// bench -cli -cli-scenarios does the real one: plan -o and apply plan.json per scenario,
+// each a grandchild process, and the account converges.
+func TestCLIScenarios(t *testing.T) {
+	t.Setenv(asCLIEnv, "1")
+	out := filepath.Join(t.TempDir(), "results.json")
+	var stdout, stderr bytes.Buffer
+	args := []string{"-size", "T", "-cli", os.Args[0], "-cli-scenarios", "-rate", "5000", "-latency", "0", "-out", out}
+	if code := Main(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit status %d\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res Results
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.CLI) != 2*len(allScenarios) || len(res.Failures) > 0 {
+		t.Fatalf("%d runs, want %d; failures %v", len(res.CLI), 2*len(allScenarios), res.Failures)
+	}
+	for i, r := range res.CLI {
+		if r.Scenario != allScenarios[i/2] || r.ExitCode != 0 || r.CPUSeconds <= 0 || r.MaxRSSBytes == 0 {
+			t.Errorf("run %d: %+v", i, r)
+		}
+		// Every plan reads the account; only the no-op plan, empty, applies with no call.
+		if empty := r.Scenario == scenarioNoop && r.Command == "apply plan.json"; empty != (r.Requests == 0) {
+			t.Errorf("%s %s: %d requests", r.Scenario, r.Command, r.Requests)
+		}
+	}
+	if !strings.Contains(stdout.String(), "the scenarios through the real binary") {
+		t.Errorf("report:\n%s", &stdout)
+	}
+}
+
+// TestCLIConfigLimits checks that the configuration of the real-process runs raises
+// policy.limits to what a size above Databricks' defaults declares (M: 10,100 principals),
+// and leaves the defaults where the size is within them.
+func TestCLIConfigLimits(t *testing.T) {
+	for _, tc := range []struct {
+		spec               synth.Spec
+		principals, groups int
+	}{
+		{synth.Medium, synth.Medium.Users + synth.Medium.ServicePrincipals, max(model.MaxGroups, synth.Medium.Groups)},
+		{sizes["T"], model.MaxPrincipals, model.MaxGroups},
+	} {
+		path := filepath.Join(t.TempDir(), "scimsync.yaml")
+		if err := writeCLIConfig(path, synth.Org(1, tc.spec)); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("  limits:\n    principals: %d\n    groups: %d\n", tc.principals, tc.groups)
+		if !strings.Contains(string(data), want) {
+			t.Errorf("config:\n%s\nwant it to contain:\n%s", data, want)
+		}
 	}
 }
 
@@ -192,12 +256,13 @@ func TestOfflineOnly(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	for name, args := range map[string][]string{
-		"unknown size":     {"-size", "XL"},
-		"unknown scenario": {"-scenario", "initial,bogus"},
-		"zero rate":        {"-rate", "0"},
-		"bad verb limit":   {"-server-verb-limits", "FETCH=2"},
-		"argument":         {"extra"},
-		"unknown flag":     {"-bogus"},
+		"unknown size":      {"-size", "XL"},
+		"unknown scenario":  {"-scenario", "initial,bogus"},
+		"zero rate":         {"-rate", "0"},
+		"bad verb limit":    {"-server-verb-limits", "FETCH=2"},
+		"argument":          {"extra"},
+		"unknown flag":      {"-bogus"},
+		"scenarios, no cli": {"-cli-scenarios"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

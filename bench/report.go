@@ -109,7 +109,22 @@ func writeReport(w io.Writer, res *Results) {
 		}
 		tw.Flush()
 	}
-	if len(res.CLI) > 0 {
+	if len(res.CLI) > 0 && res.CLI[0].Scenario != "" {
+		fmt.Fprintf(w, "\nthe scenarios through the real binary as child processes (getrusage of each); emulator: %g requests/s, latency %s\n", cfg.Rate, cfg.Latency)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "scenario\tcommand\texit\tGET\tPOST\tPUT\tPATCH\tDELETE\trequests\t429\tCPU s\tmax RSS MB\twall s\t")
+		for _, r := range res.CLI {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.2f\t%.1f\t%.2f\t\n", r.Scenario, r.Command, r.ExitCode,
+				r.ByMethod["GET"], r.ByMethod["POST"], r.ByMethod["PUT"], r.ByMethod["PATCH"], r.ByMethod["DELETE"],
+				r.Requests, r.Emulator429, r.CPUSeconds, mb(r.MaxRSSBytes), r.WallSeconds)
+		}
+		tw.Flush()
+		for _, r := range res.CLI {
+			if r.Stderr != "" {
+				fmt.Fprintf(w, "%s %s: %s\n", r.Scenario, r.Command, r.Stderr)
+			}
+		}
+	} else if len(res.CLI) > 0 {
 		fmt.Fprintf(w, "\nthe real binary as child processes (getrusage of each); inputs:")
 		for _, name := range []string{"manifest", "snapshot", "initial plan"} {
 			fmt.Fprintf(w, " %s %.1f MB", name, mb(uint64(res.FixtureBytes[name])))

@@ -63,12 +63,14 @@ type config struct {
 	// them), and RetryAfter makes its 429s carry Retry-After.
 	ServerVerbLimits map[string]float64 `json:"serverVerbLimits,omitempty"`
 	RetryAfter       bool               `json:"retryAfter,omitempty"`
-	// cli is a scimsync binary to measure as child processes instead of the scenarios;
-	// fixtures keeps their inputs in a directory.
-	cli        string
-	fixtures   string
-	out        string
-	cpuProfile string
+	// cli is a scimsync binary to measure as child processes instead of the scenarios
+	// (with cliScenarios, the scenarios through it); fixtures keeps their inputs in a
+	// directory.
+	cli          string
+	cliScenarios bool
+	fixtures     string
+	out          string
+	cpuProfile   string
 }
 
 // usageError is a bad command line.
@@ -94,6 +96,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&verbLimits, "server-verb-limits", "", "per-method limits of the emulator, such as PATCH=2,POST=5 (the client is not told them)")
 	fs.BoolVar(&cfg.RetryAfter, "retry-after", false, "the emulator's 429s carry Retry-After")
 	fs.StringVar(&cfg.cli, "cli", "", "measure this scimsync binary as child processes (validate, drift --snapshot, show, plan) instead of the scenarios")
+	fs.BoolVar(&cfg.cliScenarios, "cli-scenarios", false, "with -cli, run the -scenario list through the binary instead (plan -o, then apply plan.json, against the emulator at -rate and -latency)")
 	fs.StringVar(&cfg.fixtures, "fixtures", "", "with -cli, write the inputs to this directory and keep them (default: a temporary one)")
 	fs.StringVar(&cfg.out, "out", "", "also write the results as JSON to this file")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the emulator scenarios (client and emulator) to this file")
@@ -127,6 +130,9 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 				cfg.Scenarios = append(cfg.Scenarios, s)
 			}
 		}
+	}
+	if cfg.cliScenarios && cfg.cli == "" {
+		return nil, &usageError{"-cli-scenarios needs -cli BINARY"}
 	}
 	if cfg.Rate <= 0 {
 		return nil, &usageError{"-rate must be positive"}
@@ -207,6 +213,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // offline only, runs the scenarios against the emulator.
 func run(ctx context.Context, cfg *config, progress io.Writer) (*Results, error) {
 	res := &Results{Machine: describeMachine(), Config: cfg, Started: time.Now().UTC()}
+	if cfg.cli != "" && cfg.cliScenarios {
+		runs, failures, err := measureCLIScenarios(ctx, cfg, progress)
+		res.CLI, res.Failures = runs, failures
+		res.Org = sizeOf(synth.Org(cfg.Seed, cfg.Spec))
+		return res, err
+	}
 	if cfg.cli != "" {
 		runs, fx, err := measureCLI(ctx, cfg, progress)
 		res.CLI = runs
