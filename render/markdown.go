@@ -70,17 +70,7 @@ func writeMarkdown(w io.Writer, v *view, opts MarkdownOptions) error {
 	if v.authType != "" {
 		fmt.Fprintf(&head, "**Credentials:** auth type %s  \n", code(v.authType))
 	}
-	fmt.Fprintf(&head, "**Policy:** removal %s; guards %s", v.policy.removal, v.policy.guards)
-	if v.policy.overridden {
-		head.WriteString(" (**overridden**)")
-	}
-	if v.policy.allowUserReplace {
-		head.WriteString("; allowUserReplace")
-	}
-	if v.policy.adminOverridden {
-		head.WriteString("; admin guard **overridden**")
-	}
-	head.WriteString("  \n")
+	fmt.Fprintf(&head, "**Policy:** %s  \n", v.policy.line(func(s string) string { return "**" + s + "**" }))
 	if len(v.ignored) > 0 {
 		fmt.Fprintf(&head, "**Ignored:** %s  \n", codes(v.ignored))
 	}

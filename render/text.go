@@ -92,17 +92,7 @@ func writeText(w io.Writer, v *view, opts Options) error {
 	if v.authType != "" {
 		fmt.Fprintf(&b, "Credentials: auth type %s\n", safe(v.authType))
 	}
-	fmt.Fprintf(&b, "Policy: removal %s; guards %s", v.policy.removal, v.policy.guards)
-	if v.policy.overridden {
-		b.WriteString(" (overridden)")
-	}
-	if v.policy.allowUserReplace {
-		b.WriteString("; allowUserReplace")
-	}
-	if v.policy.adminOverridden {
-		b.WriteString("; admin guard overridden")
-	}
-	b.WriteString("\n")
+	fmt.Fprintf(&b, "Policy: %s\n", v.policy.line(func(s string) string { return s }))
 	writeScope(&b, v.ignored, v.protected)
 	if v.identityUnknown {
 		b.WriteString(c.yellow("Identity:") + " " + identityUnknownText + "\n")

@@ -194,6 +194,22 @@ type policyView struct {
 	allowUserReplace bool
 }
 
+// line is the policy line of every format, with em marking the overrides (bold in
+// Markdown, nothing in text).
+func (p policyView) line(em func(string) string) string {
+	s := "removal " + p.removal + "; guards " + p.guards
+	if p.overridden {
+		s += " (" + em("overridden") + ")"
+	}
+	if p.allowUserReplace {
+		s += "; allowUserReplace"
+	}
+	if p.adminOverridden {
+		s += "; admin guard " + em("overridden")
+	}
+	return s
+}
+
 // identityUnknownText is what a plan says when the credentials' identity is unknown.
 const identityUnknownText = "unknown (the account API cannot say whose token this is): it is protected only if policy.protected lists it"
 
