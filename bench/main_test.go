@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,19 +38,7 @@ const asCLIEnv = "SCIMSYNC_BENCH_TEST_AS_CLI"
 // reads the emulator.
 func TestCLI(t *testing.T) {
 	t.Setenv(asCLIEnv, "1")
-	out := filepath.Join(t.TempDir(), "results.json")
-	var stdout, stderr bytes.Buffer
-	if code := Main(context.Background(), []string{"-size", "T", "-cli", os.Args[0], "-out", out}, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit status %d\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res Results
-	if err := json.Unmarshal(data, &res); err != nil {
-		t.Fatal(err)
-	}
+	res, report := runResults(t, []string{"-size", "T", "-cli", os.Args[0]})
 	want := map[string]int{"validate": 0, "drift --snapshot": 2, "show": 0, "plan": 0, "plan --snapshot": 0}
 	if len(res.CLI) != len(want) {
 		t.Fatalf("%d runs, want %d: %+v", len(res.CLI), len(want), res.CLI)
@@ -62,8 +51,8 @@ func TestCLI(t *testing.T) {
 			t.Errorf("%s: %d requests", r.Command, r.Requests)
 		}
 	}
-	if res.FixtureBytes["manifest"] == 0 || !strings.Contains(stdout.String(), "the real binary as child processes") {
-		t.Errorf("fixtures %v; report:\n%s", res.FixtureBytes, &stdout)
+	if res.FixtureBytes["manifest"] == 0 || !strings.Contains(report, "the real binary as child processes") {
+		t.Errorf("fixtures %v; report:\n%s", res.FixtureBytes, report)
 	}
 }
 
@@ -72,20 +61,7 @@ func TestCLI(t *testing.T) {
 // each a grandchild process, and the account converges.
 func TestCLIScenarios(t *testing.T) {
 	t.Setenv(asCLIEnv, "1")
-	out := filepath.Join(t.TempDir(), "results.json")
-	var stdout, stderr bytes.Buffer
-	args := []string{"-size", "T", "-cli", os.Args[0], "-cli-scenarios", "-rate", "5000", "-latency", "0", "-out", out}
-	if code := Main(context.Background(), args, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit status %d\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res Results
-	if err := json.Unmarshal(data, &res); err != nil {
-		t.Fatal(err)
-	}
+	res, report := runResults(t, []string{"-size", "T", "-cli", os.Args[0], "-cli-scenarios", "-rate", "5000", "-latency", "0"})
 	if len(res.CLI) != 2*len(allScenarios) || len(res.Failures) > 0 {
 		t.Fatalf("%d runs, want %d; failures %v", len(res.CLI), 2*len(allScenarios), res.Failures)
 	}
@@ -98,8 +74,8 @@ func TestCLIScenarios(t *testing.T) {
 			t.Errorf("%s %s: %d requests", r.Scenario, r.Command, r.Requests)
 		}
 	}
-	if !strings.Contains(stdout.String(), "the scenarios through the real binary") {
-		t.Errorf("report:\n%s", &stdout)
+	if !strings.Contains(report, "the scenarios through the real binary") {
+		t.Errorf("report:\n%s", report)
 	}
 }
 
@@ -129,13 +105,13 @@ func TestCLIConfigLimits(t *testing.T) {
 	}
 }
 
-// fast runs the tiny size without the rate limit's waits worth mentioning.
-var fast = []string{"-size", "T", "-rate", "5000", "-latency", "0"}
-
-func TestAllScenariosSucceed(t *testing.T) {
+// runResults runs the bench with args, fails the test unless it exits 0, and returns the
+// results it wrote and the report it printed.
+func runResults(t *testing.T, args []string) (*Results, string) {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "results.json")
 	var stdout, stderr bytes.Buffer
-	if code := Main(context.Background(), append(fast, "-out", out), &stdout, &stderr); code != 0 {
+	if code := Main(context.Background(), append(slices.Clip(args), "-out", out), &stdout, &stderr); code != 0 {
 		t.Fatalf("exit status %d\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
 	}
 	data, err := os.ReadFile(out)
@@ -146,6 +122,14 @@ func TestAllScenariosSucceed(t *testing.T) {
 	if err := json.Unmarshal(data, &res); err != nil {
 		t.Fatal(err)
 	}
+	return &res, stdout.String()
+}
+
+// fast runs the tiny size without the rate limit's waits worth mentioning.
+var fast = []string{"-size", "T", "-rate", "5000", "-latency", "0"}
+
+func TestAllScenariosSucceed(t *testing.T) {
+	res, report := runResults(t, fast)
 	if len(res.Scenarios) != len(allScenarios) || len(res.Offline) != len(allScenarios) {
 		t.Fatalf("got %d scenarios and %d offline plans, want %d of each", len(res.Scenarios), len(res.Offline), len(allScenarios))
 	}
@@ -192,8 +176,8 @@ func TestAllScenariosSucceed(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"wall/bound", "per-resource calls", "offline planning", "deprovision"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("the report lacks %q:\n%s", want, &stdout)
+		if !strings.Contains(report, want) {
+			t.Errorf("the report lacks %q:\n%s", want, report)
 		}
 	}
 }
@@ -216,20 +200,7 @@ func TestFailedChangesFail(t *testing.T) {
 // TestServerVerbLimits checks that per-method limits reach the emulator (it answers 429
 // to POSTs beyond its bucket) and that the per-method bound and its table are reported.
 func TestServerVerbLimits(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "results.json")
-	var stdout, stderr bytes.Buffer
-	args := append(fast, "-scenario", "initial", "-server-verb-limits", "post=400", "-out", out)
-	if code := Main(context.Background(), args, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit status %d\nstderr:\n%s", code, &stderr)
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res Results
-	if err := json.Unmarshal(data, &res); err != nil {
-		t.Fatal(err)
-	}
+	res, report := runResults(t, append(fast, "-scenario", "initial", "-server-verb-limits", "post=400"))
 	st := res.Scenarios[0].Steps[2]
 	if st.Step != "apply" || st.VerbCalls["POST"] < 200 {
 		t.Fatalf("apply step %+v: want at least 200 POSTs counted", st)
@@ -239,8 +210,8 @@ func TestServerVerbLimits(t *testing.T) {
 	if st.VerbBoundSeconds < float64(st.VerbCalls["POST"])/400 || st.VerbBoundSeconds <= st.LowerBoundSeconds {
 		t.Errorf("per-method bound %.3fs, overall bound %.3fs, %d POSTs", st.VerbBoundSeconds, st.LowerBoundSeconds, st.VerbCalls["POST"])
 	}
-	if !strings.Contains(stdout.String(), "per-method server limits: POST 400/s") {
-		t.Errorf("the report lacks the per-method table:\n%s", &stdout)
+	if !strings.Contains(report, "per-method server limits: POST 400/s") {
+		t.Errorf("the report lacks the per-method table:\n%s", report)
 	}
 }
 
